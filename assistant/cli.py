@@ -1,0 +1,234 @@
+"""The ``hearth`` command: parses arguments, calls the core, prints. Nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from assistant import __version__
+from assistant.config import Settings, apply_offline_environment, database_path, load_settings
+from assistant.core.cancel import CancelToken
+from assistant.core.errors import HearthError
+from assistant.core.session import ChatSession, HistoryFolded, ReplyToken, TurnEvent, TurnFinished
+from assistant.core.store import ConversationStore
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearth", description="A private, offline assistant.")
+    parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    def model_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--model", help="GGUF file to use instead of the configured one")
+        sub.add_argument("--chat-format", help="chat format for a model without a template (chatml, llama3...)")
+        sub.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
+        sub.add_argument("--json", action="store_true", help="print one JSON object per turn")
+
+    chat = commands.add_parser("chat", help="interactive chat (Ctrl-C stops a reply)")
+    model_options(chat)
+    ask = commands.add_parser("ask", help="answer one message, streamed to stdout")
+    ask.add_argument("text", help="the message; '-' reads it from stdin")
+    model_options(ask)
+
+    conversations = commands.add_parser("conversations", help="list, search, export... saved conversations")
+    conv = conversations.add_subparsers(dest="action", required=True)
+    conv_list = conv.add_parser("list")
+    conv_list.add_argument("--json", action="store_true")
+    show = conv.add_parser("show")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    search = conv.add_parser("search")
+    search.add_argument("query")
+    rename = conv.add_parser("rename")
+    rename.add_argument("id", type=int)
+    rename.add_argument("title")
+    delete = conv.add_parser("delete")
+    delete.add_argument("id", type=int)
+    export = conv.add_parser("export")
+    export.add_argument("ids", type=int, nargs="*", metavar="ID")
+    export.add_argument("--all", action="store_true", help="export every conversation")
+    export.add_argument("--format", choices=["md", "json"], default="md")
+    export.add_argument("-o", "--output", type=Path, help="file to write; stdout when absent")
+    imp = conv.add_parser("import")
+    imp.add_argument("file", type=Path)
+
+    models = commands.add_parser("models", help="the GGUF models Hearth can use")
+    models_actions = models.add_subparsers(dest="action", required=True)
+    models_list = models_actions.add_parser("list")
+    models_list.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    apply_offline_environment()
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command in (None, "chat"):
+            return _chat(args, settings)
+        if args.command == "ask":
+            return _ask(args, settings)
+        if args.command == "conversations":
+            from assistant.cli_manage import run_conversations
+
+            return run_conversations(args, ConversationStore(database_path()))
+        if args.command == "models":
+            from assistant.cli_manage import run_models
+
+            return run_models(args, settings)
+    except HearthError as exc:
+        print(f"hearth: {exc.user_text()}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    return 2
+
+
+# ----- chatting -----------------------------------------------------------------------------------
+
+
+def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
+    from assistant.engine.catalogue import open_engine
+
+    if getattr(args, "chat_format", None):
+        settings.model.chat_format = args.chat_format
+    engine = open_engine(settings, getattr(args, "model", None))
+    return ChatSession(ConversationStore(database_path()), engine, settings)
+
+
+@contextmanager
+def _ctrl_c_stops(cancel: CancelToken) -> Iterator[None]:
+    """While a reply streams, Ctrl-C cancels it instead of killing the program."""
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _run_turn(events: Iterator[TurnEvent], out: TextIO | None) -> TurnFinished | None:
+    finished: TurnFinished | None = None
+    for event in events:
+        if isinstance(event, ReplyToken) and out is not None:
+            out.write(event.text)
+            out.flush()
+        elif isinstance(event, HistoryFolded) and out is not None:
+            print(f"[{event.folded_messages} older messages were folded into the summary]", file=sys.stderr)
+        elif isinstance(event, TurnFinished):
+            finished = event
+    return finished
+
+
+def turn_json(conversation_id: int, finished: TurnFinished) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "message_id": finished.reply.id,
+        "answer": finished.result.text,
+        "finish_reason": finished.result.finish_reason,
+        "stats": finished.stats.to_dict(),
+    }
+
+
+def _send(session: ChatSession, conversation_id: int, text: str, as_json: bool) -> TurnFinished | None:
+    cancel = CancelToken()
+    with _ctrl_c_stops(cancel):
+        finished = _run_turn(session.send(conversation_id, text, cancel), None if as_json else sys.stdout)
+    if finished is None:
+        return None
+    if as_json:
+        print(json.dumps(turn_json(conversation_id, finished), ensure_ascii=False), flush=True)
+    else:
+        if finished.result.finish_reason == "cancelled":
+            print("\n[stopped]", end="")
+        elif finished.result.finish_reason == "length":
+            print("\n[cut off at the reply length limit]", end="")
+        print(flush=True)
+    return finished
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    session = _open_session(args, settings)
+    try:
+        conversation_id = args.conversation or session.store.create().id
+        finished = _send(session, conversation_id, text, args.json)
+    finally:
+        session.engine.close()
+    return 130 if finished and finished.result.finish_reason == "cancelled" else 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    session = _open_session(args, settings)
+    store = session.store
+    conversation_id = args.conversation or store.create().id
+    store.get(conversation_id)
+    interactive = sys.stdin.isatty() and not args.json
+    if interactive:
+        print(f"Hearth {__version__} · {session.engine.info.name} · conversation {conversation_id}")
+        print("/new  /list  /open ID  /quit — Ctrl-C stops a reply, Ctrl-D leaves.")
+    try:
+        while True:
+            try:
+                line = input("\nyou> " if interactive else "")
+            except EOFError:
+                break
+            except KeyboardInterrupt:
+                print("\n(Ctrl-D or /quit leaves)")
+                continue
+            text = line.strip()
+            if not text:
+                continue
+            if interactive and text.startswith("/"):
+                new_id = _chat_command(store, text, conversation_id)
+                if new_id is None:
+                    break
+                conversation_id = new_id
+                continue
+            if interactive:
+                print("hearth> ", end="", flush=True)
+            try:
+                _send(session, conversation_id, text, args.json)
+            except HearthError as exc:
+                if not interactive:
+                    raise
+                print(f"\n{exc.user_text()}", file=sys.stderr)
+    finally:
+        session.engine.close()
+    return 0
+
+
+def _chat_command(store: ConversationStore, text: str, current: int) -> int | None:
+    """Handle a /command; returns the conversation to continue in, or None to leave."""
+    command, _, argument = text.partition(" ")
+    if command in ("/quit", "/exit"):
+        return None
+    if command == "/new":
+        conversation = store.create()
+        print(f"New conversation {conversation.id}.")
+        return conversation.id
+    if command == "/list":
+        for conversation in store.conversations(limit=20):
+            marker = "*" if conversation.id == current else " "
+            print(f"{marker}{conversation.id:>5}  {conversation.title}  ({conversation.message_count} messages)")
+        return current
+    if command == "/open":
+        try:
+            conversation = store.get(int(argument))
+        except (ValueError, HearthError):
+            print("Usage: /open ID (see /list)")
+            return current
+        for message in store.messages(conversation.id)[-6:]:
+            print(f"{'you' if message.role == 'user' else 'hearth'}> {message.content}")
+        return conversation.id
+    print("Commands: /new  /list  /open ID  /quit")
+    return current
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""The plain data that flows between the store, the context builder and the engines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+class MessageStatus(StrEnum):
+    COMPLETE = "complete"
+    STREAMING = "streaming"  # being written right now; checkpointed at least every second
+    STOPPED = "stopped"  # the user stopped it; the partial text is kept
+    INTERRUPTED = "interrupted"  # the process died while it streamed; the last checkpoint is kept
+    FAILED = "failed"  # generation failed; the partial text is kept
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message as an engine sees it."""
+
+    role: Role
+    content: str
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    prompt_tokens_evaluated: int | None = None  # None where the engine cannot tell (remote servers)
+    completion_tokens: int = 0
+    ttft_s: float | None = None
+    tokens_per_s: float | None = None
+    total_s: float = 0.0
+    context: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "prompt_tokens_evaluated": self.prompt_tokens_evaluated,
+            "completion_tokens": self.completion_tokens,
+            "ttft_s": self.ttft_s,
+            "tokens_per_s": self.tokens_per_s,
+            "total_s": self.total_s,
+            "context": dict(self.context),
+        }

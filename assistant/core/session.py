@@ -1,0 +1,192 @@
+"""One turn of a conversation, from the user's message to the saved reply.
+
+``ChatSession`` is what every front end drives: the CLI iterates its events in a loop, the GUI in
+a worker thread. It commits the user message before anything is generated, checkpoints the reply
+while it streams, and folds old turns into a summary when they no longer fit the context window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from assistant.config import Settings
+from assistant.core.cancel import Cancelled, CancelToken
+from assistant.core.context import BuiltContext, ContextBuilder, HistoryItem
+from assistant.core.errors import EmptyPromptError, HearthError
+from assistant.core.messages import GenerationStats, MessageStatus
+from assistant.core.store import Conversation, ConversationStore, StoredMessage
+from assistant.core.summary import fold_into_summary
+from assistant.engine.base import Engine, GenerationResult, SamplingOptions
+
+CHECKPOINT_S = 1.0
+_MAX_FOLDS_PER_TURN = 4
+
+
+@dataclass(frozen=True)
+class UserMessageSaved:
+    message: StoredMessage
+
+
+@dataclass(frozen=True)
+class HistoryFolded:
+    summary: str
+    folded_messages: int
+
+
+@dataclass(frozen=True)
+class ReplyStarted:
+    message_id: int
+    context: BuiltContext
+
+
+@dataclass(frozen=True)
+class ReplyToken:
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnFinished:
+    reply: StoredMessage
+    result: GenerationResult
+
+    @property
+    def stats(self) -> GenerationStats:
+        return self.result.stats
+
+
+TurnEvent = UserMessageSaved | HistoryFolded | ReplyStarted | ReplyToken | TurnFinished
+
+
+class ChatSession:
+    def __init__(
+        self,
+        store: ConversationStore,
+        engine: Engine,
+        settings: Settings,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.builder = ContextBuilder(engine, n_ctx=engine.info.n_ctx, reply_reserve=settings.context.reply_reserve)
+
+    def sampling(self) -> SamplingOptions:
+        return SamplingOptions.from_settings(self.settings.sampling)
+
+    def system_prompt(self, conversation: Conversation) -> str:
+        if conversation.system_prompt is not None:
+            return conversation.system_prompt
+        return self.settings.context.system_prompt
+
+    # ----- turns --------------------------------------------------------------------------------
+
+    def send(self, conversation_id: int, text: str, cancel: CancelToken | None = None) -> Iterator[TurnEvent]:
+        """Save ``text`` as the user's message and stream the reply to it."""
+        cancel = cancel or CancelToken()
+        if not text.strip():
+            raise EmptyPromptError("The message is empty.")
+        conversation = self.store.get(conversation_id)
+        history = self._history(conversation.id)
+        # Check the message fits before saving it, so a message too long for the model is not
+        # stored as a question that can never be answered.
+        self.builder.build(
+            self.system_prompt(conversation),
+            [*history, HistoryItem(-1, "user", text)],
+            conversation.summary,
+            conversation.summary_through,
+        )
+        user_message = self.store.add_message(conversation.id, "user", text)
+        yield UserMessageSaved(user_message)
+        yield from self._reply(conversation.id, cancel)
+
+    def regenerate(self, conversation_id: int, cancel: CancelToken | None = None) -> Iterator[TurnEvent]:
+        """Replace the last reply with a new one."""
+        messages = self.store.messages(conversation_id)
+        if not messages or messages[-1].role != "assistant":
+            raise HearthError("There is no reply to regenerate.")
+        self.store.delete_messages_from(conversation_id, messages[-1].id)
+        yield from self._reply(conversation_id, cancel or CancelToken())
+
+    def edit_and_resend(
+        self, conversation_id: int, message_id: int, text: str, cancel: CancelToken | None = None
+    ) -> Iterator[TurnEvent]:
+        """Replace a user message (and everything after it) with ``text`` and answer again."""
+        target = self.store.message(message_id)
+        if target.conversation_id != conversation_id or target.role != "user":
+            raise HearthError("Only your own messages in this conversation can be edited.")
+        if not text.strip():
+            raise EmptyPromptError("The message is empty.")
+        self.store.delete_messages_from(conversation_id, message_id)
+        yield from self.send(conversation_id, text, cancel)
+
+    # ----- internals ----------------------------------------------------------------------------
+
+    def _history(self, conversation_id: int) -> list[HistoryItem]:
+        items = []
+        for message in self.store.messages(conversation_id):
+            if message.role == "system" or not message.content.strip():
+                continue
+            items.append(HistoryItem(message.id, message.role, message.content))
+        return items
+
+    def _build(self, conversation_id: int, cancel: CancelToken) -> Iterator[TurnEvent | BuiltContext]:
+        """Build the context, folding old turns into the summary while they overflow."""
+        for _ in range(_MAX_FOLDS_PER_TURN):
+            conversation = self.store.get(conversation_id)
+            history = self._history(conversation_id)
+            built = self.builder.build(
+                self.system_prompt(conversation), history, conversation.summary, conversation.summary_through
+            )
+            to_fold = self.builder.fold_plan(history, built)
+            if not to_fold:
+                yield built
+                return
+            summary = fold_into_summary(self.engine, conversation.summary, to_fold, cancel, self.builder.n_ctx)
+            self.store.set_summary(conversation_id, summary, to_fold[-1].id)
+            yield HistoryFolded(summary, len(to_fold))
+        yield built  # still overflowing after several folds: send what fits
+
+    def _reply(self, conversation_id: int, cancel: CancelToken) -> Iterator[TurnEvent]:
+        built: BuiltContext | None = None
+        try:
+            for step in self._build(conversation_id, cancel):
+                if isinstance(step, BuiltContext):
+                    built = step
+                else:
+                    yield step
+        except Cancelled:
+            return
+        assert built is not None
+        reply = self.store.add_message(conversation_id, "assistant", "", MessageStatus.STREAMING)
+        yield ReplyStarted(reply.id, built)
+        pieces: list[str] = []
+        last_checkpoint = self.clock()
+        result: GenerationResult | None = None
+        try:
+            for item in self.engine.stream(built.messages, self.sampling(), cancel):
+                if isinstance(item, GenerationResult):
+                    result = item
+                    break
+                pieces.append(item)
+                yield ReplyToken(item)
+                if self.clock() - last_checkpoint >= CHECKPOINT_S:
+                    self.store.update_message(reply.id, "".join(pieces))
+                    last_checkpoint = self.clock()
+        except BaseException:
+            self._keep_partial(reply.id, "".join(pieces))
+            raise
+        assert result is not None, "the engine's stream ended without a result"
+        result.stats.context = dict(built.breakdown)
+        status = MessageStatus.STOPPED if result.finish_reason == "cancelled" else MessageStatus.COMPLETE
+        stats = {**result.stats.to_dict(), "finish_reason": result.finish_reason}
+        self.store.update_message(reply.id, result.text, status, stats)
+        yield TurnFinished(self.store.message(reply.id), result)
+
+    def _keep_partial(self, message_id: int, text: str) -> None:
+        if text:
+            self.store.update_message(message_id, text, MessageStatus.FAILED)
+        else:
+            self.store.delete_messages_from(self.store.message(message_id).conversation_id, message_id)

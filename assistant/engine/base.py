@@ -1,0 +1,91 @@
+"""What every engine offers: streaming chat with cancellation, token counting and capability flags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+from assistant.config import SamplingSettings
+from assistant.core.cancel import CancelToken
+from assistant.core.messages import ChatMessage, GenerationStats
+
+FinishReason = Literal["stop", "length", "cancelled"]
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    max_tokens: int = 512
+    seed: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: SamplingSettings) -> SamplingOptions:
+        return cls(**settings.model_dump())
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: str
+    n_ctx: int
+    backend: str
+    can_stream: bool = True
+    supports_tools: bool = False
+    supports_logprobs: bool = False
+    exact_token_counts: bool = True  # False where counts are estimates (a remote server)
+
+
+@dataclass
+class GenerationResult:
+    """The last item of every stream: the whole reply, why it ended, and what it cost."""
+
+    text: str
+    finish_reason: FinishReason
+    stats: GenerationStats = field(default_factory=GenerationStats)
+
+
+StreamItem = str | GenerationResult
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A chat model. ``stream`` yields text pieces, then exactly one ``GenerationResult``.
+
+    Cancellation is checked on every token; a cancelled stream still ends with a result whose
+    finish_reason is "cancelled" and whose text is what was generated so far. Errors a user can
+    act on are raised as ``HearthError`` subclasses.
+    """
+
+    @property
+    def info(self) -> EngineInfo: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def message_overhead(self) -> int:
+        """Tokens the chat template adds around one message."""
+        ...
+
+    def stream(
+        self, messages: Sequence[ChatMessage], options: SamplingOptions, cancel: CancelToken
+    ) -> Iterator[StreamItem]: ...
+
+    def close(self) -> None: ...
+
+
+def complete(
+    engine: Engine,
+    messages: Sequence[ChatMessage],
+    options: SamplingOptions,
+    cancel: CancelToken | None = None,
+) -> GenerationResult:
+    """Run a stream to its end and return only the result."""
+    result: GenerationResult | None = None
+    for item in engine.stream(messages, options, cancel or CancelToken()):
+        if isinstance(item, GenerationResult):
+            result = item
+    assert result is not None, "an engine stream must end with a GenerationResult"
+    return result

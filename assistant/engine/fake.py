@@ -1,0 +1,110 @@
+"""A scripted engine for fast tests of the logic around the model.
+
+Replies are queued with ``enqueue``; every conversation it was asked to continue is recorded in
+``history`` so a test can assert on exactly what the model would have received.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+
+from assistant.core.cancel import CancelToken
+from assistant.core.errors import PromptTooLongError
+from assistant.core.messages import ChatMessage, GenerationStats
+from assistant.engine.base import (
+    EngineInfo,
+    FinishReason,
+    GenerationResult,
+    SamplingOptions,
+    StreamItem,
+)
+
+_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+_PIECE_RE = re.compile(r"\s*\S+|\s+")
+
+
+class ScriptedEngine:
+    def __init__(
+        self,
+        replies: Sequence[str | BaseException] = (),
+        n_ctx: int = 4096,
+        token_delay_s: float = 0.0,
+        default_reply: str = "OK.",
+    ) -> None:
+        self._replies: deque[str | BaseException] = deque(replies)
+        self.n_ctx = n_ctx
+        self.token_delay_s = token_delay_s
+        self.default_reply = default_reply
+        self.history: list[list[ChatMessage]] = []
+        self.options: list[SamplingOptions] = []
+        self.closed = False
+
+    def enqueue(self, *replies: str | BaseException) -> None:
+        self._replies.extend(replies)
+
+    @property
+    def pending(self) -> int:
+        return len(self._replies)
+
+    @property
+    def info(self) -> EngineInfo:
+        return EngineInfo(name="scripted", n_ctx=self.n_ctx, backend="fake")
+
+    def count_tokens(self, text: str) -> int:
+        return len(_TOKEN_RE.findall(text))
+
+    def message_overhead(self) -> int:
+        return 4
+
+    def prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return sum(self.count_tokens(m.content) + self.message_overhead() for m in messages)
+
+    def stream(
+        self, messages: Sequence[ChatMessage], options: SamplingOptions, cancel: CancelToken
+    ) -> Iterator[StreamItem]:
+        self.history.append(list(messages))
+        self.options.append(options)
+        prompt_tokens = self.prompt_tokens(messages)
+        if prompt_tokens >= self.n_ctx:
+            raise PromptTooLongError(
+                f"The prompt needs {prompt_tokens} tokens but the context window holds {self.n_ctx}."
+            )
+        reply = self._replies.popleft() if self._replies else self.default_reply
+        if isinstance(reply, BaseException):
+            raise reply
+        started = time.perf_counter()
+        produced: list[str] = []
+        finish: FinishReason = "stop"
+        first_token_at: float | None = None
+        for piece in _PIECE_RE.findall(reply):
+            if cancel.cancelled:
+                finish = "cancelled"
+                break
+            if len(produced) >= options.max_tokens:
+                finish = "length"
+                break
+            if self.token_delay_s:
+                cancel.wait(self.token_delay_s)
+                if cancel.cancelled:
+                    finish = "cancelled"
+                    break
+            if first_token_at is None:
+                first_token_at = time.perf_counter()
+            produced.append(piece)
+            yield piece
+        elapsed = time.perf_counter() - started
+        stats = GenerationStats(
+            prompt_tokens=prompt_tokens,
+            prompt_tokens_evaluated=prompt_tokens,
+            completion_tokens=len(produced),
+            ttft_s=(first_token_at - started) if first_token_at else None,
+            tokens_per_s=len(produced) / elapsed if elapsed > 0 and produced else None,
+            total_s=elapsed,
+        )
+        yield GenerationResult("".join(produced), finish, stats)
+
+    def close(self) -> None:
+        self.closed = True

@@ -1,0 +1,331 @@
+"""The in-process llama.cpp engine.
+
+One thread owns the ``Llama`` instance: loading, tokenizing and generating all run there, and
+every other thread talks to it through a job queue (sharing a ``Llama`` across threads freezes
+or crashes it). llama.cpp releases the GIL while it computes, so the caller stays responsive.
+
+The engine evaluates the prompt itself, in batches, before sampling: that is where it learns
+exactly how many tokens the KV cache saved (the shared prefix of consecutive turns is kept) and
+where a cancel is honoured even in the middle of a long prompt.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+from assistant.config import ModelSettings
+from assistant.core.cancel import CancelToken
+from assistant.core.errors import (
+    EngineError,
+    HearthError,
+    MissingChatTemplateError,
+    ModelLoadError,
+    PromptTooLongError,
+)
+from assistant.core.messages import ChatMessage, GenerationStats
+from assistant.engine.base import (
+    EngineInfo,
+    FinishReason,
+    GenerationResult,
+    SamplingOptions,
+    StreamItem,
+)
+from assistant.engine.gguf import GGUFInfo, read_gguf
+from assistant.engine.templates import ChatTemplate, PromptPiece, builtin_format
+
+T = TypeVar("T")
+_POLL_S = 0.02  # how often a waiting caller looks at its cancel token
+
+
+class LlamaEngine:
+    """A GGUF model run by llama.cpp in this process, on a thread of its own."""
+
+    def __init__(self, model_path: str | Path, settings: ModelSettings | None = None) -> None:
+        self.settings = settings or ModelSettings()
+        self.model_path = Path(model_path).expanduser()
+        # Validate on the caller's thread: a wrong file fails at once with a clear message.
+        self.gguf: GGUFInfo = read_gguf(self.model_path)
+        template_source = (
+            builtin_format(self.settings.chat_format) if self.settings.chat_format else self.gguf.chat_template
+        )
+        if template_source is None:
+            raise MissingChatTemplateError(f"{self.model_path.name} has no chat template.")
+        self._template_source = template_source
+        self._template: ChatTemplate | None = None
+        self._llm: Any = None
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._loaded: Future[None] = Future()
+        self._thread = threading.Thread(target=self._run, name="hearth-llama", daemon=True)
+        self._thread.start()
+
+    # ----- public API, callable from any thread -------------------------------------------------
+
+    @property
+    def info(self) -> EngineInfo:
+        return EngineInfo(name=self.gguf.name, n_ctx=self.settings.n_ctx, backend="llama.cpp")
+
+    def wait_until_loaded(self, timeout: float | None = None) -> None:
+        """Block until the model is in memory; re-raises a load failure."""
+        self._loaded.result(timeout)
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded.done() and self._loaded.exception() is None
+
+    def count_tokens(self, text: str) -> int:
+        return self._call(lambda: len(self._tokenize(text, special=False)))
+
+    def message_overhead(self) -> int:
+        # The marginal cost of one more message: templates may add a default system prompt to a
+        # conversation without one, which must not be counted per message.
+        def measure() -> int:
+            base = [ChatMessage("system", "x"), ChatMessage("user", "x")]
+            before = len(self._prompt_tokens(base, add_generation_prompt=False))
+            after = len(self._prompt_tokens([*base, ChatMessage("assistant", "x")], add_generation_prompt=False))
+            return max(0, after - before - len(self._tokenize("x", special=False)))
+
+        return self._call(measure)
+
+    def prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return self._call(lambda: len(self._prompt_tokens(messages)))
+
+    def stream(
+        self, messages: Sequence[ChatMessage], options: SamplingOptions, cancel: CancelToken
+    ) -> Iterator[StreamItem]:
+        out: queue.Queue[StreamItem | BaseException] = queue.Queue()
+        abandoned = CancelToken()
+        messages = list(messages)
+        self._jobs.put(lambda: self._generate(messages, options, cancel, abandoned, out))
+        received: list[str] = []
+        started = time.perf_counter()
+        try:
+            while True:
+                try:
+                    item = out.get(timeout=_POLL_S)
+                except queue.Empty:
+                    if cancel.cancelled:
+                        # Answer the cancel now; the owner thread stops at its next check.
+                        yield _cancelled_result(received, started)
+                        return
+                    continue
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if isinstance(item, GenerationResult):
+                    return
+                received.append(item)
+        finally:
+            abandoned.cancel()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(timeout=10)
+
+    # ----- the owner thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._load()
+        except BaseException as exc:
+            self._loaded.set_exception(exc)
+            return
+        self._loaded.set_result(None)
+        while (job := self._jobs.get()) is not None:
+            job()
+        self._llm = None
+
+    def _load(self) -> None:
+        from llama_cpp import Llama
+
+        threads = self.settings.n_threads or os.cpu_count() or 2
+        try:
+            self._llm = Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.settings.n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=self.settings.n_batch,
+                n_gpu_layers=self.settings.n_gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError, MemoryError) as exc:
+            raise ModelLoadError(f"llama.cpp could not load {self.model_path.name}: {exc}") from exc
+        self._template = ChatTemplate(
+            self._template_source,
+            bos_token=self._token_text(self._llm.token_bos()),
+            eos_token=self._token_text(self._llm.token_eos()),
+        )
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the owner thread and wait for its result."""
+        if threading.current_thread() is self._thread:
+            return fn()
+        self.wait_until_loaded()
+        future: Future[T] = Future()
+
+        def job() -> None:
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        self._jobs.put(job)
+        return future.result()
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return bytes(self._llm.detokenize([token], special=True)).decode("utf-8", errors="replace")
+
+    def _tokenize(self, text: str, special: bool, add_bos: bool = False) -> list[int]:
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special))
+
+    def _prompt_tokens(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> list[int]:
+        assert self._template is not None
+        pieces: list[PromptPiece] = self._template.render(messages, add_generation_prompt)
+        bos_text = self._template.bos_token
+        template_adds_bos = bool(bos_text) and bool(pieces) and pieces[0].text.startswith(bos_text)
+        tokens: list[int] = []
+        for index, piece in enumerate(pieces):
+            add_bos = index == 0 and not template_adds_bos
+            tokens.extend(self._tokenize(piece.text, special=not piece.is_content, add_bos=add_bos))
+        return tokens
+
+    def _generate(
+        self,
+        messages: list[ChatMessage],
+        options: SamplingOptions,
+        cancel: CancelToken,
+        abandoned: CancelToken,
+        out: queue.Queue[StreamItem | BaseException],
+    ) -> None:
+        try:
+            if not self._loaded.done() or self._loaded.exception() is not None:
+                raise ModelLoadError("The model is not loaded.")
+            self._generate_on_owner(messages, options, cancel, abandoned, out)
+        except HearthError as exc:
+            out.put(exc)
+        except Exception as exc:  # llama.cpp failures surface as assorted exception types
+            out.put(EngineError(f"Generation failed: {exc}"))
+
+    def _generate_on_owner(
+        self,
+        messages: list[ChatMessage],
+        options: SamplingOptions,
+        cancel: CancelToken,
+        abandoned: CancelToken,
+        out: queue.Queue[StreamItem | BaseException],
+    ) -> None:
+        import llama_cpp
+
+        llm = self._llm
+        n_ctx = llm.n_ctx()
+        started = time.perf_counter()
+        tokens = self._prompt_tokens(messages)
+        if len(tokens) >= n_ctx:
+            raise PromptTooLongError(f"The prompt needs {len(tokens):,} tokens but the context window holds {n_ctx:,}.")
+
+        def stopped() -> bool:
+            return cancel.cancelled or abandoned.cancelled
+
+        evaluated = self._prefill(tokens, stopped)
+        if evaluated is None:
+            out.put(_cancelled_result([], started, prompt_tokens=len(tokens)))
+            return
+        if options.seed is not None:
+            llm.set_seed(options.seed)
+        vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        budget = min(options.max_tokens, n_ctx - len(tokens))
+        pieces: list[str] = []
+        completion = 0
+        first_token_at: float | None = None
+        finish: FinishReason = "length"
+        generator = llm.generate(
+            tokens,
+            temp=options.temperature,
+            top_p=options.top_p,
+            top_k=options.top_k,
+            min_p=options.min_p,
+            repeat_penalty=options.repeat_penalty,
+            reset=True,
+        )
+        for token in generator:
+            if first_token_at is None:
+                first_token_at = time.perf_counter()
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                finish = "stop"
+                break
+            completion += 1
+            text = decoder.decode(bytes(llm.detokenize([token])))
+            if text:
+                pieces.append(text)
+                out.put(text)
+            if stopped():
+                finish = "cancelled"
+                break
+            if completion >= budget:
+                break
+        generator.close()
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            pieces.append(tail)
+            out.put(tail)
+        finished_at = time.perf_counter()
+        generation_s = finished_at - (first_token_at or finished_at)
+        stats = GenerationStats(
+            prompt_tokens=len(tokens),
+            prompt_tokens_evaluated=evaluated,
+            completion_tokens=completion,
+            ttft_s=(first_token_at - started) if first_token_at else None,
+            tokens_per_s=(completion - 1) / generation_s if completion > 1 and generation_s > 0 else None,
+            total_s=finished_at - started,
+        )
+        out.put(GenerationResult("".join(pieces), finish, stats))
+
+    def _prefill(self, tokens: list[int], stopped: Callable[[], bool]) -> int | None:
+        """Evaluate what the KV cache does not already hold; return how many tokens that was.
+
+        Returns None when cancelled. The cached prefix is whatever the last evaluation shares
+        with this prompt: for the next turn of a conversation, everything up to the new message.
+        """
+        llm = self._llm
+        cached = list(llm.input_ids[: llm.n_tokens])
+        prefix = 0
+        for a, b in zip(cached, tokens, strict=False):
+            if a != b:
+                break
+            prefix += 1
+        if prefix == len(tokens):
+            prefix -= 1  # sampling needs fresh logits from at least one decoded token
+        if getattr(llm, "_is_recurrent", False) or getattr(llm, "_is_hybrid", False):
+            prefix = 0  # recurrent state cannot be rewound to a prefix
+        if prefix == 0:
+            llm.reset()
+        else:
+            llm.n_tokens = prefix
+        # Batch by batch, so a cancel is seen between batches of a long prompt.
+        batch = self.settings.n_batch
+        for start in range(prefix, len(tokens), batch):
+            if stopped():
+                return None
+            llm.eval(tokens[start : start + batch])
+        return len(tokens) - prefix
+
+
+def _cancelled_result(received: list[str], started: float, prompt_tokens: int = 0) -> GenerationResult:
+    stats = GenerationStats(
+        prompt_tokens=prompt_tokens,
+        completion_tokens=len(received),
+        total_s=time.perf_counter() - started,
+    )
+    return GenerationResult("".join(received), "cancelled", stats)

