@@ -26,34 +26,54 @@ def fold_into_summary(
     cancel: CancelToken,
     n_ctx: int,
 ) -> str:
-    """Return the new summary covering ``previous_summary`` and ``items``."""
-    room = n_ctx - SUMMARY_TOKENS - _PROMPT_SLACK - engine.count_tokens(previous_summary)
-    text = _fit(engine, transcript(items), max(room, 64))
-    parts = []
-    if previous_summary.strip():
-        parts.append(f"Summary so far:\n{previous_summary.strip()}")
-    parts.append(f"New part of the conversation:\n{text}")
-    parts.append("Write the updated summary.")
+    """Return the new summary covering ``previous_summary`` and ``items``.
+
+    Turns are folded in chunks that each fit the summariser's window, oldest first, carrying the
+    summary forward, so no turn is skipped however small the window.
+    """
+    reply_tokens = max(32, min(SUMMARY_TOKENS, n_ctx // 4))
+    summary = previous_summary.strip()
+    for chunk in _chunks(engine, items, n_ctx - reply_tokens - _PROMPT_SLACK, summary):
+        summary = _fold_chunk(engine, summary, chunk, cancel, reply_tokens)
+    return summary
+
+
+def _fold_chunk(engine: Engine, summary: str, chunk: str, cancel: CancelToken, reply_tokens: int) -> str:
+    parts = [f"Summary so far:\n{summary}"] if summary else []
+    parts += [f"New part of the conversation:\n{chunk}", "Write the updated summary."]
     messages = [ChatMessage("system", SUMMARY_INSTRUCTIONS), ChatMessage("user", "\n\n".join(parts))]
-    options = SamplingOptions(temperature=0.2, max_tokens=SUMMARY_TOKENS, repeat_penalty=1.1, seed=0)
+    options = SamplingOptions(temperature=0.2, max_tokens=reply_tokens, repeat_penalty=1.1, seed=0)
     result = complete(engine, messages, options, cancel)
     if result.finish_reason == "cancelled":
         raise Cancelled()
-    summary = result.text.strip()
     # A model that returns nothing must not erase what the old turns said.
-    return summary or _fallback(previous_summary, items)
+    return result.text.strip() or "\n".join(filter(None, [summary, _digest(chunk)]))
 
 
-def _fit(engine: Engine, text: str, limit: int) -> str:
-    """Keep the end of the transcript when it is longer than the summariser can read at once."""
-    tokens = engine.count_tokens(text)
-    if tokens <= limit:
-        return text
-    keep = int(len(text) * limit / tokens * 0.9)
-    return "…" + text[-keep:]
+def _chunks(engine: Engine, items: Sequence[HistoryItem], room: int, summary: str) -> list[str]:
+    """Transcript pieces, each fitting ``room`` tokens next to a summary as long as the current one."""
+    room = max(48, room - engine.count_tokens(summary))
+    chunks: list[str] = []
+    current: list[HistoryItem] = []
+    for item in items:
+        item = _shorten(engine, item, room)
+        if current and engine.count_tokens(transcript([*current, item])) > room:
+            chunks.append(transcript(current))
+            current = []
+        current.append(item)
+    if current:
+        chunks.append(transcript(current))
+    return chunks
 
 
-def _fallback(previous_summary: str, items: Sequence[HistoryItem]) -> str:
-    lines = [previous_summary.strip()] if previous_summary.strip() else []
-    lines += [f"- {item.role}: {' '.join(item.content.split())[:200]}" for item in items]
-    return "\n".join(lines)
+def _shorten(engine: Engine, item: HistoryItem, room: int) -> HistoryItem:
+    """A single message longer than the room keeps its beginning and its end."""
+    tokens = engine.count_tokens(item.content)
+    if tokens <= room - 8:
+        return item
+    keep = max(40, int(len(item.content) * (room - 8) / tokens * 0.45))
+    return HistoryItem(item.id, item.role, item.content[:keep] + " … " + item.content[-keep:])
+
+
+def _digest(chunk: str) -> str:
+    return " ".join(chunk.split())[:400]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import PromptTooLongError
@@ -33,11 +33,14 @@ class ScriptedEngine:
         n_ctx: int = 4096,
         token_delay_s: float = 0.0,
         default_reply: str = "OK.",
+        responder: Callable[[list[ChatMessage]], str] | None = None,
     ) -> None:
+        """Replies come from the queue, then from ``responder(messages)``, then ``default_reply``."""
         self._replies: deque[str | BaseException] = deque(replies)
         self.n_ctx = n_ctx
         self.token_delay_s = token_delay_s
         self.default_reply = default_reply
+        self.responder = responder
         self.history: list[list[ChatMessage]] = []
         self.options: list[SamplingOptions] = []
         self.closed = False
@@ -72,7 +75,12 @@ class ScriptedEngine:
             raise PromptTooLongError(
                 f"The prompt needs {prompt_tokens} tokens but the context window holds {self.n_ctx}."
             )
-        reply = self._replies.popleft() if self._replies else self.default_reply
+        if self._replies:
+            reply = self._replies.popleft()
+        elif self.responder is not None:
+            reply = self.responder(list(messages))
+        else:
+            reply = self.default_reply
         if isinstance(reply, BaseException):
             raise reply
         started = time.perf_counter()

@@ -7,12 +7,14 @@ server is silent; closing the response ends that thread's read.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import queue
+import socket
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -70,20 +72,13 @@ class OpenAICompatibleEngine:
             body["seed"] = options.seed
         # Fields outside OpenAI's API; llama.cpp and vLLM honour them, others ignore them.
         body.update(top_k=options.top_k, min_p=options.min_p, repeat_penalty=options.repeat_penalty)
-        request = urllib.request.Request(
-            f"{self.base_url}/chat/completions",
-            data=json.dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json", "Accept": "text/event-stream"},
-            method="POST",
-        )
-        if self.settings.api_key:
-            request.add_header("Authorization", f"Bearer {self.settings.api_key}")
-
+        payload = json.dumps(body).encode("utf-8")
         started = time.perf_counter()
         events: queue.Queue[Any] = queue.Queue()
-        response_holder: list[Any] = []
+        sockets: list[socket.socket] = []
+        closing = threading.Event()
         reader = threading.Thread(
-            target=self._read, args=(request, events, response_holder), name="hearth-http", daemon=True
+            target=self._read, args=(payload, events, sockets, closing), name="hearth-http", daemon=True
         )
         reader.start()
         pieces: list[str] = []
@@ -118,8 +113,12 @@ class OpenAICompatibleEngine:
                     finish = "cancelled"
                     break
         finally:
-            for response in response_holder:
-                response.close()
+            closing.set()
+            # Shutting the socket down wakes the reader at once; closing the response would wait
+            # for its buffered read to finish. A llama.cpp server stops generating when it sees this.
+            for open_socket in sockets:
+                with contextlib.suppress(OSError):
+                    open_socket.shutdown(socket.SHUT_RDWR)
         finished_at = time.perf_counter()
         completion = int(usage.get("completion_tokens") or len(pieces))
         generation_s = finished_at - (first_token_at or finished_at)
@@ -133,19 +132,27 @@ class OpenAICompatibleEngine:
         )
         yield GenerationResult("".join(pieces), finish, stats)
 
-    def _read(self, request: urllib.request.Request, events: queue.Queue[Any], holder: list[Any]) -> None:
+    def _read(
+        self, payload: bytes, events: queue.Queue[Any], sockets: list[socket.socket], closing: threading.Event
+    ) -> None:
+        url = urllib.parse.urlsplit(f"{self.base_url}/chat/completions")
+        connection_type = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        if self.settings.api_key:
+            headers["Authorization"] = f"Bearer {self.settings.api_key}"
+        connection = connection_type(url.hostname or "127.0.0.1", url.port, timeout=self.settings.timeout_s)
         try:
-            response = urllib.request.urlopen(request, timeout=self.settings.timeout_s)
-        except urllib.error.HTTPError as exc:
-            detail = exc.read(2000).decode("utf-8", errors="replace")
-            events.put(RemoteEngineError(f"The server at {self.base_url} answered {exc.code}: {detail}"))
-            return
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            events.put(RemoteEngineError(f"Could not reach the server at {self.base_url}: {reason}"))
-            return
-        holder.append(response)
-        try:
+            connection.connect()
+            if connection.sock is not None:
+                sockets.append(connection.sock)
+            if closing.is_set():
+                return
+            connection.request("POST", url.path, body=payload, headers=headers)
+            response = connection.getresponse()
+            if response.status >= 400:
+                detail = response.read(2000).decode("utf-8", errors="replace")
+                events.put(RemoteEngineError(f"The server at {self.base_url} answered {response.status}: {detail}"))
+                return
             for raw in response:
                 line = raw.decode("utf-8", errors="replace").strip()
                 if not line.startswith("data:"):
@@ -158,11 +165,13 @@ class OpenAICompatibleEngine:
                 except json.JSONDecodeError:
                     events.put(RemoteEngineError(f"The server sent something that is not JSON: {data[:200]}"))
                     return
-        except (OSError, ValueError) as exc:
-            if not response.closed:
-                events.put(RemoteEngineError(f"The connection to {self.base_url} broke: {exc}"))
-                return
-        events.put(_END)
+            events.put(_END)
+        except Exception as exc:
+            # A cancel shuts the socket down under this read; only a break nobody asked for is an error.
+            if not closing.is_set():
+                events.put(RemoteEngineError(f"Could not reach the server at {self.base_url}: {exc}"))
+        finally:
+            connection.close()
 
     def close(self) -> None:
         pass

@@ -184,7 +184,7 @@ def test_not_a_gguf(tmp_path: Path) -> None:
 
 def test_truncated_model(tmp_path: Path, model_path: Path) -> None:
     path = tmp_path / "cut.gguf"
-    path.write_bytes(model_path.read_bytes()[: 40_000_000])
+    path.write_bytes(model_path.read_bytes()[:40_000_000])
     with pytest.raises(CorruptModelError):
         LlamaEngine(path)
 

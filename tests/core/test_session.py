@@ -1,0 +1,221 @@
+"""The chat session's flow on the scripted engine; tests assert on what the engine received."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from assistant.config import Settings
+from assistant.core.cancel import CancelToken
+from assistant.core.errors import EmptyPromptError, EngineError, PromptTooLongError
+from assistant.core.messages import MessageStatus
+from assistant.core.session import (
+    ChatSession,
+    HistoryFolded,
+    ReplyStarted,
+    ReplyToken,
+    TurnFinished,
+    UserMessageSaved,
+)
+from assistant.core.store import ConversationStore
+from assistant.core.summary import SUMMARY_INSTRUCTIONS
+from assistant.engine.fake import ScriptedEngine
+
+
+def _session(store: ConversationStore, engine: ScriptedEngine, **context: object) -> ChatSession:
+    settings = Settings()
+    settings.context.system_prompt = "You are a test."
+    for key, value in context.items():
+        setattr(settings.context, key, value)
+    return ChatSession(store, engine, settings)
+
+
+def test_a_turn_saves_question_then_streams_and_saves_the_reply(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["Hello there, friend."])
+    session = _session(store, engine)
+    conversation = store.create()
+    events = session.send(conversation.id, "Hi!")
+    saved = next(events)
+    assert isinstance(saved, UserMessageSaved)
+    # Committed before generation starts.
+    assert [m.content for m in store.messages(conversation.id)] == ["Hi!"]
+    started = next(events)
+    assert isinstance(started, ReplyStarted)
+    assert store.message(started.message_id).status == MessageStatus.STREAMING
+    rest = list(events)
+    tokens = [e.text for e in rest if isinstance(e, ReplyToken)]
+    finished = rest[-1]
+    assert isinstance(finished, TurnFinished)
+    assert "".join(tokens) == "Hello there, friend."
+    assert finished.reply.status == MessageStatus.COMPLETE
+    assert finished.reply.content == "Hello there, friend."
+    assert finished.reply.stats["context"]["system"] > 0
+    assert [(m.role, m.content) for m in engine.history[0]] == [("system", "You are a test."), ("user", "Hi!")]
+
+
+def test_history_is_sent_on_the_next_turn(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["First answer.", "Second answer."])
+    session = _session(store, engine)
+    conversation = store.create()
+    list(session.send(conversation.id, "one"))
+    list(session.send(conversation.id, "two"))
+    assert [m.content for m in engine.history[1]] == ["You are a test.", "one", "First answer.", "two"]
+
+
+def test_conversation_system_prompt_overrides_the_default(store: ConversationStore) -> None:
+    engine = ScriptedEngine()
+    conversation = store.create(system_prompt="Speak like a pirate.")
+    list(_session(store, engine).send(conversation.id, "hi"))
+    assert engine.history[0][0].content == "Speak like a pirate."
+
+
+def test_reply_is_checkpointed_while_it_streams(store: ConversationStore) -> None:
+    ticks = itertools.count()
+    engine = ScriptedEngine(["a b c d e f"])
+    session = ChatSession(store, engine, Settings(), clock=lambda: float(next(ticks)))  # one second per look
+    conversation = store.create()
+    seen_during_stream = []
+    for event in session.send(conversation.id, "go"):
+        if isinstance(event, ReplyToken):
+            reply = store.messages(conversation.id)[-1]
+            seen_during_stream.append(reply.content)
+    assert seen_during_stream[-1].strip() == "a b c d e"  # saved up to the token before the last
+    assert store.messages(conversation.id)[-1].content == "a b c d e f"
+
+
+def test_stop_keeps_the_partial_reply_marked_stopped(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["one two three four five six"])
+    session = _session(store, engine)
+    conversation = store.create()
+    cancel = CancelToken()
+    events = []
+    for event in session.send(conversation.id, "count", cancel):
+        events.append(event)
+        if isinstance(event, ReplyToken) and event.text.strip() == "two":
+            cancel.cancel()
+    finished = events[-1]
+    assert isinstance(finished, TurnFinished)
+    assert finished.result.finish_reason == "cancelled"
+    reply = store.messages(conversation.id)[-1]
+    assert reply.status == MessageStatus.STOPPED and reply.content == "one two"
+
+
+def test_a_failing_engine_keeps_what_was_written(store: ConversationStore) -> None:
+    class Breaking(ScriptedEngine):
+        def stream(self, messages, options, cancel):  # type: ignore[no-untyped-def]
+            yield "partial "
+            raise EngineError("the model fell over")
+
+    session = _session(store, Breaking())
+    conversation = store.create()
+    with pytest.raises(EngineError):
+        list(session.send(conversation.id, "hi"))
+    user, reply = store.messages(conversation.id)
+    assert user.content == "hi"
+    assert reply.status == MessageStatus.FAILED and reply.content == "partial "
+
+
+def test_a_failure_before_any_text_leaves_no_empty_reply(store: ConversationStore) -> None:
+    engine = ScriptedEngine([EngineError("boom")])
+    conversation = store.create()
+    with pytest.raises(EngineError):
+        list(_session(store, engine).send(conversation.id, "hi"))
+    assert [m.role for m in store.messages(conversation.id)] == ["user"]
+
+
+def test_empty_prompt_saves_nothing(store: ConversationStore) -> None:
+    engine = ScriptedEngine()
+    conversation = store.create()
+    with pytest.raises(EmptyPromptError):
+        list(_session(store, engine).send(conversation.id, "  \n\t "))
+    assert store.messages(conversation.id) == [] and engine.history == []
+
+
+def test_a_message_too_long_for_the_model_is_refused_before_saving(store: ConversationStore) -> None:
+    engine = ScriptedEngine(n_ctx=300)
+    conversation = store.create()
+    with pytest.raises(PromptTooLongError):
+        list(_session(store, engine, reply_reserve=50).send(conversation.id, "word " * 500))
+    assert store.messages(conversation.id) == [] and engine.history == []
+
+
+def test_old_turns_are_folded_into_a_summary_written_by_the_model(store: ConversationStore) -> None:
+    def respond(messages: list) -> str:
+        if messages[0].content == SUMMARY_INSTRUCTIONS:
+            return "SUMMARY-TEXT the user asked numbered questions"
+        return "reply " * 30
+
+    engine = ScriptedEngine(n_ctx=400, responder=respond)
+    session = _session(store, engine, reply_reserve=60)
+    conversation = store.create()
+    folded = []
+    for n in range(12):
+        for event in session.send(conversation.id, f"question number {n} " + "filler " * 20):
+            if isinstance(event, HistoryFolded):
+                folded.append(event)
+        if folded:
+            break
+    assert folded, "the conversation outgrew the window without a fold"
+    summary_prompts = [h[1].content for h in engine.history if h[0].content == SUMMARY_INSTRUCTIONS]
+    assert "question number 0" in summary_prompts[0]  # the oldest turn was given to the model
+    assert all(engine.prompt_tokens(h) < engine.n_ctx for h in engine.history)  # every call fitted
+    stored = store.get(conversation.id)
+    assert stored.summary.startswith("SUMMARY-TEXT") and stored.summary_through > 0
+    last_prompt = engine.history[-1]
+    assert "SUMMARY-TEXT" in last_prompt[0].content  # the summary is in the next turn's context
+    assert "question number 0" not in " ".join(m.content for m in last_prompt)
+    # Nothing was deleted: every question is still in the conversation.
+    questions = [m.content for m in store.messages(conversation.id) if m.role == "user"]
+    assert all(q.startswith(f"question number {n} ") for n, q in enumerate(questions))
+
+
+def test_regenerate_replaces_the_last_reply(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["first try", "second try"])
+    session = _session(store, engine)
+    conversation = store.create()
+    list(session.send(conversation.id, "hi"))
+    list(session.regenerate(conversation.id))
+    assert [m.content for m in store.messages(conversation.id)] == ["hi", "second try"]
+    assert [m.content for m in engine.history[1]] == ["You are a test.", "hi"]
+
+
+def test_edit_and_resend_drops_what_came_after(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["a1", "a2", "a2 edited"])
+    session = _session(store, engine)
+    conversation = store.create()
+    list(session.send(conversation.id, "q1"))
+    list(session.send(conversation.id, "q2"))
+    q2 = store.messages(conversation.id)[2]
+    list(session.edit_and_resend(conversation.id, q2.id, "q2 better"))
+    assert [m.content for m in store.messages(conversation.id)] == ["q1", "a1", "q2 better", "a2 edited"]
+
+
+@pytest.mark.real_model
+def test_folding_on_the_real_model_keeps_the_conversation_going(store: ConversationStore, model_path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.config import ModelSettings
+    from assistant.engine.llama import LlamaEngine
+
+    engine = LlamaEngine(model_path, ModelSettings(n_ctx=512))
+    try:
+        settings = Settings()
+        settings.context.reply_reserve = 96
+        settings.sampling.max_tokens = 60
+        settings.sampling.temperature = 0.0
+        session = ChatSession(store, engine, settings)
+        conversation = store.create()
+        folds = []
+        for n in range(14):
+            for event in session.send(conversation.id, f"Fact {n}: my cat number {n} is called Tom{n}. Note it."):
+                if isinstance(event, HistoryFolded):
+                    folds.append(event)
+                elif isinstance(event, TurnFinished):
+                    assert event.stats.prompt_tokens < 512 - 60  # every turn fitted its window
+            if folds:
+                break
+        assert folds, "twelve turns should overflow a 512-token window"
+        stored = store.get(conversation.id)
+        assert stored.summary.strip() and stored.summary_through > 0
+        assert all(m.status == MessageStatus.COMPLETE for m in store.messages(conversation.id))
+    finally:
+        engine.close()

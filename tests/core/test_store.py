@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.core.errors import ConversationNotFoundError, HearthError
+from assistant.core.messages import MessageStatus
+from assistant.core.store import DEFAULT_TITLE, ConversationStore
+
+
+def test_create_list_rename_delete(store: ConversationStore) -> None:
+    first = store.create()
+    second = store.create(title="Garden plans")
+    assert first.title == DEFAULT_TITLE
+    assert [c.id for c in store.conversations()] == [second.id, first.id]
+    store.add_message(first.id, "user", "hello")
+    assert store.conversations()[0].id == first.id  # most recently active first
+    store.rename(second.id, "  Vegetable   garden ")
+    assert store.get(second.id).title == "Vegetable garden"
+    store.delete(first.id)
+    assert [c.id for c in store.conversations()] == [second.id]
+    with pytest.raises(ConversationNotFoundError):
+        store.get(first.id)
+    with pytest.raises(ConversationNotFoundError):
+        store.delete(first.id)
+    with pytest.raises(HearthError):
+        store.rename(second.id, "   ")
+
+
+def test_first_user_message_titles_the_conversation(store: ConversationStore) -> None:
+    conversation = store.create()
+    store.add_message(conversation.id, "user", "How do I repot a very large fiddle-leaf fig without hurting its roots?")
+    title = store.get(conversation.id).title
+    assert title.startswith("How do I repot") and len(title) <= 60
+    store.add_message(conversation.id, "user", "Something else")
+    assert store.get(conversation.id).title == title
+
+
+def test_messages_keep_order_status_and_stats(store: ConversationStore) -> None:
+    conversation = store.create()
+    user = store.add_message(conversation.id, "user", "Q")
+    reply = store.add_message(conversation.id, "assistant", "", MessageStatus.STREAMING)
+    store.update_message(reply.id, "partial")
+    store.update_message(reply.id, "partial answer", MessageStatus.STOPPED, {"completion_tokens": 2})
+    messages = store.messages(conversation.id)
+    assert [m.id for m in messages] == [user.id, reply.id]
+    assert messages[1].content == "partial answer"
+    assert messages[1].status == MessageStatus.STOPPED
+    assert messages[1].stats == {"completion_tokens": 2}
+    assert store.get(conversation.id).message_count == 2
+
+
+def test_deleting_a_conversation_deletes_its_messages(store: ConversationStore, tmp_path: Path) -> None:
+    conversation = store.create()
+    store.add_message(conversation.id, "user", "secret words")
+    store.delete(conversation.id)
+    raw = sqlite3.connect(tmp_path / "conversations.db")
+    assert raw.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
+    assert store.search("secret") == []
+
+
+def test_full_text_search(store: ConversationStore) -> None:
+    garden = store.create(title="Garden")
+    store.add_message(garden.id, "user", "When should I plant tomatoes?")
+    store.add_message(garden.id, "assistant", "Plant tomatoes after the last frost.")
+    taxes = store.create(title="Taxes")
+    store.add_message(taxes.id, "user", "Which forms do I need?")
+    hits = store.search("tomato")
+    assert [h.conversation.id for h in hits] == [garden.id]
+    assert "[" in hits[0].snippet  # the match is marked
+    assert [h.conversation.id for h in store.search("taxes")] == [taxes.id]  # titles count too
+    assert store.search("frost plant")[0].conversation.id == garden.id
+
+
+@pytest.mark.parametrize(
+    "query", ['"', "tomato*", "a AND OR NOT", "NEAR(", "col:umn", "'); DROP TABLE messages; --", ""]
+)
+def test_search_never_parses_user_text_as_syntax(store: ConversationStore, query: str) -> None:
+    conversation = store.create()
+    store.add_message(conversation.id, "user", "tomatoes and columns")
+    store.search(query)  # must not raise
+    assert store.messages(conversation.id)
+
+
+def test_database_is_in_wal_mode(store: ConversationStore, tmp_path: Path) -> None:
+    raw = sqlite3.connect(tmp_path / "conversations.db")
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(HearthError, match="cannot be opened"):
+        ConversationStore(path)
+    assert path.read_bytes().startswith(b"this is not sqlite")  # left as it was
+
+
+def test_a_killed_writer_leaves_its_last_checkpoint(tmp_path: Path) -> None:
+    """kill -9 in the middle of a streamed reply: the question and the reply so far survive."""
+    db = tmp_path / "conversations.db"
+    script = textwrap.dedent(
+        f"""
+        import itertools, sys
+        from assistant.config import Settings
+        from assistant.core.session import ChatSession, ReplyToken
+        from assistant.core.store import ConversationStore
+        from assistant.engine.fake import ScriptedEngine
+        engine = ScriptedEngine(["word " * 10000], token_delay_s=0.01)
+        session = ChatSession(ConversationStore({str(db)!r}), engine, Settings())
+        conversation = session.store.create()
+        for event in session.send(conversation.id, "Tell me everything."):
+            if isinstance(event, ReplyToken):
+                print("streaming", flush=True)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "streaming"
+    time.sleep(2.5)  # at least two checkpoints
+    process.kill()
+    process.wait(10)
+
+    reopened = ConversationStore(db, stale_stream_s=0.0)
+    assert reopened.recovered == 1
+    conversation = reopened.conversations()[0]
+    user, reply = reopened.messages(conversation.id)
+    assert user.content == "Tell me everything." and user.status == MessageStatus.COMPLETE
+    assert reply.status == MessageStatus.INTERRUPTED
+    assert reply.content.startswith("word word")
+    assert len(reply.content.split()) >= 50  # checkpointed while streaming, not only at the end
+
+
+def test_a_live_stream_is_not_marked_interrupted(store: ConversationStore, tmp_path: Path) -> None:
+    conversation = store.create()
+    reply = store.add_message(conversation.id, "assistant", "so far", MessageStatus.STREAMING)
+    other_process_view = ConversationStore(tmp_path / "conversations.db")
+    assert other_process_view.recovered == 0
+    assert other_process_view.message(reply.id).status == MessageStatus.STREAMING

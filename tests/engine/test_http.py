@@ -1,0 +1,175 @@
+"""The OpenAI-compatible engine against a real llama.cpp server on 127.0.0.1, started by the test."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from assistant.config import EngineSettings
+from assistant.core.cancel import CancelToken
+from assistant.core.errors import RemoteEngineError
+from assistant.core.messages import ChatMessage
+from assistant.engine.base import GenerationResult, SamplingOptions, complete
+from assistant.engine.http import OpenAICompatibleEngine
+
+pytestmark = [pytest.mark.server, pytest.mark.real_model]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "llama-server.log"
+    log = log_path.open("wb")  # a file, not a pipe: a full pipe would stall the server
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--model_alias",
+            "smollm2",
+            "--verbose",
+            "False",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited: {log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(15)
+        log.close()
+
+
+def _engine(url: str, **kw: object) -> OpenAICompatibleEngine:
+    return OpenAICompatibleEngine(EngineSettings(backend="openai", base_url=url, remote_model="smollm2", **kw))  # type: ignore[arg-type]
+
+
+def test_streams_a_reply_from_the_server(server_url: str) -> None:
+    engine = _engine(server_url)
+    items = list(engine.stream([ChatMessage("user", "Say hello.")], SamplingOptions(max_tokens=30), CancelToken()))
+    result = items[-1]
+    assert isinstance(result, GenerationResult)
+    pieces = [i for i in items[:-1] if isinstance(i, str)]
+    assert len(pieces) > 1 and result.text == "".join(pieces)
+    assert result.finish_reason in ("stop", "length")
+    assert result.stats.completion_tokens > 0 and result.stats.prompt_tokens > 0
+    assert result.stats.prompt_tokens_evaluated is None  # a remote server does not tell us
+    assert not engine.info.exact_token_counts
+
+
+def test_max_tokens_is_honoured(server_url: str) -> None:
+    result = complete(_engine(server_url), [ChatMessage("user", "Tell a long story.")], SamplingOptions(max_tokens=4))
+    assert result.finish_reason == "length"
+    assert result.stats.completion_tokens == 4
+
+
+def test_cancel_returns_at_once(server_url: str) -> None:
+    cancel = CancelToken()
+    options = SamplingOptions(max_tokens=1000, temperature=1.0)
+    pieces = 0
+    result = None
+    for item in _engine(server_url).stream([ChatMessage("user", "Write a long story.")], options, cancel):
+        if isinstance(item, str):
+            pieces += 1
+            if pieces == 3:
+                cancelled_at = time.perf_counter()
+                cancel.cancel()
+        else:
+            result = item
+    assert result is not None and result.finish_reason == "cancelled"
+    assert time.perf_counter() - cancelled_at < 0.1
+
+
+def test_nothing_listening_is_a_clear_error() -> None:
+    engine = _engine(f"http://127.0.0.1:{_free_port()}/v1")
+    with pytest.raises(RemoteEngineError, match="Could not reach"):
+        complete(engine, [ChatMessage("user", "hi")], SamplingOptions())
+
+
+def test_server_errors_are_reported_with_their_text() -> None:
+    class Failing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b'{"error": "model exploded"}')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        engine = _engine(f"http://127.0.0.1:{server.server_address[1]}/v1")
+        with pytest.raises(RemoteEngineError, match="model exploded"):
+            complete(engine, [ChatMessage("user", "hi")], SamplingOptions())
+    finally:
+        server.shutdown()
+
+
+def test_a_silent_server_can_still_be_cancelled() -> None:
+    release = threading.Event()
+
+    class Silent(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            release.wait(10)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Silent)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cancel = CancelToken()
+        threading.Timer(0.3, cancel.cancel).start()
+        started = time.perf_counter()
+        result = complete(
+            _engine(f"http://127.0.0.1:{server.server_address[1]}/v1"),
+            [ChatMessage("user", "hi")],
+            SamplingOptions(),
+            cancel,
+        )
+        assert result.finish_reason == "cancelled"
+        assert time.perf_counter() - started < 0.3 + 0.1
+    finally:
+        release.set()
+        server.shutdown()

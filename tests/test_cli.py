@@ -1,0 +1,208 @@
+"""The ``hearth`` command, run the way users and acceptance checks run it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from assistant import cli
+from assistant.config import Settings, save_settings
+from assistant.core.messages import MessageStatus
+from assistant.core.session import ChatSession
+from assistant.core.store import ConversationStore
+from assistant.engine.fake import ScriptedEngine
+
+STATS_KEYS = {"prompt_tokens", "prompt_tokens_evaluated", "completion_tokens", "ttft_s", "tokens_per_s", "context"}
+
+
+def _hearth(*args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    settings = Settings()
+    settings.sampling.max_tokens = 48  # keep the real model's replies short
+    save_settings(settings)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+    )
+
+
+@pytest.mark.real_model
+def test_ask_json_contract(hearth_home: Path) -> None:
+    run = _hearth("ask", "--json", "What is the capital of France?")
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert {"conversation_id", "answer", "stats"} <= set(answer)
+    assert answer["answer"].strip()
+    assert set(answer["stats"]) >= STATS_KEYS
+    stats = answer["stats"]
+    assert stats["prompt_tokens_evaluated"] == stats["prompt_tokens"] > 0  # first turn: nothing cached
+    assert stats["context"]["system"] > 0 and stats["context"]["history"] > 0
+    store = ConversationStore(hearth_home / "conversations.db")
+    saved = store.messages(answer["conversation_id"])
+    assert [m.role for m in saved] == ["user", "assistant"] and saved[1].content == answer["answer"]
+
+
+@pytest.mark.real_model
+def test_chat_json_reads_one_message_per_line_in_one_process(hearth_home: Path) -> None:
+    run = _hearth("chat", "--json", stdin="My name is Ana.\nWhat is my name?\nThank you!\n")
+    assert run.returncode == 0, run.stderr
+    turns = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(turns) == 3
+    assert len({t["conversation_id"] for t in turns}) == 1
+    for previous, turn in itertools.pairwise(turns):
+        stats = turn["stats"]
+        assert stats["prompt_tokens"] > previous["stats"]["prompt_tokens"]
+        # The KV cache held the earlier turns: only the new message was evaluated.
+        assert stats["prompt_tokens_evaluated"] < stats["prompt_tokens"] / 2
+
+
+@pytest.mark.real_model
+def test_ask_continues_a_conversation(hearth_home: Path) -> None:
+    first = json.loads(_hearth("ask", "--json", "Remember the word kettle.").stdout)
+    second = json.loads(_hearth("ask", "--json", "--conversation", str(first["conversation_id"]), "Which word?").stdout)
+    assert second["conversation_id"] == first["conversation_id"]
+    assert second["stats"]["prompt_tokens"] > first["stats"]["prompt_tokens"]
+
+
+@pytest.mark.real_model
+def test_plain_ask_streams_text(hearth_home: Path) -> None:
+    run = _hearth("ask", "Say hello.")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip()
+
+
+@pytest.mark.real_model
+def test_ask_runs_with_every_socket_refused(hearth_home: Path) -> None:
+    """Offline for real: not one connection, not even to this machine."""
+    save_settings(Settings())
+    script = (
+        "import socket\n"
+        "def refuse(*a, **k): raise RuntimeError('network use: ' + repr(a[1:]))\n"
+        "socket.socket.connect = refuse\nsocket.socket.connect_ex = refuse\nsocket.create_connection = refuse\n"
+        "from assistant.cli import main\nraise SystemExit(main(['ask', '--json', 'Hello']))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["answer"]
+    assert "network use" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("make_model", "message"),
+    [
+        (lambda d: d / "missing.gguf", "not found"),
+        (lambda d: (d / "notes.gguf").write_text("hello") and d / "notes.gguf", "not a GGUF"),
+    ],
+)
+def test_a_bad_model_is_a_clear_error(hearth_home: Path, tmp_path: Path, make_model, message: str) -> None:
+    path = make_model(tmp_path)
+    run = _hearth("ask", "--model", str(path), "hi")
+    assert run.returncode == 1
+    assert message in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_truncated_model_is_a_clear_error(tmp_path: Path, model_path: Path) -> None:
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(model_path.read_bytes()[:30_000_000])
+    run = _hearth("ask", "--model", str(cut), "hi")
+    assert run.returncode == 1 and "truncated" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.real_model
+def test_empty_and_oversized_prompts_are_refused_and_nothing_is_saved(hearth_home: Path) -> None:
+    empty = _hearth("ask", "   ")
+    assert empty.returncode == 1 and "empty" in empty.stderr
+    settings = Settings()
+    settings.model.n_ctx = 256
+    settings.context.reply_reserve = 64
+    save_settings(settings)
+    huge = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "word " * 2000], capture_output=True, text=True, timeout=120
+    )
+    assert huge.returncode == 1 and "context window" in huge.stderr
+    store = ConversationStore(hearth_home / "conversations.db")
+    assert all(c.message_count == 0 for c in store.conversations())
+
+
+def test_invalid_settings_are_named(hearth_home: Path) -> None:
+    hearth_home.mkdir(parents=True, exist_ok=True)
+    (hearth_home / "settings.json").write_text(json.dumps({"model": {"n_ctx": 5}}))
+    run = _hearth_raw("ask", "hi")
+    assert run.returncode == 1 and "model.n_ctx" in run.stderr
+
+
+def _hearth_raw(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_ctrl_c_stops_the_reply_and_keeps_it(store: ConversationStore, capsys: pytest.CaptureFixture[str]) -> None:
+    engine = ScriptedEngine(["tick " * 500], token_delay_s=0.01)
+    session = ChatSession(store, engine, Settings())
+    conversation = store.create()
+    timer = threading.Timer(0.3, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+    finished = cli._send(session, conversation.id, "count forever", as_json=False)
+    timer.join()
+    assert finished is not None and finished.result.finish_reason == "cancelled"
+    reply = store.messages(conversation.id)[-1]
+    assert reply.status == MessageStatus.STOPPED and reply.content.startswith("tick tick")
+    assert "[stopped]" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_conversation_management(hearth_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ConversationStore(hearth_home / "conversations.db")
+    conversation = store.create()
+    store.add_message(conversation.id, "user", "Plan the vegetable garden")
+    store.add_message(conversation.id, "assistant", "Tomatoes go south.")
+    cid = str(conversation.id)
+
+    def run(*args: str) -> str:
+        assert cli.main(list(args)) == 0
+        return capsys.readouterr().out
+
+    assert "Plan the vegetable garden" in run("conversations", "list")
+    assert json.loads(run("conversations", "list", "--json"))[0]["messages"] == 2
+    assert "Tomatoes go south." in run("conversations", "show", cid)
+    assert "Plan the vegetable garden" in run("conversations", "search", "tomatoes")
+    run("conversations", "rename", cid, "Garden")
+    assert "Garden" in run("conversations", "list")
+    md = tmp_path / "out.md"
+    run("conversations", "export", cid, "--format", "md", "-o", str(md))
+    assert md.read_text().startswith("# Garden")
+    exported = tmp_path / "out.json"
+    run("conversations", "export", "--all", "--format", "json", "-o", str(exported))
+    run("conversations", "delete", cid)
+    assert "No conversations" in run("conversations", "list")
+    assert "Imported conversation" in run("conversations", "import", str(exported))
+    assert "Garden" in run("conversations", "list")
+    assert cli.main(["conversations", "show", "999"]) == 1
+    assert "no conversation 999" in capsys.readouterr().err
+
+
+def test_models_list_reads_metadata(hearth_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    models = hearth_home / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    (models / "broken.gguf").write_bytes(b"GGUF-but-not-really")
+    assert cli.main(["models", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    bundled = next(r for r in rows if r["source"] == "bundled")
+    assert bundled["architecture"] == "llama" and bundled["quantization"] == "Q4_1"
+    assert bundled["chat_template"] is True and bundled["context_length"] == 8192
+    assert bundled["estimated_ram"] > bundled["file_size"]
+    broken = next(r for r in rows if r["path"].endswith("broken.gguf"))
+    assert "error" in broken
+    assert cli.main(["models", "list"]) == 0
+    text = capsys.readouterr().out
+    assert "Q4_1" in text and "unusable" in text
