@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -206,3 +208,53 @@ def test_models_list_reads_metadata(hearth_home: Path, tmp_path: Path, capsys: p
     assert cli.main(["models", "list"]) == 0
     text = capsys.readouterr().out
     assert "Q4_1" in text and "unusable" in text
+
+
+@pytest.mark.real_model
+def test_interactive_chat_in_a_terminal(hearth_home: Path) -> None:
+    """A real pseudo-terminal: the banner, a streamed reply, Ctrl-C mid-reply, /list, /new, /quit."""
+    import pty
+    import select
+
+    settings = Settings()
+    settings.sampling.max_tokens = 2000
+    settings.sampling.temperature = 1.0
+    settings.sampling.repeat_penalty = 1.0
+    save_settings(settings)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child becomes `hearth chat` on the terminal
+        os.execv(sys.executable, [sys.executable, "-m", "assistant", "chat"])
+    screen = b""
+
+    def read_until(marker: bytes, timeout: float = 60) -> None:
+        nonlocal screen
+        deadline = time.monotonic() + timeout
+        while marker not in screen:
+            assert time.monotonic() < deadline, f"never saw {marker!r}; screen:\n{screen.decode(errors='replace')}"
+            if select.select([fd], [], [], 0.1)[0]:
+                screen += os.read(fd, 4096)
+
+    try:
+        read_until(b"you> ")
+        assert b"conversation 1" in screen
+        os.write(fd, b"Count from 1 to 1000, separated by commas.\n")
+        read_until(b"hearth> ")
+        time.sleep(0.3)
+        os.write(fd, b"\x03")  # Ctrl-C while the reply streams
+        read_until(b"[stopped]")
+        read_until(b"you> ", 10)
+        os.write(fd, b"/list\n")
+        read_until(b"(2 messages)", 10)
+        os.write(fd, b"/new\n")
+        read_until(b"New conversation 2.", 10)
+        os.write(fd, b"/quit\n")
+        _, status = os.waitpid(pid, 0)
+        assert os.WEXITSTATUS(status) == 0
+    finally:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        os.close(fd)
+    store = ConversationStore(hearth_home / "conversations.db")
+    user, reply = store.messages(1)
+    assert user.content.startswith("Count from 1")
+    assert reply.status == MessageStatus.STOPPED and reply.content

@@ -29,6 +29,7 @@ from assistant.core.errors import (
     MissingChatTemplateError,
     ModelLoadError,
     PromptTooLongError,
+    TemplateError,
 )
 from assistant.core.messages import ChatMessage, GenerationStats
 from assistant.engine.base import (
@@ -144,6 +145,7 @@ class LlamaEngine:
         self._llm = None
 
     def _load(self) -> None:
+        from jinja2 import TemplateError as JinjaTemplateError
         from llama_cpp import Llama
 
         threads = self.settings.n_threads or os.cpu_count() or 2
@@ -159,6 +161,13 @@ class LlamaEngine:
             )
         except (ValueError, RuntimeError, OSError, MemoryError) as exc:
             raise ModelLoadError(f"llama.cpp could not load {self.model_path.name}: {exc}") from exc
+        except JinjaTemplateError as exc:
+            # llama-cpp-python compiles every template embedded in the file while loading, so
+            # choosing another chat format cannot get past this one.
+            raise TemplateError(
+                f"The chat template inside {self.model_path.name} is broken: {exc}",
+                "This model file cannot be used as it is; get a corrected GGUF of the model.",
+            ) from exc
         self._template = ChatTemplate(
             self._template_source,
             bos_token=self._token_text(self._llm.token_bos()),

@@ -17,6 +17,7 @@ from assistant.core.errors import (
     ModelNotFoundError,
     NotGGUFError,
     PromptTooLongError,
+    TemplateError,
 )
 from assistant.core.messages import ChatMessage
 from assistant.engine.base import GenerationResult, SamplingOptions, complete
@@ -211,5 +212,19 @@ def test_choosing_a_chat_format_makes_a_template_less_model_work(tmp_path: Path,
         result = complete(engine, [ChatMessage("user", "What is the capital of France?")], GREEDY)
         assert result.text.strip() and result.finish_reason in ("stop", "length")
         assert "<|im_" not in result.text  # the format's markers were understood, not echoed
+    finally:
+        engine.close()
+
+
+def test_a_broken_template_in_the_model_is_a_clear_error(tmp_path: Path, model_path: Path) -> None:
+    data = model_path.read_bytes()
+    assert data.count(b"{% endfor %}") == 1
+    broken = tmp_path / "broken-template.gguf"
+    broken.write_bytes(data.replace(b"{% endfor %}", b"{% endfxr %}"))  # same length: offsets unchanged
+    engine = LlamaEngine(broken, ModelSettings(n_ctx=512))
+    try:
+        with pytest.raises(TemplateError, match=r"template inside broken-template\.gguf is broken") as caught:
+            engine.wait_until_loaded(60)
+        assert "corrected GGUF" in caught.value.hint
     finally:
         engine.close()

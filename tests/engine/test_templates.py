@@ -64,3 +64,9 @@ def test_the_sandbox_blocks_python_internals() -> None:
 def test_unknown_format_lists_the_valid_ones() -> None:
     with pytest.raises(TemplateError, match="chatml"):
         builtin_format("klingon")
+
+
+def test_a_template_that_does_not_compile_points_at_the_chat_format_setting() -> None:
+    with pytest.raises(TemplateError) as caught:
+        ChatTemplate("{% if %}")
+    assert "chat format" in caught.value.hint
