@@ -6,6 +6,7 @@ import argparse
 import json
 import signal
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
         sub.add_argument("--json", action="store_true", help="print one JSON object per turn")
 
-    chat = commands.add_parser("chat", help="interactive chat (Ctrl-C stops a reply)")
+    gui = commands.add_parser("gui", help="open the desktop window (the default)")
+    gui.add_argument(
+        "--smoke-test",
+        nargs=2,
+        metavar=("OUT.png", "PROMPT"),
+        help="send PROMPT, wait for the reply, save a screenshot, print one JSON line and exit",
+    )
+
+    chat = commands.add_parser("chat", help="interactive chat in the terminal (Ctrl-C stops a reply)")
     model_options(chat)
     ask = commands.add_parser("ask", help="answer one message, streamed to stdout")
     ask.add_argument("text", help="the message; '-' reads it from stdin")
@@ -66,11 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started_at = time.perf_counter()
     apply_offline_environment()
     args = build_parser().parse_args(argv)
     try:
+        if args.command in (None, "gui"):
+            from assistant.app import run_gui
+
+            smoke = getattr(args, "smoke_test", None)
+            return run_gui((Path(smoke[0]), smoke[1]) if smoke else None, started_at)
         settings = load_settings()
-        if args.command in (None, "chat"):
+        if args.command == "chat":
             return _chat(args, settings)
         if args.command == "ask":
             return _ask(args, settings)

@@ -101,12 +101,17 @@ class ContextSettings(_Section):
     reply_reserve: int = Field(512, ge=16, le=32768, description="Tokens kept free for the reply.")
 
 
+class UiSettings(_Section):
+    theme: Literal["system", "light", "dark"] = Field("system", description="Follow the system, or force one.")
+
+
 class Settings(_Section):
     schema_version: int = SCHEMA_VERSION
     model: ModelSettings = Field(default_factory=ModelSettings)
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
 
 
 # Each migration takes the raw dict of version N and returns version N + 1.

@@ -73,3 +73,15 @@ def real_engine(model_path: Path) -> Iterator[object]:
     engine.wait_until_loaded(60)
     yield engine
     engine.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_thread_left_running() -> Iterator[None]:
+    """A test that leaves a chat worker's QThread running fails (napari's conftest does the same)."""
+    yield
+    try:
+        from assistant.ui.worker import STARTED_THREADS
+    except ImportError:
+        return
+    running = [t.objectName() for t in STARTED_THREADS if t.isRunning()]
+    assert not running, f"QThreads left running: {running}"

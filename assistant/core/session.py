@@ -15,12 +15,15 @@ from assistant.config import Settings
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.context import BuiltContext, ContextBuilder, HistoryItem
 from assistant.core.errors import EmptyPromptError, HearthError
-from assistant.core.messages import GenerationStats, MessageStatus
+from assistant.core.messages import ChatMessage, GenerationStats, MessageStatus
 from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.core.summary import fold_into_summary
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 
 CHECKPOINT_S = 1.0
+CONTINUE_INSTRUCTION = (
+    "Continue your previous answer from exactly where it stopped. Do not repeat anything, do not comment."
+)
 _MAX_FOLDS_PER_TURN = 4
 
 
@@ -73,8 +76,12 @@ class ChatSession:
         self.clock = clock
         self.builder = ContextBuilder(engine, n_ctx=engine.info.n_ctx, reply_reserve=settings.context.reply_reserve)
 
-    def sampling(self) -> SamplingOptions:
-        return SamplingOptions.from_settings(self.settings.sampling)
+    def sampling(self, conversation: Conversation | None = None) -> SamplingOptions:
+        """The default sampling, with the conversation's own overrides on top."""
+        values = self.settings.sampling.model_dump()
+        if conversation is not None:
+            values.update({k: v for k, v in conversation.options.items() if k in values})
+        return SamplingOptions(**values)
 
     def system_prompt(self, conversation: Conversation) -> str:
         if conversation.system_prompt is not None:
@@ -122,6 +129,28 @@ class ChatSession:
         self.store.delete_messages_from(conversation_id, message_id)
         yield from self.send(conversation_id, text, cancel)
 
+    def continue_reply(self, conversation_id: int, cancel: CancelToken | None = None) -> Iterator[TurnEvent]:
+        """Carry on a reply that was stopped, interrupted or cut off, appending to the same message.
+
+        Engine-agnostic: the model is asked to go on from where its text ends, rather than relying
+        on a template's support for continuing a final assistant message.
+        """
+        messages = self.store.messages(conversation_id)
+        if not messages or messages[-1].role != "assistant" or not messages[-1].content.strip():
+            raise HearthError("There is no reply to continue.")
+        partial = messages[-1]
+        yield from self._reply(conversation_id, cancel or CancelToken(), continuing=partial)
+
+    def preview(self, conversation_id: int, draft: str = "") -> BuiltContext:
+        """How the context window would be shared if ``draft`` were sent now (for the gauge)."""
+        conversation = self.store.get(conversation_id)
+        history = self._history(conversation_id)
+        if draft.strip():
+            history.append(HistoryItem(-1, "user", draft))
+        return self.builder.build(
+            self.system_prompt(conversation), history, conversation.summary, conversation.summary_through
+        )
+
     # ----- internals ----------------------------------------------------------------------------
 
     def _history(self, conversation_id: int) -> list[HistoryItem]:
@@ -149,7 +178,9 @@ class ChatSession:
             yield HistoryFolded(summary, len(to_fold))
         yield built  # still overflowing after several folds: send what fits
 
-    def _reply(self, conversation_id: int, cancel: CancelToken) -> Iterator[TurnEvent]:
+    def _reply(
+        self, conversation_id: int, cancel: CancelToken, continuing: StoredMessage | None = None
+    ) -> Iterator[TurnEvent]:
         built: BuiltContext | None = None
         try:
             for step in self._build(conversation_id, cancel):
@@ -160,13 +191,21 @@ class ChatSession:
         except Cancelled:
             return
         assert built is not None
-        reply = self.store.add_message(conversation_id, "assistant", "", MessageStatus.STREAMING)
+        prompt = built.messages
+        if continuing is None:
+            reply = self.store.add_message(conversation_id, "assistant", "", MessageStatus.STREAMING)
+            prefix = ""
+        else:
+            reply, prefix = continuing, continuing.content
+            self.store.update_message(reply.id, prefix, MessageStatus.STREAMING)
+            prompt = [*prompt, ChatMessage("user", CONTINUE_INSTRUCTION)]
         yield ReplyStarted(reply.id, built)
-        pieces: list[str] = []
+        pieces: list[str] = [prefix] if prefix else []
         last_checkpoint = self.clock()
         result: GenerationResult | None = None
         try:
-            for item in self.engine.stream(built.messages, self.sampling(), cancel):
+            conversation = self.store.get(conversation_id)
+            for item in self.engine.stream(prompt, self.sampling(conversation), cancel):
                 if isinstance(item, GenerationResult):
                     result = item
                     break
@@ -176,17 +215,26 @@ class ChatSession:
                     self.store.update_message(reply.id, "".join(pieces))
                     last_checkpoint = self.clock()
         except BaseException:
-            self._keep_partial(reply.id, "".join(pieces))
+            self._keep_partial(reply.id, "".join(pieces), continued=continuing is not None)
             raise
         assert result is not None, "the engine's stream ended without a result"
         result.stats.context = dict(built.breakdown)
         status = MessageStatus.STOPPED if result.finish_reason == "cancelled" else MessageStatus.COMPLETE
         stats = {**result.stats.to_dict(), "finish_reason": result.finish_reason}
+        if continuing is not None:
+            result.text = _join(prefix, result.text)
         self.store.update_message(reply.id, result.text, status, stats)
         yield TurnFinished(self.store.message(reply.id), result)
 
-    def _keep_partial(self, message_id: int, text: str) -> None:
-        if text:
+    def _keep_partial(self, message_id: int, text: str, continued: bool = False) -> None:
+        if text or continued:
             self.store.update_message(message_id, text, MessageStatus.FAILED)
         else:
             self.store.delete_messages_from(self.store.message(message_id).conversation_id, message_id)
+
+
+def _join(prefix: str, continuation: str) -> str:
+    """Glue a continuation to the text it continues, with a space where neither side has one."""
+    if not prefix or not continuation or prefix[-1].isspace() or continuation[0].isspace():
+        return prefix + continuation
+    return prefix + (" " if continuation[0].isalnum() and prefix[-1].isalnum() else "") + continuation

@@ -22,7 +22,7 @@ from typing import Any
 from assistant.core.errors import ConversationNotFoundError, HearthError
 from assistant.core.messages import MessageStatus, Role
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_TITLE = "New conversation"
 # A STREAMING row untouched for this long belongs to a process that died (checkpoints come every second).
 STALE_STREAM_S = 15.0
@@ -76,6 +76,7 @@ class Conversation:
     created_at: float
     updated_at: float
     message_count: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,7 +126,10 @@ class ConversationStore:
             raise sqlite3.DatabaseError(f"written by a newer Hearth (schema {version})")
         if version < 1:
             self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if version < 2:
+            # Per-conversation sampling overrides (temperature, top_p, max_tokens...), as JSON.
+            self._db.execute("ALTER TABLE conversations ADD COLUMN options TEXT")
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -183,6 +187,9 @@ class ConversationStore:
 
     def set_system_prompt(self, conversation_id: int, system_prompt: str | None) -> None:
         self._update_conversation(conversation_id, "system_prompt = ?", (system_prompt,))
+
+    def set_options(self, conversation_id: int, options: dict[str, Any]) -> None:
+        self._update_conversation(conversation_id, "options = ?", (json.dumps(options) if options else None,))
 
     def set_summary(self, conversation_id: int, summary: str, through_message_id: int) -> None:
         self._update_conversation(conversation_id, "summary = ?, summary_through = ?", (summary, through_message_id))
@@ -276,7 +283,7 @@ class ConversationStore:
         with self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO conversations (uuid, title, system_prompt, summary, summary_through,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                " created_at, updated_at, options) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
                 (
                     conversation.uuid,
                     conversation.title,
@@ -284,6 +291,7 @@ class ConversationStore:
                     conversation.summary,
                     conversation.created_at,
                     conversation.updated_at,
+                    json.dumps(conversation.options) if conversation.options else None,
                 ),
             )
             new_id = int(cursor.lastrowid or 0)
@@ -366,6 +374,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         message_count=row["message_count"],
+        options=json.loads(row["options"]) if row["options"] else {},
     )
 
 

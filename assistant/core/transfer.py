@@ -37,6 +37,7 @@ def to_record(conversation: Conversation, messages: list[StoredMessage]) -> dict
         "system_prompt": conversation.system_prompt,
         "summary": conversation.summary,
         "summary_through": conversation.summary_through,
+        "options": conversation.options,
         "created_at": conversation.created_at,
         "updated_at": conversation.updated_at,
         "messages": [
@@ -105,6 +106,7 @@ def _parse(record: Any, index: int) -> tuple[Conversation, list[StoredMessage]]:
             summary_through=int(record.get("summary_through") or 0),
             created_at=float(record.get("created_at") or now),
             updated_at=float(record.get("updated_at") or now),
+            options=dict(record["options"]) if isinstance(record.get("options"), dict) else {},
         )
         messages = []
         for position, raw in enumerate(record.get("messages") or []):

@@ -219,3 +219,41 @@ def test_folding_on_the_real_model_keeps_the_conversation_going(store: Conversat
         assert all(m.status == MessageStatus.COMPLETE for m in store.messages(conversation.id))
     finally:
         engine.close()
+
+
+def test_conversation_options_override_the_default_sampling(store: ConversationStore) -> None:
+    engine = ScriptedEngine()
+    conversation = store.create()
+    store.set_options(conversation.id, {"temperature": 0.1, "max_tokens": 7})
+    list(_session(store, engine).send(conversation.id, "hi"))
+    assert engine.options[-1].temperature == 0.1 and engine.options[-1].max_tokens == 7
+    assert engine.options[-1].top_p == Settings().sampling.top_p
+
+
+def test_continue_appends_to_the_stopped_reply(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["one two three four", "five six"])
+    session = _session(store, engine)
+    conversation = store.create()
+    cancel = CancelToken()
+    for event in session.send(conversation.id, "count", cancel):
+        if isinstance(event, ReplyToken) and event.text.strip() == "two":
+            cancel.cancel()
+    finished = next(e for e in session.continue_reply(conversation.id) if isinstance(e, TurnFinished))
+    reply = store.messages(conversation.id)[-1]
+    assert reply.content == "one two five six" == finished.reply.content
+    assert reply.status == MessageStatus.COMPLETE
+    assert len(store.messages(conversation.id)) == 2  # the same message grew; none was added
+    sent = engine.history[-1]
+    assert sent[-2].role == "assistant" and sent[-2].content == "one two"
+    assert sent[-1].role == "user" and "Continue" in sent[-1].content
+
+
+def test_preview_shows_the_coming_turn(store: ConversationStore) -> None:
+    engine = ScriptedEngine()
+    session = _session(store, engine)
+    conversation = store.create()
+    list(session.send(conversation.id, "hello there"))
+    empty = session.preview(conversation.id)
+    with_draft = session.preview(conversation.id, "a draft with several words in it")
+    assert with_draft.breakdown["history"] > empty.breakdown["history"] > 0
+    assert engine.pending == 0 and len(engine.history) == 1  # a preview generates nothing

@@ -1,0 +1,162 @@
+"""Composition root: builds the core objects and wires them into the Qt window.
+
+Start-up order is what keeps the window quick to appear: Qt and the window first, then, after
+it is on screen, the model list and the model itself (on the worker's thread). Nothing here
+imports llama.cpp, torch or chromadb; the worker does, when it loads the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+from assistant.config import Settings, database_path, load_settings
+from assistant.core.errors import HearthError
+from assistant.core.store import ConversationStore
+from assistant.engine.base import Engine
+from assistant.ui.main_window import MainWindow
+from assistant.ui.markdown import warm_up
+from assistant.ui.stall import StallMeter
+from assistant.ui.worker import ChatWorker, EngineFactory, start_worker
+
+
+def apply_theme(app: QApplication, theme: str) -> None:
+    app.setStyle(QStyleFactory.create("Fusion"))
+    scheme = {
+        "light": Qt.ColorScheme.Light,
+        "dark": Qt.ColorScheme.Dark,
+    }.get(theme, Qt.ColorScheme.Unknown)
+    QGuiApplication.styleHints().setColorScheme(scheme)
+
+
+def default_engine_factory(settings: Settings) -> Engine:
+    from assistant.engine.catalogue import open_engine
+
+    return open_engine(settings)
+
+
+class Hearth:
+    """The running app: the window, the worker and its thread, and their shutdown."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        engine_factory: EngineFactory = default_engine_factory,
+        store: ConversationStore | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.store = store or ConversationStore(database_path())
+        self.worker = ChatWorker(self.store, engine_factory)
+        self.thread = start_worker(self.worker)
+        self.window = MainWindow(self.store, self.worker, self.settings)
+        self.window.settingsChanged.connect(self._on_settings_changed)
+        self.window.shown.connect(self._after_first_show)
+
+    def _after_first_show(self) -> None:
+        # After the window is painted: read the model list, then load the model off the UI thread,
+        # and get the Markdown renderer's first-use costs out of the way before the first reply.
+        QTimer.singleShot(0, self.window.populate_models)
+        self.worker.loadRequested.emit(self.settings)
+        threading.Thread(target=warm_up, name="hearth-warm-up", daemon=True).start()
+
+    def _on_settings_changed(self, settings: Settings) -> None:
+        self.settings = settings
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, settings.ui.theme)
+
+    def show(self) -> None:
+        self.window.restore_state()
+        self.window.show()
+
+    def shutdown(self) -> None:
+        self.worker.cancel()
+        self.thread.quit()
+        self.thread.wait(30_000)
+        self.worker.shutdown()
+        self.store.close()
+
+
+def run_gui(smoke_test: tuple[Path, str] | None = None, started_at: float | None = None) -> int:
+    started_at = started_at or time.perf_counter()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Hearth")
+    app.setDesktopFileName("hearth")
+    try:
+        hearth = Hearth()
+    except HearthError as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, "Hearth cannot start", exc.user_text())
+        return 1
+    apply_theme(app, hearth.settings.ui.theme)
+    app.setWindowIcon(hearth.window.windowIcon())
+    if smoke_test is not None:
+        SmokeTest(hearth, smoke_test[0], smoke_test[1], started_at).start()
+    hearth.show()
+    try:
+        return app.exec()
+    finally:
+        hearth.shutdown()
+
+
+class SmokeTest(QObject):
+    """Start, send one prompt, wait for the streamed reply, save a screenshot, print JSON, quit.
+
+    A QObject on the UI thread, so the worker's signals reach it queued, never on the worker's thread.
+    """
+
+    def __init__(self, hearth: Hearth, screenshot: Path, prompt: str, started_at: float) -> None:
+        super().__init__(hearth.window)
+        self.hearth = hearth
+        self.screenshot = screenshot
+        self.prompt = prompt
+        self.started_at = started_at
+        self.startup_s = 0.0
+        self.stalls = StallMeter(parent=hearth.window)
+        self.result: dict[str, object] = {}
+
+    def start(self) -> None:
+        window = self.hearth.window
+        window.shown.connect(self._on_shown)
+        self.hearth.worker.loadStateChanged.connect(self._on_load_state)
+        self.hearth.worker.turnFinished.connect(self._on_finished)
+        self.hearth.worker.failed.connect(self._on_failed)
+
+    def _on_shown(self) -> None:
+        self.startup_s = time.perf_counter() - self.started_at
+
+    def _on_load_state(self, state: str, detail: str) -> None:
+        if state == "ready":
+            self.hearth.window.new_conversation()
+            self.stalls.start()
+            self.hearth.window.send(self.prompt)
+
+    def _on_finished(self, conversation_id: int, reply: object, stats: object) -> None:
+        max_stall = self.stalls.stop()
+        QTimer.singleShot(200, lambda: self._finish(reply, stats, max_stall))  # let the last repaint land
+
+    def _finish(self, reply: object, stats: object, max_stall: float) -> None:
+        window = self.hearth.window
+        self.screenshot.parent.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(self.screenshot))
+        self.result = {
+            "answer": getattr(reply, "content", ""),
+            "max_ui_stall_ms": round(max_stall, 1),
+            "startup_s": round(self.startup_s, 3),
+            "tokens_per_s": getattr(stats, "tokens_per_s", None),
+        }
+        print(json.dumps(self.result), flush=True)
+        QApplication.exit(0)
+
+    def _on_failed(self, message: str, hint: str) -> None:
+        print(json.dumps({"error": message, "hint": hint}), file=sys.stderr, flush=True)
+        QApplication.exit(1)

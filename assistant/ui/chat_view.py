@@ -1,0 +1,274 @@
+"""The conversation view: one widget per message, built for the newest messages only.
+
+It observes a MessageListModel. A streaming update changes one row, so it re-renders one
+message widget: the cost of a token does not grow with the length of the conversation. Opening a
+long conversation builds only the newest ``PAGE`` messages; "Show earlier messages" builds more.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.core.messages import MessageStatus
+from assistant.core.store import StoredMessage
+from assistant.ui.markdown import render_markdown
+from assistant.ui.models import MessageListModel
+
+PAGE = 40
+_STATUS_NOTES = {
+    MessageStatus.STOPPED: "stopped",
+    MessageStatus.INTERRUPTED: "interrupted — the app closed while this was written",
+    MessageStatus.FAILED: "failed",
+}
+
+
+def _is_dark(widget: QWidget) -> bool:
+    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+class MessageText(QTextBrowser):
+    """Read-only rich text that is exactly as tall as its content."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setOpenLinks(False)
+        self.viewport().setAutoFillBackground(False)
+        self.document().setDocumentMargin(2)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+
+    def _fit_height(self, size: object = None) -> None:
+        height = int(self.document().size().height()) + 4
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.document().setTextWidth(self.viewport().width())
+        self._fit_height()
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, int(self.document().size().height()) + 4)
+
+
+class MessageWidget(QFrame):
+    copyRequested = Signal(str)
+    editRequested = Signal(int)
+    regenerateRequested = Signal()
+    continueRequested = Signal()
+
+    def __init__(self, message: StoredMessage, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message = message
+        self._code_blocks: list[str] = []
+        self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(2)
+        self.header = QLabel()
+        self.header.setObjectName("messageHeader")
+        self.text = MessageText()
+        self.text.anchorClicked.connect(self._on_anchor)
+        self.text.setAccessibleName("Your message" if message.role == "user" else "Hearth's reply")
+        actions = QHBoxLayout()
+        actions.setContentsMargins(0, 0, 0, 0)
+        actions.addStretch(1)
+        self.copy_button = self._action(
+            actions, "Copy", "Copy this message", lambda: self.copyRequested.emit(self.message.content)
+        )
+        self.edit_button = self._action(
+            actions, "Edit", "Edit this message and send it again", lambda: self.editRequested.emit(self.message.id)
+        )
+        self.regenerate_button = self._action(
+            actions, "Regenerate", "Write this reply again", self.regenerateRequested.emit
+        )
+        self.continue_button = self._action(
+            actions, "Continue", "Carry on from where this reply stopped", self.continueRequested.emit
+        )
+        layout.addWidget(self.header)
+        layout.addWidget(self.text)
+        layout.addLayout(actions)
+        self.set_last(False)
+        self.update_message(message)
+
+    def _action(self, layout: QHBoxLayout, label: str, description: str, slot: object) -> QPushButton:
+        button = QPushButton(label)
+        button.setFlat(True)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setAccessibleName(f"{label} message")
+        button.setToolTip(description)
+        button.clicked.connect(slot)
+        layout.addWidget(button)
+        return button
+
+    def update_message(self, message: StoredMessage) -> None:
+        self.message = message
+        who = "You" if message.role == "user" else "Hearth"
+        when = datetime.fromtimestamp(message.created_at).strftime("%H:%M")
+        note = _STATUS_NOTES.get(message.status, "")
+        self.header.setText(f"<b>{who}</b> · {when}" + (f" · <i>{note}</i>" if note else ""))
+        rendered = render_markdown(message.content or "…", dark=_is_dark(self))
+        self._code_blocks = rendered.code_blocks
+        self.text.setHtml(rendered.html)
+        self.edit_button.setVisible(message.role == "user")
+        self._update_reply_actions()
+
+    def set_last(self, last: bool) -> None:
+        self._last = last
+        self._update_reply_actions()
+
+    def _update_reply_actions(self) -> None:
+        reply = self.message.role == "assistant"
+        streaming = self.message.status == MessageStatus.STREAMING
+        last = getattr(self, "_last", False)
+        self.regenerate_button.setVisible(reply and last and not streaming)
+        cut_short = self.message.status in _STATUS_NOTES or self.message.stats.get("finish_reason") == "length"
+        self.continue_button.setVisible(reply and last and cut_short and bool(self.message.content.strip()))
+        self.copy_button.setVisible(not streaming)
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == "copy":
+            index = int(url.path() or 0)
+            if 0 <= index < len(self._code_blocks):
+                self.copyRequested.emit(self._code_blocks[index])
+        elif url.scheme() in ("http", "https", "mailto", "file"):
+            QDesktopServices.openUrl(url)
+
+
+class ChatView(QScrollArea):
+    """Scrolls the message widgets; keeps to the bottom while a reply streams if the user is there."""
+
+    editRequested = Signal(int)
+    regenerateRequested = Signal()
+    continueRequested = Signal()
+
+    def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAccessibleName("Conversation")
+        self._container = QWidget()
+        self._layout = QVBoxLayout(self._container)
+        self._layout.setContentsMargins(12, 12, 12, 12)
+        self._layout.setSpacing(8)
+        self.earlier_button = QPushButton("Show earlier messages")
+        self.earlier_button.clicked.connect(self.show_earlier)
+        self._layout.addWidget(self.earlier_button)
+        self.empty_label = QLabel("Ask anything. Everything stays on this computer.")
+        self.empty_label.setObjectName("emptyState")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._layout.addWidget(self.empty_label)
+        self._layout.addStretch(1)
+        self.setWidget(self._container)
+        self._widgets: list[MessageWidget] = []  # for model rows first_row .. end
+        self._first_row = 0
+        self._stick_to_bottom = True
+        self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        model.modelReset.connect(self._rebuild)
+        model.rowsInserted.connect(self._on_rows_inserted)
+        model.rowsRemoved.connect(self._rebuild)
+        model.dataChanged.connect(self._on_data_changed)
+        self._rebuild()
+
+    @property
+    def message_widgets(self) -> list[MessageWidget]:
+        return list(self._widgets)
+
+    def _make(self, message: StoredMessage) -> MessageWidget:
+        widget = MessageWidget(message)
+        widget.copyRequested.connect(lambda text: QGuiApplication.clipboard().setText(text))
+        widget.editRequested.connect(self.editRequested)
+        widget.regenerateRequested.connect(self.regenerateRequested)
+        widget.continueRequested.connect(self.continueRequested)
+        return widget
+
+    def _clear(self) -> None:
+        for widget in self._widgets:
+            self._layout.removeWidget(widget)
+            widget.deleteLater()
+        self._widgets = []
+
+    def _rebuild(self, *args: object) -> None:
+        self.setUpdatesEnabled(False)
+        self._clear()
+        count = self.model.rowCount()
+        self._first_row = max(0, count - PAGE)
+        position = 2  # after the "earlier" button and the empty-state label
+        for row in range(self._first_row, count):
+            widget = self._make(self.model.message(row))
+            self._layout.insertWidget(position, widget)
+            self._widgets.append(widget)
+            position += 1
+        self._refresh_chrome()
+        self.setUpdatesEnabled(True)
+        self._stick_to_bottom = True
+        self.scroll_to_bottom()
+
+    def show_earlier(self) -> None:
+        if self._first_row == 0:
+            return
+        new_first = max(0, self._first_row - PAGE)
+        bar = self.verticalScrollBar()
+        distance_from_bottom = bar.maximum() - bar.value()
+        for offset, row in enumerate(range(new_first, self._first_row)):
+            widget = self._make(self.model.message(row))
+            self._layout.insertWidget(1 + offset + 1, widget)
+            self._widgets.insert(offset, widget)
+        self._first_row = new_first
+        self._refresh_chrome()
+        QTimer.singleShot(0, lambda: bar.setValue(bar.maximum() - distance_from_bottom))
+
+    def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        for row in range(first, last + 1):
+            widget = self._make(self.model.message(row))
+            index = row - self._first_row
+            self._layout.insertWidget(2 + index, widget)
+            self._widgets.insert(index, widget)
+        self._refresh_chrome()
+
+    def _on_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, roles: object = None) -> None:
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            index = row - self._first_row
+            if 0 <= index < len(self._widgets):
+                self._widgets[index].update_message(self.model.message(row))
+        self._refresh_last()
+
+    def _refresh_chrome(self) -> None:
+        self.earlier_button.setVisible(self._first_row > 0)
+        self.empty_label.setVisible(self.model.rowCount() == 0)
+        self._refresh_last()
+
+    def _refresh_last(self) -> None:
+        for position, widget in enumerate(self._widgets):
+            widget.set_last(position == len(self._widgets) - 1)
+
+    def _on_scrolled(self, value: int) -> None:
+        self._stick_to_bottom = value >= self.verticalScrollBar().maximum() - 24
+
+    def _on_range_changed(self, minimum: int, maximum: int) -> None:
+        if self._stick_to_bottom:
+            self.verticalScrollBar().setValue(maximum)
+
+    def scroll_to_bottom(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())

@@ -1,0 +1,529 @@
+"""The main window: conversations on the left, the chat in the centre, its settings on the right.
+
+The window never waits on the model: it asks the worker through signals and updates its models
+when the worker's signals come back. Reads and small writes of the conversation store (list,
+rename, delete, open) happen here; they take milliseconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.config import Settings, data_dir, save_settings
+from assistant.core.errors import HearthError
+from assistant.core.messages import GenerationStats, MessageStatus
+from assistant.core.store import ConversationStore, StoredMessage
+from assistant.ui.chat_view import ChatView
+from assistant.ui.composer import MessageInput
+from assistant.ui.gauge import ContextGauge
+from assistant.ui.models import ConversationListModel, IdRole, MessageListModel
+from assistant.ui.resources import app_icon
+from assistant.ui.side_panel import ConversationPanel
+from assistant.ui.worker import ChatWorker
+
+
+class MainWindow(QMainWindow):
+    shown = Signal()
+    settingsChanged = Signal(object)
+    # State changes, emitted on the UI thread (for the app's own wiring and for tests).
+    modelStateChanged = Signal(str)
+    busyChanged = Signal(bool)
+    replyShown = Signal(int)  # message id whose text was updated
+    errorShown = Signal(str)
+
+    def __init__(self, store: ConversationStore, worker: ChatWorker, settings: Settings) -> None:
+        super().__init__()
+        self.store = store
+        self.worker = worker
+        self.settings = settings
+        self.busy = False
+        self.model_state = "loading"
+        self.editing_message_id: int | None = None
+        self._pending_text = ""
+        self.last_error: QMessageBox | None = None
+        self.conversation_id: int | None = None
+        self._shown_once = False
+        self.setWindowTitle("Hearth")
+        self.setWindowIcon(app_icon())
+        self.conversations = ConversationListModel()
+        self.messages = MessageListModel()
+        self._build()
+        self._wire_worker()
+        self._shortcuts()
+        self.ui_state = QSettings(str(data_dir() / "ui.ini"), QSettings.Format.IniFormat)
+        self.refresh_conversations()
+
+    # ----- construction -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+        self.new_action = QAction("New chat", self)
+        self.new_action.setToolTip("New chat (Ctrl+N)")
+        self.new_action.triggered.connect(self.new_conversation)
+        toolbar.addAction(self.new_action)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Model: "))
+        self.model_picker = QComboBox()
+        self.model_picker.setAccessibleName("Model")
+        self.model_picker.setMinimumWidth(220)
+        self.model_picker.activated.connect(self._on_model_picked)
+        toolbar.addWidget(self.model_picker)
+        self.model_state_label = QLabel(" Loading model… ")
+        self.model_state_label.setAccessibleName("Model state")
+        toolbar.addWidget(self.model_state_label)
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy())
+        toolbar.addWidget(spacer)
+        self.panel_action = QAction("Conversation settings", self)
+        self.panel_action.setCheckable(True)
+        self.panel_action.setChecked(True)
+        toolbar.addAction(self.panel_action)
+        self.settings_action = QAction("Settings", self)
+        self.settings_action.setToolTip("Settings (Ctrl+,)")
+        self.settings_action.triggered.connect(self.open_settings)
+        toolbar.addAction(self.settings_action)
+
+        # left: conversations
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(6, 6, 0, 6)
+        self.search_box = QLineEdit()
+        self.search_box.setPlaceholderText("Search conversations (Ctrl+F)")
+        self.search_box.setAccessibleName("Search conversations")
+        self.search_box.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(200)
+        self._search_timer.timeout.connect(self.refresh_conversations)
+        self.search_box.textChanged.connect(self._search_timer.start)
+        self.conversation_list = QListView()
+        self.conversation_list.setModel(self.conversations)
+        self.conversation_list.setAccessibleName("Conversations")
+        self.conversation_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conversation_list.customContextMenuRequested.connect(self._conversation_menu)
+        self.conversation_list.selectionModel().currentChanged.connect(self._on_conversation_selected)
+        new_button = QPushButton("New chat")
+        new_button.clicked.connect(self.new_conversation)
+        left_layout.addWidget(self.search_box)
+        left_layout.addWidget(self.conversation_list, 1)
+        left_layout.addWidget(new_button)
+
+        # centre: chat, composer, status
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 6, 0, 6)
+        self.chat_view = ChatView(self.messages)
+        self.chat_view.editRequested.connect(self.start_edit)
+        self.chat_view.regenerateRequested.connect(self.regenerate)
+        self.chat_view.continueRequested.connect(self.continue_reply)
+        self.edit_banner = QLabel()
+        self.edit_banner.setObjectName("editBanner")
+        self.edit_banner.hide()
+        self.input = MessageInput()
+        self.input.submitted.connect(self.send)
+        self.input.textChanged.connect(lambda: self._preview_timer.start())
+        self.send_button = QPushButton("Send")
+        self.send_button.setAccessibleName("Send message")
+        self.send_button.clicked.connect(lambda: self.send(self.input.toPlainText()))
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setAccessibleName("Stop the reply")
+        self.stop_button.setToolTip("Stop (Esc)")
+        self.stop_button.clicked.connect(self.stop)
+        self.stop_button.setEnabled(False)
+        composer = QHBoxLayout()
+        composer.addWidget(self.input, 1)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        composer.addLayout(buttons)
+        status = QHBoxLayout()
+        self.speed_label = QLabel("")
+        self.speed_label.setAccessibleName("Generation speed")
+        self.gauge = ContextGauge()
+        self.gauge_label = QLabel("Context")
+        self.gauge_label.setToolTip("Hover the bar to see how the context window is shared.")
+        self.gauge.summaryChanged.connect(self.gauge_label.setText)
+        status.addWidget(self.speed_label)
+        status.addStretch(1)
+        status.addWidget(self.gauge_label)
+        status.addWidget(self.gauge, 1)
+        centre_layout.addWidget(self.chat_view, 1)
+        centre_layout.addWidget(self.edit_banner)
+        centre_layout.addLayout(composer)
+        centre_layout.addLayout(status)
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(500)
+        self._preview_timer.timeout.connect(self.request_preview)
+
+        # right: per-conversation settings
+        self.panel = ConversationPanel(self.settings)
+        self.panel.changed.connect(self._on_panel_changed)
+        self.panel_action.toggled.connect(self.panel.setVisible)
+
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([240, 640, 240])
+        self.setCentralWidget(self.splitter)
+        self.setTabOrder(self.search_box, self.conversation_list)
+        self.setTabOrder(self.conversation_list, self.input)
+        self.setTabOrder(self.input, self.send_button)
+        self.setTabOrder(self.send_button, self.stop_button)
+        self.resize(1100, 720)
+
+    def _shortcuts(self) -> None:
+        bindings: list[tuple[str | QKeySequence, Callable[[], Any]]] = [
+            ("Ctrl+N", self.new_conversation),
+            ("Ctrl+F", self.search_box.setFocus),
+            ("Ctrl+L", self.input.setFocus),
+            ("Ctrl+,", self.open_settings),
+            ("Esc", self._escape),
+        ]
+        for keys, slot in bindings:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+
+    def _wire_worker(self) -> None:
+        w = self.worker
+        w.loadStateChanged.connect(self._on_load_state)
+        w.busyChanged.connect(self._on_busy)
+        w.userMessageSaved.connect(self._on_user_message_saved)
+        w.replyStarted.connect(self._on_reply_started)
+        w.replyTextChanged.connect(self._on_reply_text)
+        w.turnFinished.connect(self._on_turn_finished)
+        w.historyFolded.connect(self._on_history_folded)
+        w.contextPreviewed.connect(self._on_context_previewed)
+        w.failed.connect(self.show_error)
+
+    # ----- conversations ------------------------------------------------------------------------
+
+    def refresh_conversations(self) -> None:
+        query = self.search_box.text().strip()
+        conversations = [hit.conversation for hit in self.store.search(query)] if query else self.store.conversations()
+        self.conversations.set_conversations(conversations)
+        self._select_row_of(self.conversation_id)
+
+    def _select_row_of(self, conversation_id: int | None) -> None:
+        if conversation_id is None:
+            return
+        row = self.conversations.row_of(conversation_id)
+        if row >= 0:
+            selection = self.conversation_list.selectionModel()
+            blocker = selection.blockSignals(True)
+            selection.setCurrentIndex(self.conversations.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            selection.blockSignals(blocker)
+
+    def _on_conversation_selected(self, current: QModelIndex, previous: QModelIndex) -> None:
+        conversation_id = current.data(IdRole) if current.isValid() else None
+        if conversation_id is not None and conversation_id != self.conversation_id:
+            self.open_conversation(conversation_id)
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self.panel.flush()
+        try:
+            conversation = self.store.get(conversation_id)
+            messages = self.store.messages(conversation_id)
+        except HearthError as exc:
+            self.show_error(exc.message, exc.hint)
+            return
+        self.conversation_id = conversation_id
+        self.cancel_edit()
+        self.messages.set_messages(conversation_id, messages)
+        self.panel.show_conversation(conversation)
+        self._select_row_of(conversation_id)
+        self.gauge.set_breakdown({})
+        self.request_preview()
+
+    def new_conversation(self) -> None:
+        conversation = self.store.create()
+        self.search_box.clear()
+        self.refresh_conversations()
+        self.open_conversation(conversation.id)
+        self.input.setFocus()
+
+    def rename_conversation(self, conversation_id: int) -> None:
+        current = self.store.get(conversation_id).title
+        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=current)
+        if ok and title.strip():
+            self.store.rename(conversation_id, title)
+            self.refresh_conversations()
+
+    def delete_conversation(self, conversation_id: int) -> QMessageBox:
+        """Asks first (non-blocking); returns the question so tests can answer it."""
+        title = self.store.get(conversation_id).title
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete conversation",
+            f"Delete “{title}” and all its messages? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def answered(button: int) -> None:
+            if button == QMessageBox.StandardButton.Yes:
+                self.store.delete(conversation_id)
+                if self.conversation_id == conversation_id:
+                    self.conversation_id = None
+                    self.messages.set_messages(None, [])
+                    self.panel.show_conversation(None)
+                self.refresh_conversations()
+
+        box.finished.connect(answered)
+        box.open()
+        return box
+
+    def _conversation_menu(self, position: QPoint) -> None:
+        index = self.conversation_list.indexAt(position)
+        conversation_id = index.data(IdRole) if index.isValid() else None
+        if conversation_id is None:
+            return
+        menu = QMenu(self)
+        menu.addAction("Rename…", lambda: self.rename_conversation(conversation_id))
+        menu.addAction("Delete…", lambda: self.delete_conversation(conversation_id))
+        menu.exec(self.conversation_list.viewport().mapToGlobal(position))
+
+    def _on_panel_changed(self, system_prompt: str | None, options: dict[str, Any]) -> None:
+        if self.conversation_id is None:
+            return
+        self.store.set_system_prompt(self.conversation_id, system_prompt)
+        self.store.set_options(self.conversation_id, options)
+        self.request_preview()
+
+    # ----- chatting -----------------------------------------------------------------------------
+
+    def send(self, text: str) -> None:
+        if not text.strip() or self.busy:
+            return
+        if self.conversation_id is None:
+            self.new_conversation()
+        assert self.conversation_id is not None
+        self.panel.flush()
+        if self.editing_message_id is not None:
+            self.messages.remove_from(self.editing_message_id)
+            self.worker.editRequested.emit(self.conversation_id, self.editing_message_id, text)
+            self.cancel_edit()
+        else:
+            self.worker.sendRequested.emit(self.conversation_id, text)
+        # The input is cleared once the worker has committed the message: a message refused
+        # (too long for the model, no model loaded) stays where the user typed it.
+        self._pending_text = text
+        self._on_busy(True)
+
+    def regenerate(self) -> None:
+        if self.busy or self.conversation_id is None:
+            return
+        messages = self.messages.messages()
+        if messages and messages[-1].role == "assistant":
+            self.messages.remove_from(messages[-1].id)
+            self.worker.regenerateRequested.emit(self.conversation_id)
+            self._on_busy(True)
+
+    def continue_reply(self) -> None:
+        if not self.busy and self.conversation_id is not None:
+            self.worker.continueRequested.emit(self.conversation_id)
+            self._on_busy(True)
+
+    def start_edit(self, message_id: int) -> None:
+        if self.busy:
+            return
+        message = self.store.message(message_id)
+        self.editing_message_id = message_id
+        self.input.setPlainText(message.content)
+        self.edit_banner.setText(
+            "Editing an earlier message: Enter sends it again (later replies are replaced), Esc cancels."
+        )
+        self.edit_banner.show()
+        self.input.setFocus()
+
+    def cancel_edit(self) -> None:
+        self.editing_message_id = None
+        self.edit_banner.hide()
+
+    def stop(self) -> None:
+        self.worker.cancel()
+
+    def _escape(self) -> None:
+        if self.busy:
+            self.stop()
+        elif self.editing_message_id is not None:
+            self.cancel_edit()
+            self.input.clear()
+
+    def request_preview(self) -> None:
+        if self.conversation_id is not None and not self.busy and self.model_state == "ready":
+            self.worker.previewRequested.emit(self.conversation_id, self.input.toPlainText())
+
+    # ----- worker signals -----------------------------------------------------------------------
+
+    def _on_load_state(self, state: str, detail: str) -> None:
+        self.model_state = state
+        text = {"loading": "Loading model…", "ready": f"Ready: {detail}", "failed": "Model failed to load"}[state]
+        self.model_state_label.setText(f" {text} ")
+        self.model_state_label.setToolTip(detail)
+        if state == "ready":
+            self.request_preview()
+        self.modelStateChanged.emit(state)
+
+    def _on_busy(self, busy: bool) -> None:
+        changed = busy != self.busy
+        self.busy = busy
+        self.stop_button.setEnabled(busy)
+        self.send_button.setEnabled(not busy)
+        if changed:
+            self.busyChanged.emit(busy)
+
+    def _on_user_message_saved(self, conversation_id: int, message: StoredMessage) -> None:
+        if self.input.toPlainText() == self._pending_text:
+            self.input.clear()
+        if conversation_id == self.conversation_id:
+            self.messages.append(message)
+        self.refresh_conversations()
+
+    def _on_reply_started(self, conversation_id: int, message: StoredMessage, breakdown: dict[str, int]) -> None:
+        if conversation_id == self.conversation_id:
+            self.messages.append(message)
+            self.gauge.set_breakdown(breakdown)
+
+    def _on_reply_text(self, conversation_id: int, message_id: int, text: str) -> None:
+        if conversation_id == self.conversation_id:
+            self.messages.set_content(message_id, text, MessageStatus.STREAMING)
+            self.replyShown.emit(message_id)
+
+    def _on_turn_finished(self, conversation_id: int, reply: StoredMessage, stats: GenerationStats) -> None:
+        if conversation_id == self.conversation_id:
+            self.messages.replace(reply)
+            self.gauge.set_breakdown(stats.context)
+        if stats.tokens_per_s:
+            self.speed_label.setText(
+                f"{stats.tokens_per_s:.1f} tokens/s · {stats.completion_tokens} tokens · "
+                f"first token {1000 * (stats.ttft_s or 0):.0f} ms"
+            )
+        self.refresh_conversations()
+        QTimer.singleShot(0, self.request_preview)
+
+    def _on_history_folded(self, conversation_id: int, folded: int) -> None:
+        self.statusBar().showMessage(f"{folded} older messages were summarised to fit the context window", 8000)
+
+    def _on_context_previewed(self, conversation_id: int, breakdown: dict[str, int]) -> None:
+        if conversation_id == self.conversation_id and not self.busy:
+            self.gauge.set_breakdown(breakdown)
+
+    def show_error(self, message: str, hint: str = "") -> QMessageBox:
+        """One non-blocking dialog per error; the window stays usable behind it."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Hearth", message, QMessageBox.StandardButton.Ok, self)
+        if hint:
+            box.setInformativeText(hint)
+        box.setObjectName("errorDialog")
+        box.open()
+        self.last_error = box
+        self.errorShown.emit(message)
+        # Show what the store really holds now (a failed reply keeps its partial text there).
+        if self.conversation_id is not None:
+            self.messages.set_messages(self.conversation_id, self.store.messages(self.conversation_id))
+        return box
+
+    # ----- models and settings ------------------------------------------------------------------
+
+    def populate_models(self) -> None:
+        from assistant.engine.catalogue import list_models, resolve_model_path
+
+        self.model_picker.clear()
+        try:
+            current = resolve_model_path(self.settings)
+        except HearthError:
+            current = None
+        for entry in list_models(self.settings):
+            label = entry.info.name if entry.info else f"{entry.path.name} (unusable)"
+            self.model_picker.addItem(f"{label} [{entry.source}]", str(entry.path))
+            if current is not None and entry.path.resolve() == current.resolve():
+                self.model_picker.setCurrentIndex(self.model_picker.count() - 1)
+
+    def _on_model_picked(self, index: int) -> None:
+        path = self.model_picker.itemData(index)
+        from assistant.engine.catalogue import bundled_model_path
+
+        bundled = bundled_model_path()
+        self.settings.model.path = None if bundled and str(bundled) == path else path
+        self.apply_settings(self.settings)
+
+    def open_settings(self) -> None:
+        from assistant.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self)
+        dialog.setObjectName("settingsDialog")
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings))
+        dialog.open()
+
+    def apply_settings(self, settings: Settings | None) -> None:
+        if settings is None:
+            return
+        reload = settings.model != self.settings.model or settings.engine != self.settings.engine
+        save_settings(settings)
+        self.settings = settings
+        self.panel.defaults = settings
+        self.settingsChanged.emit(settings)
+        if reload:
+            self.worker.loadRequested.emit(settings)
+            self.populate_models()
+
+    # ----- window state -------------------------------------------------------------------------
+
+    def restore_state(self) -> None:
+        geometry = self.ui_state.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        splitter = self.ui_state.value("splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        last = self.ui_state.value("last_conversation")
+        if last is not None:
+            with contextlib.suppress(ValueError, HearthError):
+                self.open_conversation(int(str(last)))
+
+    def save_state(self) -> None:
+        self.panel.flush()
+        self.ui_state.setValue("geometry", self.saveGeometry())
+        self.ui_state.setValue("splitter", self.splitter.saveState())
+        if self.conversation_id is not None:
+            self.ui_state.setValue("last_conversation", self.conversation_id)
+        self.ui_state.sync()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self.shown.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        self.worker.cancel()
+        super().closeEvent(event)

@@ -1,0 +1,103 @@
+"""Per-conversation instructions and sampling, saved with the conversation as they change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.config import Settings
+from assistant.core.store import Conversation
+
+
+class ConversationPanel(QWidget):
+    changed = Signal(object, object)  # system prompt (str | None), options dict
+
+    def __init__(self, defaults: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.defaults = defaults
+        self.setAccessibleName("Conversation settings")
+        self.system_prompt = QPlainTextEdit()
+        self.system_prompt.setAccessibleName("System prompt for this conversation")
+        self.system_prompt.setTabChangesFocus(True)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 5.0)
+        self.temperature.setSingleStep(0.05)
+        self.temperature.setAccessibleName("Temperature")
+        self.top_p = QDoubleSpinBox()
+        self.top_p.setRange(0.0, 1.0)
+        self.top_p.setSingleStep(0.01)
+        self.top_p.setAccessibleName("Top-p")
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(1, 32768)
+        self.max_tokens.setAccessibleName("Longest reply in tokens")
+        reset = QPushButton("Use defaults")
+        reset.clicked.connect(self._reset)
+        form = QFormLayout()
+        form.addRow("Temperature", self.temperature)
+        form.addRow("Top-p", self.top_p)
+        form.addRow("Max tokens", self.max_tokens)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>This conversation</b>"))
+        layout.addWidget(QLabel("Instructions (system prompt)"))
+        layout.addWidget(self.system_prompt, 1)
+        layout.addLayout(form)
+        layout.addWidget(reset)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(400)
+        self._debounce.timeout.connect(self._emit)
+        self.system_prompt.textChanged.connect(self._debounce.start)
+        for box in (self.temperature, self.top_p, self.max_tokens):
+            box.valueChanged.connect(self._debounce.start)
+        self.show_conversation(None)
+
+    def show_conversation(self, conversation: Conversation | None) -> None:
+        self._debounce.stop()
+        options = conversation.options if conversation else {}
+        sampling = self.defaults.sampling
+        blockers = [QSignalBlocker(w) for w in (self.system_prompt, self.temperature, self.top_p, self.max_tokens)]
+        prompt = conversation.system_prompt if conversation and conversation.system_prompt is not None else None
+        self.system_prompt.setPlainText(prompt if prompt is not None else self.defaults.context.system_prompt)
+        self.temperature.setValue(options.get("temperature", sampling.temperature))
+        self.top_p.setValue(options.get("top_p", sampling.top_p))
+        self.max_tokens.setValue(options.get("max_tokens", sampling.max_tokens))
+        del blockers
+        self.setEnabled(conversation is not None)
+
+    def _reset(self) -> None:
+        sampling = self.defaults.sampling
+        self.system_prompt.setPlainText(self.defaults.context.system_prompt)
+        self.temperature.setValue(sampling.temperature)
+        self.top_p.setValue(sampling.top_p)
+        self.max_tokens.setValue(sampling.max_tokens)
+        self._emit()
+
+    def _emit(self) -> None:
+        self._debounce.stop()
+        sampling = self.defaults.sampling
+        options: dict[str, Any] = {}
+        for key, value in (
+            ("temperature", round(self.temperature.value(), 2)),
+            ("top_p", round(self.top_p.value(), 2)),
+            ("max_tokens", self.max_tokens.value()),
+        ):
+            if value != getattr(sampling, key):
+                options[key] = value
+        prompt = self.system_prompt.toPlainText()
+        self.changed.emit(None if prompt == self.defaults.context.system_prompt else prompt, options)
+
+    def flush(self) -> None:
+        """Save pending edits now (before switching conversation or closing)."""
+        if self._debounce.isActive():
+            self._emit()

@@ -1,0 +1,190 @@
+"""The chat worker: owns the engine and drives ChatSession on a thread of its own.
+
+Commands come in as ``*Requested`` signals (queued onto the worker's thread); state goes out as
+signals that the UI thread turns into model updates. ``cancel()`` is the one direct call: it only
+sets a flag, because the worker's thread is busy generating when a cancel matters.
+
+Reply text is coalesced: at most one ``replyTextChanged`` every ``COALESCE_S`` (about 30 a
+second), carrying the whole text so far, so a late or dropped update can never garble the view.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+import weakref
+from collections.abc import Callable, Iterator
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from assistant.config import Settings
+from assistant.core.cancel import CancelToken
+from assistant.core.errors import HearthError
+from assistant.core.session import (
+    ChatSession,
+    HistoryFolded,
+    ReplyStarted,
+    ReplyToken,
+    TurnEvent,
+    TurnFinished,
+    UserMessageSaved,
+)
+from assistant.core.store import ConversationStore
+from assistant.engine.base import Engine
+
+log = logging.getLogger(__name__)
+COALESCE_S = 0.033
+
+EngineFactory = Callable[[Settings], Engine]
+
+
+class ChatWorker(QObject):
+    loadRequested = Signal(object)  # Settings
+    sendRequested = Signal(int, str)
+    regenerateRequested = Signal(int)
+    continueRequested = Signal(int)
+    editRequested = Signal(int, int, str)  # conversation, message, new text
+    previewRequested = Signal(int, str)  # conversation, draft
+
+    loadStateChanged = Signal(str, str)  # "loading" | "ready" | "failed", model name or error
+    busyChanged = Signal(bool)
+    userMessageSaved = Signal(int, object)  # conversation id, StoredMessage
+    replyStarted = Signal(int, object, object)  # conversation id, StoredMessage, context breakdown
+    replyTextChanged = Signal(int, int, str)  # conversation id, message id, text so far
+    historyFolded = Signal(int, int)  # conversation id, messages folded
+    turnFinished = Signal(int, object, object)  # conversation id, StoredMessage, GenerationStats
+    contextPreviewed = Signal(int, object)  # conversation id, breakdown
+    failed = Signal(str, str)  # message, hint
+
+    def __init__(self, store: ConversationStore, engine_factory: EngineFactory) -> None:
+        super().__init__()
+        self.store = store
+        self._engine_factory = engine_factory
+        self._session: ChatSession | None = None
+        self._cancel = CancelToken()
+        self.loadRequested.connect(self._load)
+        self.sendRequested.connect(self._send)
+        self.regenerateRequested.connect(self._regenerate)
+        self.continueRequested.connect(self._continue)
+        self.editRequested.connect(self._edit)
+        self.previewRequested.connect(self._preview)
+
+    @property
+    def session(self) -> ChatSession | None:
+        return self._session
+
+    def cancel(self) -> None:
+        """Thread-safe: stops the current reply at its next token."""
+        self._cancel.cancel()
+
+    def shutdown(self) -> None:
+        """Called on the worker's thread (queued) or after it stopped: release the model."""
+        if self._session is not None:
+            self._session.engine.close()
+            self._session = None
+
+    # ----- slots, run on the worker thread -----------------------------------------------------
+
+    @Slot(object)
+    def _load(self, settings: Settings) -> None:
+        self.loadStateChanged.emit("loading", "")
+        if self._session is not None:
+            self._session.engine.close()
+            self._session = None
+        try:
+            engine = self._engine_factory(settings)
+            wait = getattr(engine, "wait_until_loaded", None)
+            if wait is not None:
+                wait()
+            self._session = ChatSession(self.store, engine, settings)
+        except HearthError as exc:
+            self.loadStateChanged.emit("failed", exc.message)
+            self.failed.emit(exc.message, exc.hint)
+            return
+        except Exception as exc:
+            log.exception("model load failed")
+            self.loadStateChanged.emit("failed", str(exc))
+            self.failed.emit(f"The model could not be loaded: {exc}", "See the log for details.")
+            return
+        self.loadStateChanged.emit("ready", engine.info.name)
+
+    @Slot(int, str)
+    def _send(self, conversation_id: int, text: str) -> None:
+        self._run(conversation_id, lambda session, cancel: session.send(conversation_id, text, cancel))
+
+    @Slot(int)
+    def _regenerate(self, conversation_id: int) -> None:
+        self._run(conversation_id, lambda session, cancel: session.regenerate(conversation_id, cancel))
+
+    @Slot(int)
+    def _continue(self, conversation_id: int) -> None:
+        self._run(conversation_id, lambda session, cancel: session.continue_reply(conversation_id, cancel))
+
+    @Slot(int, int, str)
+    def _edit(self, conversation_id: int, message_id: int, text: str) -> None:
+        self._run(
+            conversation_id, lambda session, cancel: session.edit_and_resend(conversation_id, message_id, text, cancel)
+        )
+
+    @Slot(int, str)
+    def _preview(self, conversation_id: int, draft: str) -> None:
+        if self._session is None:
+            return
+        try:
+            built = self._session.preview(conversation_id, draft)
+        except HearthError:
+            return  # a draft too long for the window shows up when it is sent
+        self.contextPreviewed.emit(conversation_id, built.breakdown)
+
+    def _run(self, conversation_id: int, start: Callable[[ChatSession, CancelToken], Iterator[TurnEvent]]) -> None:
+        if self._session is None:
+            self.failed.emit("No model is loaded.", "Choose a model in the settings, or fix the error shown before.")
+            return
+        self._cancel = CancelToken()
+        self.busyChanged.emit(True)
+        try:
+            self._stream(conversation_id, start(self._session, self._cancel))
+        except HearthError as exc:
+            self.failed.emit(exc.message, exc.hint)
+        except Exception as exc:
+            log.error("generation failed:\n%s", traceback.format_exc())
+            self.failed.emit(f"Generation failed: {exc}", "The conversation is saved; try again.")
+        finally:
+            self.busyChanged.emit(False)
+
+    def _stream(self, conversation_id: int, events: Iterator[TurnEvent]) -> None:
+        message_id = 0
+        text = ""
+        last_emit = 0.0
+        for event in events:
+            if isinstance(event, UserMessageSaved):
+                self.userMessageSaved.emit(conversation_id, event.message)
+            elif isinstance(event, HistoryFolded):
+                self.historyFolded.emit(conversation_id, event.folded_messages)
+            elif isinstance(event, ReplyStarted):
+                message_id = event.message_id
+                message = self.store.message(message_id)
+                text = message.content  # non-empty when continuing
+                self.replyStarted.emit(conversation_id, message, event.context.breakdown)
+            elif isinstance(event, ReplyToken):
+                text += event.text
+                now = time.monotonic()
+                if now - last_emit >= COALESCE_S:
+                    self.replyTextChanged.emit(conversation_id, message_id, text)
+                    last_emit = now
+            elif isinstance(event, TurnFinished):
+                self.turnFinished.emit(conversation_id, event.reply, event.stats)
+
+
+# Every worker thread started, so tests can check none is left running.
+STARTED_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+
+def start_worker(worker: ChatWorker) -> QThread:
+    thread = QThread()
+    STARTED_THREADS.add(thread)
+    thread.setObjectName("hearth-chat-worker")
+    worker.moveToThread(thread)
+    thread.start()
+    return thread

@@ -1,0 +1,144 @@
+"""UI responsiveness, measured in the real window (offscreen), in one process.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui.py [--tokens 1000] [--messages 500]
+
+Streams ``--tokens`` tokens from the scripted engine (faster than any real model, so the UI is the
+bottleneck) into an empty conversation and into one of ``--messages`` messages, and reports the
+longest UI-thread stall, the number of repaints of the reply, and the cost of one streamed update
+at message 1 against message N. Also: the time to open the long conversation until its widgets
+are shown. Targets: longest stall < 50 ms; opening 500 messages < 300 ms; update cost flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=1000)
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--token-delay-ms", type=float, default=2.0)
+    args = parser.parse_args()
+    os.environ["HEARTH_HOME"] = tempfile.mkdtemp(prefix="hearth-bench-ui-")
+
+    from PySide6.QtCore import QElapsedTimer
+    from PySide6.QtWidgets import QApplication
+
+    from assistant.app import Hearth
+    from assistant.config import Settings
+    from assistant.engine.fake import ScriptedEngine
+    from assistant.ui.stall import StallMeter
+
+    app = QApplication.instance() or QApplication([])
+    from assistant.core.summary import SUMMARY_INSTRUCTIONS
+
+    reply = " ".join(f"word{n}" for n in range(args.tokens))
+
+    def respond(messages: list) -> str:  # type: ignore[type-arg]
+        # The long conversation outgrows the window: its summary folds get a short answer.
+        return "A summary." if messages[0].content == SUMMARY_INSTRUCTIONS else reply
+
+    engine = ScriptedEngine(token_delay_s=args.token_delay_ms / 1000, responder=respond)
+    hearth = Hearth(Settings(), engine_factory=lambda settings: engine)
+    window = hearth.window
+
+    def wait_for(condition, timeout_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            app.processEvents()
+            time.sleep(0.001)
+            if time.monotonic() > deadline:
+                raise TimeoutError("the window did not get there in time")
+
+    hearth.show()
+    wait_for(lambda: window.model_state == "ready")
+
+    store = hearth.store
+    long_conversation = store.create(title="Long")
+    for n in range(args.messages // 2):
+        store.add_message(long_conversation.id, "user", f"Question {n}: how do I sort a list in Python?")
+        store.add_message(
+            long_conversation.id,
+            "assistant",
+            f"Answer {n}: use `sorted()`.\n\n```python\nprint(sorted([3, 1, 2]))\n```\n\n"
+            "| a | b |\n|---|---|\n| 1 | 2 |",
+        )
+    window.refresh_conversations()
+
+    update_costs: list[float] = []
+    original = window._on_reply_text
+
+    def timed(conversation_id: int, message_id: int, text: str) -> None:
+        clock = QElapsedTimer()
+        clock.start()
+        original(conversation_id, message_id, text)
+        update_costs.append(clock.nsecsElapsed() / 1e6)
+
+    hearth.worker.replyTextChanged.disconnect(window._on_reply_text)
+    hearth.worker.replyTextChanged.connect(timed)
+
+    def settle(seconds: float = 0.3) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
+
+    def stream_into(conversation_id: int) -> tuple[float, int, float]:
+        window.open_conversation(conversation_id)
+        settle()
+        update_costs.clear()
+        meter = StallMeter(parent=window)
+        meter.start()
+        window.input.setPlainText("Tell me a long story")
+        window.send(window.input.toPlainText())
+        settle(0.05)
+        wait_for(lambda: not window.busy)
+        max_stall = meter.stop()
+        return max_stall, len(update_costs), statistics.median(update_costs)
+
+    empty = store.create(title="Empty")
+    stall_empty, repaints_empty, cost_empty = stream_into(empty.id)
+    stall_long, repaints_long, cost_long = stream_into(long_conversation.id)
+
+    opening: list[float] = []
+    for _ in range(5):
+        window.open_conversation(empty.id)
+        app.processEvents()
+        started = time.perf_counter()
+        window.open_conversation(long_conversation.id)
+        app.processEvents()  # the queued shows of the new widgets
+        opening.append((time.perf_counter() - started) * 1000)
+
+    stream_s = args.tokens * args.token_delay_ms / 1000
+    print(f"# UI benchmark — {args.tokens} tokens streamed at {1000 / args.token_delay_ms:.0f} tokens/s")
+    print("| conversation | longest UI stall ms | reply repaints | median update handler ms |")
+    print("|---|---|---|---|")
+    print(f"| new (message 1) | {stall_empty:.1f} | {repaints_empty} | {cost_empty:.2f} |")
+    print(f"| {args.messages + 2} messages | {stall_long:.1f} | {repaints_long} | {cost_long:.2f} |")
+    print()
+    print(f"repaint ceiling at 33 ms coalescing: about {stream_s / 0.033:.0f} for {stream_s:.1f} s of streaming")
+    print(
+        f"update handler cost, message {args.messages + 2} / message 1: {cost_long / cost_empty:.2f} (flat is 1.0);"
+        " layout and paint land in the event loop and so in the stall column"
+    )
+    print(
+        f"open a {args.messages}-message conversation: median {statistics.median(opening):.0f} ms "
+        f"(min {min(opening):.0f}, max {max(opening):.0f}; target < 300 ms)"
+    )
+    window.close()
+    hearth.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

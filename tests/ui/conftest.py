@@ -1,0 +1,62 @@
+"""Fixtures for the window: a running Hearth on a scripted or the real engine, and screenshots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.app import Hearth
+from assistant.config import Settings
+from assistant.engine.base import Engine
+from assistant.engine.fake import ScriptedEngine
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture
+def screenshot() -> Callable[[object, str], Path]:
+    def save(widget: object, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        assert widget.grab().save(str(path))  # type: ignore[attr-defined]
+        return path
+
+    return save
+
+
+@pytest.fixture
+def scripted() -> ScriptedEngine:
+    return ScriptedEngine(token_delay_s=0.002)
+
+
+@pytest.fixture
+def make_hearth(qtbot, hearth_home: Path) -> Iterator[Callable[..., Hearth]]:  # type: ignore[no-untyped-def]
+    apps: list[Hearth] = []
+
+    def make(engine_factory: Callable[[Settings], Engine] | None = None, wait_ready: bool = True) -> Hearth:
+        kwargs = {"engine_factory": engine_factory} if engine_factory else {}
+        hearth = Hearth(Settings(), **kwargs)
+        apps.append(hearth)
+        qtbot.addWidget(hearth.window)
+        if wait_ready:
+            with qtbot.waitSignal(
+                hearth.window.modelStateChanged,
+                timeout=60_000,
+                check_params_cb=lambda state: state in ("ready", "failed"),
+            ):
+                hearth.show()
+        else:
+            hearth.show()
+        return hearth
+
+    yield make
+    for hearth in apps:
+        hearth.window.close()
+        hearth.shutdown()
+
+
+@pytest.fixture
+def hearth(make_hearth, scripted: ScriptedEngine) -> Hearth:  # type: ignore[no-untyped-def]
+    return make_hearth(lambda settings: scripted)

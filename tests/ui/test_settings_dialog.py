@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.config import Settings, load_settings, settings_path
+from assistant.ui.settings_dialog import SettingsDialog
+
+
+def test_a_model_that_is_not_gguf_is_refused_with_its_reason(qtbot, tmp_path: Path, screenshot) -> None:  # type: ignore[no-untyped-def]
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    notes = tmp_path / "notes.gguf"
+    notes.write_text("not a model")
+    dialog.model_path.setText(str(notes))
+    dialog.accept()
+    assert dialog.isVisible() and dialog.result_settings is None
+    assert "not a GGUF" in dialog.error_label.text()
+    screenshot(dialog, "08-settings-error")
+    dialog.model_path.setText(str(tmp_path / "missing.gguf"))
+    dialog.accept()
+    assert "not found" in dialog.error_label.text()
+
+
+def test_valid_settings_are_collected(qtbot, model_path: Path, screenshot) -> None:  # type: ignore[no-untyped-def]
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    screenshot(dialog, "09-settings")
+    dialog.model_path.setText(str(model_path))
+    dialog.n_ctx.setValue(2048)
+    dialog.temperature.setValue(0.3)
+    dialog.seed.setValue(7)
+    dialog.theme.setCurrentText("dark")
+    dialog.accept()
+    result = dialog.result_settings
+    assert result is not None
+    assert result.model.path == model_path and result.model.n_ctx == 2048
+    assert result.sampling.temperature == 0.3 and result.sampling.seed == 7 and result.ui.theme == "dark"
+
+
+def test_applying_settings_saves_them_and_reloads_the_model(qtbot, make_hearth, model_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.engine.fake import ScriptedEngine
+
+    loads = []
+
+    def factory(settings: Settings) -> ScriptedEngine:
+        loads.append(settings.model.n_ctx)
+        return ScriptedEngine(n_ctx=settings.model.n_ctx)
+
+    hearth = make_hearth(factory)
+    changed = hearth.settings.model_copy(deep=True)
+    changed.model.n_ctx = 1024
+    with qtbot.waitSignal(hearth.window.modelStateChanged, check_params_cb=lambda s: s == "ready", timeout=10_000):
+        hearth.window.apply_settings(changed)
+    assert loads == [4096, 1024]
+    assert settings_path().exists() and load_settings().model.n_ctx == 1024
+    sampling_only = changed.model_copy(deep=True)
+    sampling_only.sampling.temperature = 0.1
+    hearth.window.apply_settings(sampling_only)
+    assert loads == [4096, 1024]  # sampling changes need no reload
