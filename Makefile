@@ -42,6 +42,7 @@ test: lint typecheck imports pytest
 
 bench: setup
 	$(BIN)/python bench/generation.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/ui.py
 
 clean:
 	rm -rf $(VENV) build dist artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -8,13 +8,14 @@ imports llama.cpp, torch or chromadb; the worker does, when it loads the engine.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from assistant.config import Settings, database_path, load_settings
@@ -28,12 +29,42 @@ from assistant.ui.worker import ChatWorker, EngineFactory, start_worker
 
 
 def apply_theme(app: QApplication, theme: str) -> None:
+    """Fusion with the system's colours, or a forced light or dark palette.
+
+    The palette is set explicitly because not every platform honours a requested colour scheme.
+    """
     app.setStyle(QStyleFactory.create("Fusion"))
-    scheme = {
-        "light": Qt.ColorScheme.Light,
-        "dark": Qt.ColorScheme.Dark,
-    }.get(theme, Qt.ColorScheme.Unknown)
+    scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(theme, Qt.ColorScheme.Unknown)
     QGuiApplication.styleHints().setColorScheme(scheme)
+    if theme == "dark":
+        app.setPalette(_dark_palette())
+    else:
+        app.setPalette(app.style().standardPalette() if theme == "light" else QPalette())
+
+
+def _dark_palette() -> QPalette:
+    palette = QPalette()
+    role = QPalette.ColorRole
+    for name, color in {
+        role.Window: "#202024",
+        role.WindowText: "#e8e8ec",
+        role.Base: "#18181b",
+        role.AlternateBase: "#26262b",
+        role.ToolTipBase: "#2c2c31",
+        role.ToolTipText: "#e8e8ec",
+        role.Text: "#e8e8ec",
+        role.Button: "#2c2c31",
+        role.ButtonText: "#e8e8ec",
+        role.BrightText: "#ff6b6b",
+        role.Link: "#8ab4f8",
+        role.Highlight: "#4a6fa5",
+        role.HighlightedText: "#ffffff",
+        role.PlaceholderText: "#8a8a94",
+    }.items():
+        palette.setColor(name, QColor(color))
+    palette.setColor(QPalette.ColorGroup.Disabled, role.Text, QColor("#6a6a72"))
+    palette.setColor(QPalette.ColorGroup.Disabled, role.ButtonText, QColor("#6a6a72"))
+    return palette
 
 
 def default_engine_factory(settings: Settings) -> Engine:
@@ -84,8 +115,20 @@ class Hearth:
         self.store.close()
 
 
+def seconds_since_process_start() -> float | None:
+    """How long this process has existed (Linux), so start-up includes the interpreter and imports."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        started_ticks = int(fields[19])  # field 22 of stat: start time in clock ticks after boot
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - started_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_gui(smoke_test: tuple[Path, str] | None = None, started_at: float | None = None) -> int:
-    started_at = started_at or time.perf_counter()
+    age = seconds_since_process_start()
+    started_at = time.perf_counter() - age if age is not None else (started_at or time.perf_counter())
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Hearth")

@@ -25,6 +25,13 @@ class ChatMessage:
     content: str
 
 
+def decode_rate(tokens: int, first_token_at: float | None, finished_at: float) -> float | None:
+    """Tokens per second after the first one (the first token's wait is TTFT, reported apart)."""
+    if first_token_at is None or tokens < 2 or finished_at <= first_token_at:
+        return None
+    return (tokens - 1) / (finished_at - first_token_at)
+
+
 @dataclass
 class GenerationStats:
     prompt_tokens: int = 0

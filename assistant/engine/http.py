@@ -21,7 +21,7 @@ from typing import Any
 from assistant.config import EngineSettings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import PromptTooLongError, RemoteEngineError
-from assistant.core.messages import ChatMessage, GenerationStats
+from assistant.core.messages import ChatMessage, GenerationStats, decode_rate
 from assistant.engine.base import EngineInfo, FinishReason, GenerationResult, SamplingOptions, StreamItem
 
 _POLL_S = 0.02
@@ -121,13 +121,12 @@ class OpenAICompatibleEngine:
                     open_socket.shutdown(socket.SHUT_RDWR)
         finished_at = time.perf_counter()
         completion = int(usage.get("completion_tokens") or len(pieces))
-        generation_s = finished_at - (first_token_at or finished_at)
         stats = GenerationStats(
             prompt_tokens=int(usage.get("prompt_tokens") or estimate),
             prompt_tokens_evaluated=None,
             completion_tokens=completion,
             ttft_s=(first_token_at - started) if first_token_at else None,
-            tokens_per_s=(completion - 1) / generation_s if completion > 1 and generation_s > 0 else None,
+            tokens_per_s=decode_rate(completion, first_token_at, finished_at),
             total_s=finished_at - started,
         )
         yield GenerationResult("".join(pieces), finish, stats)

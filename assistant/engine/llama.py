@@ -31,7 +31,7 @@ from assistant.core.errors import (
     PromptTooLongError,
     TemplateError,
 )
-from assistant.core.messages import ChatMessage, GenerationStats
+from assistant.core.messages import ChatMessage, GenerationStats, decode_rate
 from assistant.engine.base import (
     EngineInfo,
     FinishReason,
@@ -290,13 +290,12 @@ class LlamaEngine:
             pieces.append(tail)
             out.put(tail)
         finished_at = time.perf_counter()
-        generation_s = finished_at - (first_token_at or finished_at)
         stats = GenerationStats(
             prompt_tokens=len(tokens),
             prompt_tokens_evaluated=evaluated,
             completion_tokens=completion,
             ttft_s=(first_token_at - started) if first_token_at else None,
-            tokens_per_s=(completion - 1) / generation_s if completion > 1 and generation_s > 0 else None,
+            tokens_per_s=decode_rate(completion, first_token_at, finished_at),
             total_s=finished_at - started,
         )
         out.put(GenerationResult("".join(pieces), finish, stats))

@@ -11,19 +11,16 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
-    QLineEdit,
-    QListView,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QToolBar,
     QVBoxLayout,
@@ -37,9 +34,10 @@ from assistant.core.store import ConversationStore, StoredMessage
 from assistant.ui.chat_view import ChatView
 from assistant.ui.composer import MessageInput
 from assistant.ui.gauge import ContextGauge
-from assistant.ui.models import ConversationListModel, IdRole, MessageListModel
+from assistant.ui.models import MessageListModel
 from assistant.ui.resources import app_icon
 from assistant.ui.side_panel import ConversationPanel
+from assistant.ui.sidebar import ConversationSidebar
 from assistant.ui.worker import ChatWorker
 
 
@@ -66,7 +64,6 @@ class MainWindow(QMainWindow):
         self._shown_once = False
         self.setWindowTitle("Hearth")
         self.setWindowIcon(app_icon())
-        self.conversations = ConversationListModel()
         self.messages = MessageListModel()
         self._build()
         self._wire_worker()
@@ -96,7 +93,7 @@ class MainWindow(QMainWindow):
         self.model_state_label.setAccessibleName("Model state")
         toolbar.addWidget(self.model_state_label)
         spacer = QWidget()
-        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy())
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         toolbar.addWidget(spacer)
         self.panel_action = QAction("Conversation settings", self)
         self.panel_action.setCheckable(True)
@@ -108,29 +105,13 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.settings_action)
 
         # left: conversations
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(6, 6, 0, 6)
-        self.search_box = QLineEdit()
-        self.search_box.setPlaceholderText("Search conversations (Ctrl+F)")
-        self.search_box.setAccessibleName("Search conversations")
-        self.search_box.setClearButtonEnabled(True)
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(200)
-        self._search_timer.timeout.connect(self.refresh_conversations)
-        self.search_box.textChanged.connect(self._search_timer.start)
-        self.conversation_list = QListView()
-        self.conversation_list.setModel(self.conversations)
-        self.conversation_list.setAccessibleName("Conversations")
-        self.conversation_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.conversation_list.customContextMenuRequested.connect(self._conversation_menu)
-        self.conversation_list.selectionModel().currentChanged.connect(self._on_conversation_selected)
-        new_button = QPushButton("New chat")
-        new_button.clicked.connect(self.new_conversation)
-        left_layout.addWidget(self.search_box)
-        left_layout.addWidget(self.conversation_list, 1)
-        left_layout.addWidget(new_button)
+        self.sidebar = ConversationSidebar(self.store)
+        self.sidebar.conversationActivated.connect(self.open_conversation)
+        self.sidebar.newRequested.connect(self.new_conversation)
+        self.sidebar.conversationDeleted.connect(self._on_conversation_deleted)
+        self.search_box = self.sidebar.search_box
+        self.conversation_list = self.sidebar.list_view
+        self.conversations = self.sidebar.model
 
         # centre: chat, composer, status
         centre = QWidget()
@@ -185,8 +166,10 @@ class MainWindow(QMainWindow):
         self.panel.changed.connect(self._on_panel_changed)
         self.panel_action.toggled.connect(self.panel.setVisible)
 
+        self.panel.setMinimumWidth(200)
         self.splitter = QSplitter()
-        self.splitter.addWidget(left)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(centre)
         self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(1, 1)
@@ -226,25 +209,7 @@ class MainWindow(QMainWindow):
     # ----- conversations ------------------------------------------------------------------------
 
     def refresh_conversations(self) -> None:
-        query = self.search_box.text().strip()
-        conversations = [hit.conversation for hit in self.store.search(query)] if query else self.store.conversations()
-        self.conversations.set_conversations(conversations)
-        self._select_row_of(self.conversation_id)
-
-    def _select_row_of(self, conversation_id: int | None) -> None:
-        if conversation_id is None:
-            return
-        row = self.conversations.row_of(conversation_id)
-        if row >= 0:
-            selection = self.conversation_list.selectionModel()
-            blocker = selection.blockSignals(True)
-            selection.setCurrentIndex(self.conversations.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
-            selection.blockSignals(blocker)
-
-    def _on_conversation_selected(self, current: QModelIndex, previous: QModelIndex) -> None:
-        conversation_id = current.data(IdRole) if current.isValid() else None
-        if conversation_id is not None and conversation_id != self.conversation_id:
-            self.open_conversation(conversation_id)
+        self.sidebar.refresh()
 
     def open_conversation(self, conversation_id: int) -> None:
         self.panel.flush()
@@ -258,7 +223,7 @@ class MainWindow(QMainWindow):
         self.cancel_edit()
         self.messages.set_messages(conversation_id, messages)
         self.panel.show_conversation(conversation)
-        self._select_row_of(conversation_id)
+        self.sidebar.select(conversation_id)
         self.gauge.set_breakdown({})
         self.request_preview()
 
@@ -270,46 +235,17 @@ class MainWindow(QMainWindow):
         self.input.setFocus()
 
     def rename_conversation(self, conversation_id: int) -> None:
-        current = self.store.get(conversation_id).title
-        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=current)
-        if ok and title.strip():
-            self.store.rename(conversation_id, title)
-            self.refresh_conversations()
+        self.sidebar.rename(conversation_id)
 
     def delete_conversation(self, conversation_id: int) -> QMessageBox:
-        """Asks first (non-blocking); returns the question so tests can answer it."""
-        title = self.store.get(conversation_id).title
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Delete conversation",
-            f"Delete “{title}” and all its messages? This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return self.sidebar.delete(conversation_id)
 
-        def answered(button: int) -> None:
-            if button == QMessageBox.StandardButton.Yes:
-                self.store.delete(conversation_id)
-                if self.conversation_id == conversation_id:
-                    self.conversation_id = None
-                    self.messages.set_messages(None, [])
-                    self.panel.show_conversation(None)
-                self.refresh_conversations()
-
-        box.finished.connect(answered)
-        box.open()
-        return box
-
-    def _conversation_menu(self, position: QPoint) -> None:
-        index = self.conversation_list.indexAt(position)
-        conversation_id = index.data(IdRole) if index.isValid() else None
-        if conversation_id is None:
-            return
-        menu = QMenu(self)
-        menu.addAction("Rename…", lambda: self.rename_conversation(conversation_id))
-        menu.addAction("Delete…", lambda: self.delete_conversation(conversation_id))
-        menu.exec(self.conversation_list.viewport().mapToGlobal(position))
+    def _on_conversation_deleted(self, conversation_id: int) -> None:
+        if self.conversation_id == conversation_id:
+            self.conversation_id = None
+            self.sidebar.select(None)
+            self.messages.set_messages(None, [])
+            self.panel.show_conversation(None)
 
     def _on_panel_changed(self, system_prompt: str | None, options: dict[str, Any]) -> None:
         if self.conversation_id is None:

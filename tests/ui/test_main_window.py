@@ -133,7 +133,7 @@ def test_conversations_new_search_rename_delete(qtbot, hearth: Hearth, scripted:
     assert window.conversations.conversation_at(1).id == first
     window.search_box.clear()
     qtbot.waitUntil(lambda: window.conversations.rowCount() == 3, timeout=3_000)
-    monkeypatch.setattr("assistant.ui.main_window.QInputDialog.getText", lambda *a, **k: ("Garden", True))
+    monkeypatch.setattr("assistant.ui.sidebar.QInputDialog.getText", lambda *a, **k: ("Garden", True))
     window.rename_conversation(first)
     assert hearth.store.get(first).title == "Garden"
     question = window.delete_conversation(first)
