@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--chat-format", help="chat format for a model without a template (chatml, llama3...)")
         sub.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
         sub.add_argument("--json", action="store_true", help="print one JSON object per turn")
+        sub.add_argument(
+            "--collection", action="append", default=[], metavar="NAME", help="answer from this document collection"
+        )
 
     gui = commands.add_parser("gui", help="open the desktop window (the default)")
     gui.add_argument(
@@ -67,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp = conv.add_parser("import")
     imp.add_argument("file", type=Path)
 
+    from assistant.cli_library import add_parsers
+
+    add_parsers(commands)
+
     models = commands.add_parser("models", help="the GGUF models Hearth can use")
     models_actions = models.add_subparsers(dest="action", required=True)
     models_list = models_actions.add_parser("list")
@@ -93,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from assistant.cli_manage import run_conversations
 
             return run_conversations(args, ConversationStore(database_path()))
+        if args.command in ("index", "collections", "search"):
+            from assistant.cli_library import run
+
+            return run(args, settings)
         if args.command == "models":
             from assistant.cli_manage import run_models
 
@@ -114,7 +125,24 @@ def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
     if getattr(args, "chat_format", None):
         settings.model.chat_format = args.chat_format
     engine = open_engine(settings, getattr(args, "model", None))
-    return ChatSession(ConversationStore(database_path()), engine, settings)
+    retrieve = None
+    if getattr(args, "collection", None):
+        from assistant.cli_library import open_library
+
+        library = open_library(settings)
+        for name in args.collection:
+            library.collection(name)  # an unknown name fails now, listing the valid ones
+
+        def retrieve(names: list[str], question: str) -> list[Any]:
+            return list(library.search(question, names))
+
+    return ChatSession(ConversationStore(database_path()), engine, settings, retrieve=retrieve)
+
+
+def _use_collections(session: ChatSession, conversation_id: int, names: list[str]) -> None:
+    if names:
+        conversation = session.store.get(conversation_id)
+        session.store.set_options(conversation_id, {**conversation.options, "collections": names})
 
 
 @contextmanager
@@ -147,6 +175,10 @@ def turn_json(conversation_id: int, finished: TurnFinished) -> dict[str, Any]:
         "answer": finished.result.text,
         "finish_reason": finished.result.finish_reason,
         "stats": finished.stats.to_dict(),
+        "sources": [
+            {key: source[key] for key in ("n", "path", "page", "heading", "score", "text")}
+            for source in finished.sources
+        ],
     }
 
 
@@ -159,6 +191,9 @@ def _send(session: ChatSession, conversation_id: int, text: str, as_json: bool) 
     if as_json:
         print(json.dumps(turn_json(conversation_id, finished), ensure_ascii=False), flush=True)
     else:
+        for source in finished.sources:
+            page = f", page {source['page']}" if source.get("page") else ""
+            print(f"\n[{source['n']}] {source['path']}{page}", end="")
         if finished.result.finish_reason == "cancelled":
             print("\n[stopped]", end="")
         elif finished.result.finish_reason == "length":
@@ -172,6 +207,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     session = _open_session(args, settings)
     try:
         conversation_id = args.conversation or session.store.create().id
+        _use_collections(session, conversation_id, args.collection)
         finished = _send(session, conversation_id, text, args.json)
     finally:
         session.engine.close()
@@ -183,6 +219,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     store = session.store
     conversation_id = args.conversation or store.create().id
     store.get(conversation_id)
+    _use_collections(session, conversation_id, args.collection)
     interactive = sys.stdin.isatty() and not args.json
     if interactive:
         print(f"Hearth {__version__} · {session.engine.info.name} · conversation {conversation_id}")

@@ -28,6 +28,9 @@ def apply_offline_environment() -> None:
         "HF_HUB_DISABLE_TELEMETRY": "1",
         "ANONYMIZED_TELEMETRY": "False",
         "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+        "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
     }.items():
         os.environ.setdefault(name, value)
 
@@ -101,6 +104,17 @@ class ContextSettings(_Section):
     reply_reserve: int = Field(512, ge=16, le=32768, description="Tokens kept free for the reply.")
 
 
+class KnowledgeSettings(_Section):
+    chroma_url: str = Field(
+        "", description="A Chroma server to share the library across machines; empty keeps it in the data directory."
+    )
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    min_similarity: float = Field(
+        0.25, ge=0.0, le=1.0, description="Passages found only by meaning must be at least this similar."
+    )
+    max_file_mb: int = Field(50, ge=1, le=4096, description="Larger files are skipped and reported.")
+
+
 class UiSettings(_Section):
     theme: Literal["system", "light", "dark"] = Field("system", description="Follow the system, or force one.")
 
@@ -111,6 +125,7 @@ class Settings(_Section):
     sampling: SamplingSettings = Field(default_factory=SamplingSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.config import Settings
 from assistant.core.cancel import Cancelled, CancelToken
@@ -19,6 +20,7 @@ from assistant.core.messages import ChatMessage, GenerationStats, MessageStatus
 from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.core.summary import fold_into_summary
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
+from assistant.knowledge.retriever import Passage, format_passages
 
 CHECKPOINT_S = 1.0
 CONTINUE_INSTRUCTION = (
@@ -42,6 +44,7 @@ class HistoryFolded:
 class ReplyStarted:
     message_id: int
     context: BuiltContext
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,15 @@ class ReplyToken:
 class TurnFinished:
     reply: StoredMessage
     result: GenerationResult
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def stats(self) -> GenerationStats:
         return self.result.stats
 
+
+# Given the conversation's active collection names and the question, the passages to cite.
+Retrieve = Callable[[list[str], str], list[Passage]]
 
 TurnEvent = UserMessageSaved | HistoryFolded | ReplyStarted | ReplyToken | TurnFinished
 
@@ -69,10 +76,12 @@ class ChatSession:
         engine: Engine,
         settings: Settings,
         clock: Callable[[], float] = time.monotonic,
+        retrieve: Retrieve | None = None,
     ) -> None:
         self.store = store
         self.engine = engine
         self.settings = settings
+        self.retrieve = retrieve
         self.clock = clock
         self.builder = ContextBuilder(engine, n_ctx=engine.info.n_ctx, reply_reserve=settings.context.reply_reserve)
 
@@ -161,13 +170,27 @@ class ChatSession:
             items.append(HistoryItem(message.id, message.role, message.content))
         return items
 
-    def _build(self, conversation_id: int, cancel: CancelToken) -> Iterator[TurnEvent | BuiltContext]:
+    def passages(self, conversation: Conversation, history: list[HistoryItem]) -> list[Passage]:
+        """Passages from the conversation's active collections for its latest question."""
+        names = [str(n) for n in conversation.options.get("collections", [])]
+        question = next((item.content for item in reversed(history) if item.role == "user"), "")
+        if not names or not question or self.retrieve is None:
+            return []
+        return self.retrieve(names, question)
+
+    def _build(
+        self, conversation_id: int, cancel: CancelToken, sections: dict[str, str]
+    ) -> Iterator[TurnEvent | BuiltContext]:
         """Build the context, folding old turns into the summary while they overflow."""
         for _ in range(_MAX_FOLDS_PER_TURN):
             conversation = self.store.get(conversation_id)
             history = self._history(conversation_id)
             built = self.builder.build(
-                self.system_prompt(conversation), history, conversation.summary, conversation.summary_through
+                self.system_prompt(conversation),
+                history,
+                conversation.summary,
+                conversation.summary_through,
+                sections,
             )
             to_fold = self.builder.fold_plan(history, built)
             if not to_fold:
@@ -182,8 +205,11 @@ class ChatSession:
         self, conversation_id: int, cancel: CancelToken, continuing: StoredMessage | None = None
     ) -> Iterator[TurnEvent]:
         built: BuiltContext | None = None
+        found = self.passages(self.store.get(conversation_id), self._history(conversation_id))
+        sources = [p.to_dict() for p in found]
+        sections = {"passages": format_passages(found)} if found else {}
         try:
-            for step in self._build(conversation_id, cancel):
+            for step in self._build(conversation_id, cancel, sections):
                 if isinstance(step, BuiltContext):
                     built = step
                 else:
@@ -199,7 +225,7 @@ class ChatSession:
             reply, prefix = continuing, continuing.content
             self.store.update_message(reply.id, prefix, MessageStatus.STREAMING)
             prompt = [*prompt, ChatMessage("user", CONTINUE_INSTRUCTION)]
-        yield ReplyStarted(reply.id, built)
+        yield ReplyStarted(reply.id, built, sources)
         pieces: list[str] = [prefix] if prefix else []
         last_checkpoint = self.clock()
         result: GenerationResult | None = None
@@ -221,10 +247,12 @@ class ChatSession:
         result.stats.context = dict(built.breakdown)
         status = MessageStatus.STOPPED if result.finish_reason == "cancelled" else MessageStatus.COMPLETE
         stats = {**result.stats.to_dict(), "finish_reason": result.finish_reason}
+        if sources:
+            stats["sources"] = sources
         if continuing is not None:
             result.text = _join(prefix, result.text)
         self.store.update_message(reply.id, result.text, status, stats)
-        yield TurnFinished(self.store.message(reply.id), result)
+        yield TurnFinished(self.store.message(reply.id), result, sources)
 
     def _keep_partial(self, message_id: int, text: str, continued: bool = False) -> None:
         if text or continued:

@@ -1,0 +1,324 @@
+"""The library's catalogue in SQLite: collections, their folders, files, chunks, and keyword search.
+
+Files move through ``indexing`` to ``indexed`` (or ``failed``) and are committed at each step, so a
+run killed in the middle leaves files marked ``indexing``; the next sync redoes exactly those,
+deleting whatever part of them had been written.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.core.errors import HearthError
+from assistant.knowledge.chunking import Chunk
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    embedder TEXT NOT NULL,
+    dimension INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS roots (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    PRIMARY KEY (collection_id, path)
+);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    hash TEXT NOT NULL DEFAULT '',
+    mtime REAL NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    pages INTEGER NOT NULL DEFAULT 0,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    reason TEXT NOT NULL DEFAULT '',
+    updated_at REAL NOT NULL,
+    UNIQUE (collection_id, path)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+    chunk_id TEXT NOT NULL UNIQUE,
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    collection_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    page INTEGER,
+    heading TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks (file_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
+    text, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts (rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+"""
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    id: int
+    name: str
+    embedder: str
+    dimension: int
+    roots: tuple[str, ...]
+    files: int = 0
+    chunks: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    path: str
+    hash: str
+    mtime: float
+    size: int
+    status: str
+    chunks: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk_id: str
+    path: str
+    text: str
+    page: int | None
+    heading: str
+    start: int
+    end: int
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ----- collections --------------------------------------------------------------------------
+
+    def create_collection(self, name: str, embedder: str, dimension: int) -> CollectionInfo:
+        name = " ".join(name.split())
+        if not name:
+            raise HearthError("A collection needs a name.")
+        try:
+            with self.transaction() as db:
+                db.execute(
+                    "INSERT INTO collections (name, embedder, dimension, created_at) VALUES (?, ?, ?, ?)",
+                    (name, embedder, dimension, time.time()),
+                )
+        except sqlite3.IntegrityError:
+            raise HearthError(f"There is already a collection called '{name}'.") from None
+        return self.collection(name)
+
+    def collection(self, name: str) -> CollectionInfo:
+        rows = self._rows("SELECT * FROM collections WHERE name = ?", (name,))
+        if not rows:
+            names = ", ".join(c.name for c in self.collections()) or "none yet"
+            raise HearthError(
+                f"There is no collection '{name}'.",
+                f"Collections: {names}. Create one with 'hearth index PATH --collection NAME'.",
+            )
+        return self._info(rows[0])
+
+    def collections(self) -> list[CollectionInfo]:
+        return [self._info(row) for row in self._rows("SELECT * FROM collections ORDER BY name")]
+
+    def _info(self, row: sqlite3.Row) -> CollectionInfo:
+        roots = tuple(r["path"] for r in self._rows("SELECT path FROM roots WHERE collection_id = ?", (row["id"],)))
+        counts = self._rows(
+            "SELECT COUNT(*) AS files, COALESCE(SUM(chunks), 0) AS chunks,"
+            " COALESCE(SUM(status = 'failed'), 0) AS failed FROM files WHERE collection_id = ?",
+            (row["id"],),
+        )[0]
+        return CollectionInfo(
+            row["id"],
+            row["name"],
+            row["embedder"],
+            row["dimension"],
+            roots,
+            counts["files"],
+            counts["chunks"],
+            counts["failed"],
+        )
+
+    def rename_collection(self, name: str, new_name: str) -> None:
+        collection = self.collection(name)
+        try:
+            with self.transaction() as db:
+                db.execute("UPDATE collections SET name = ? WHERE id = ?", (" ".join(new_name.split()), collection.id))
+        except sqlite3.IntegrityError:
+            raise HearthError(f"There is already a collection called '{new_name}'.") from None
+
+    def remove_collection(self, name: str) -> CollectionInfo:
+        collection = self.collection(name)
+        with self.transaction() as db:
+            db.execute("DELETE FROM chunks WHERE collection_id = ?", (collection.id,))
+            db.execute("DELETE FROM collections WHERE id = ?", (collection.id,))
+        return collection
+
+    def set_embedder(self, collection_id: int, embedder: str, dimension: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE collections SET embedder = ?, dimension = ? WHERE id = ?", (embedder, dimension, collection_id)
+            )
+
+    def add_roots(self, collection_id: int, paths: Iterable[Path]) -> None:
+        with self.transaction() as db:
+            for path in paths:
+                db.execute(
+                    "INSERT OR IGNORE INTO roots (collection_id, path) VALUES (?, ?)", (collection_id, str(path))
+                )
+
+    def remove_root(self, collection_id: int, path: Path) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM roots WHERE collection_id = ? AND path = ?", (collection_id, str(path)))
+
+    # ----- files and chunks ---------------------------------------------------------------------
+
+    def files(self, collection_id: int) -> dict[str, FileRecord]:
+        rows = self._rows("SELECT * FROM files WHERE collection_id = ?", (collection_id,))
+        return {
+            row["path"]: FileRecord(
+                row["id"],
+                row["path"],
+                row["hash"],
+                row["mtime"],
+                row["size"],
+                row["status"],
+                row["chunks"],
+                row["reason"],
+            )
+            for row in rows
+        }
+
+    def begin_file(self, collection_id: int, path: str) -> int:
+        """Mark a file as being (re)indexed and drop its old chunks; returns its id."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO files (collection_id, path, status, updated_at) VALUES (?, ?, 'indexing', ?)"
+                " ON CONFLICT (collection_id, path)"
+                " DO UPDATE SET status = 'indexing', updated_at = excluded.updated_at",
+                (collection_id, path, time.time()),
+            )
+            file_id = int(
+                db.execute(
+                    "SELECT id FROM files WHERE collection_id = ? AND path = ?", (collection_id, path)
+                ).fetchone()[0]
+            )
+            db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
+        return file_id
+
+    def add_chunks(self, collection_id: int, file_id: int, ids: list[str], chunks: list[Chunk]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO chunks (chunk_id, file_id, collection_id, idx, text, page, heading, start, end)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (cid, file_id, collection_id, c.index, c.text, c.page, c.heading, c.start, c.end)
+                    for cid, c in zip(ids, chunks, strict=True)
+                ],
+            )
+
+    def finish_file(
+        self,
+        file_id: int,
+        status: str,
+        *,
+        hash: str = "",
+        mtime: float = 0,
+        size: int = 0,
+        pages: int = 0,
+        chunks: int = 0,
+        reason: str = "",
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE files SET status = ?, hash = ?, mtime = ?, size = ?, pages = ?, chunks = ?, reason = ?,"
+                " updated_at = ? WHERE id = ?",
+                (status, hash, mtime, size, pages, chunks, reason, time.time(), file_id),
+            )
+
+    def remove_file(self, file_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
+            db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+
+    def chunk_ids(self, collection_id: int) -> set[str]:
+        return {
+            r["chunk_id"] for r in self._rows("SELECT chunk_id FROM chunks WHERE collection_id = ?", (collection_id,))
+        }
+
+    def file_chunk_ids(self, file_id: int) -> list[str]:
+        return [r["chunk_id"] for r in self._rows("SELECT chunk_id FROM chunks WHERE file_id = ?", (file_id,))]
+
+    def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self._rows(
+            f"SELECT c.*, f.path FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.chunk_id IN ({marks})",
+            tuple(chunk_ids),
+        )
+        return {r["chunk_id"]: _stored(r) for r in rows}
+
+    def keyword_search(self, collection_ids: list[int], query: str, limit: int) -> list[str]:
+        """Chunk ids ranked by BM25 over the chunks' text."""
+        terms = [t for t in re.findall(r"\w+", query.lower()) if len(t) > 1]
+        if not terms or not collection_ids:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        marks = ",".join("?" * len(collection_ids))
+        rows = self._rows(
+            "SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid"
+            f" WHERE chunks_fts MATCH ? AND c.collection_id IN ({marks}) ORDER BY bm25(chunks_fts) LIMIT ?",
+            (match, *collection_ids, limit),
+        )
+        return [r["chunk_id"] for r in rows]
+
+
+def _stored(row: sqlite3.Row) -> StoredChunk:
+    return StoredChunk(row["chunk_id"], row["path"], row["text"], row["page"], row["heading"], row["start"], row["end"])

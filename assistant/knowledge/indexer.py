@@ -1,0 +1,245 @@
+"""Bring a collection's index in line with its folders: add new files, redo changed ones, drop deleted ones.
+
+Unchanged files cost a ``stat`` (same size and mtime) or a hash (touched but same bytes). Work is
+done in batches of chunks, checking the cancel token and reporting progress between batches.
+Order of writes, so a kill at any point leaves nothing that the next run cannot clean up: the
+catalogue marks the file ``indexing`` and forgets its old chunks only after their vectors are
+deleted; new chunks go into the catalogue before their vectors; the file is marked ``indexed``
+last. A file found ``indexing`` at the next run is simply redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.core.cancel import CancelToken
+from assistant.knowledge.catalog import Catalog, CollectionInfo
+from assistant.knowledge.chunking import chunk_sections
+from assistant.knowledge.documents import SUPPORTED_SUFFIXES, LoadError, load
+from assistant.knowledge.embedder import Embedder
+from assistant.knowledge.vectors import VectorStore
+
+EMBED_BATCH = 64
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    reason: str
+
+
+@dataclass
+class Progress:
+    files_done: int
+    files_total: int
+    chunks: int
+    chunks_per_s: float
+    eta_s: float | None
+    current: str = ""
+
+
+@dataclass
+class IndexReport:
+    collection: str
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+    failed: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def scan(roots: list[Path], max_bytes: int) -> tuple[dict[str, os.stat_result], list[Problem]]:
+    """Regular files of supported types under ``roots``; symlink loops and special files are skipped."""
+    found: dict[str, os.stat_result] = {}
+    problems: list[Problem] = []
+    seen_dirs: set[str] = set()
+
+    def consider(path: Path, explicit: bool) -> None:
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            if explicit:
+                problems.append(Problem(str(path), f"unsupported file type '{path.suffix or path.name}'"))
+            return
+        try:
+            info = path.stat()
+        except OSError as exc:
+            problems.append(Problem(str(path), f"cannot be read: {exc.strerror or exc}"))
+            return
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(Problem(str(path), "not a regular file (a pipe or device?)"))
+        elif info.st_size == 0:
+            problems.append(Problem(str(path), "empty file"))
+        elif info.st_size > max_bytes:
+            problems.append(Problem(str(path), f"larger than the {max_bytes // (1024 * 1024)} MB limit"))
+        elif not os.access(path, os.R_OK):
+            problems.append(Problem(str(path), "cannot be read: permission denied"))
+        else:
+            found[str(path)] = info
+
+    for root in roots:
+        if not root.exists():
+            problems.append(Problem(str(root), "folder or file no longer exists"))
+        elif root.is_file() or not root.is_dir():
+            consider(root, explicit=True)
+        else:
+            for directory, subdirectories, files in os.walk(
+                root,
+                followlinks=True,
+                onerror=lambda e: problems.append(Problem(str(e.filename), f"cannot be read: {e.strerror}")),
+            ):
+                real = os.path.realpath(directory)
+                if real in seen_dirs:
+                    subdirectories[:] = []
+                    problems.append(Problem(directory, "skipped: a symlink loop, or a folder already indexed"))
+                    continue
+                seen_dirs.add(real)
+                subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        consider(Path(directory) / name, explicit=False)
+    return found, problems
+
+
+class Indexer:
+    def __init__(
+        self, catalog: Catalog, vectors: VectorStore, embedder: Embedder, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    ) -> None:
+        self.catalog = catalog
+        self.vectors = vectors
+        self.embedder = embedder
+        self.max_file_bytes = max_file_bytes
+
+    def sync(
+        self,
+        collection: CollectionInfo,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> IndexReport:
+        cancel = cancel or CancelToken()
+        started = time.perf_counter()
+        report = IndexReport(collection.name)
+        key = (collection.id, collection.embedder, collection.dimension)
+        on_disk, report.failed = scan([Path(r) for r in collection.roots], self.max_file_bytes)
+        known = self.catalog.files(collection.id)
+        if any(record.status == "indexing" for record in known.values()):
+            self._remove_orphan_vectors(collection)
+        for path, gone in known.items():
+            if path not in on_disk:
+                self.vectors.delete(*key, self.catalog.file_chunk_ids(gone.id))
+                self.catalog.remove_file(gone.id)
+                report.removed += 1
+        work: list[tuple[str, os.stat_result, str]] = []
+        for path, info in on_disk.items():
+            record = known.get(path)
+            if record and record.status != "indexing" and (record.size, record.mtime) == (info.st_size, info.st_mtime):
+                report.unchanged += 1
+                if record.status == "failed":
+                    report.failed.append(Problem(path, record.reason))
+                continue
+            digest = file_hash(Path(path))
+            if record and record.status == "indexed" and record.hash == digest:
+                self.catalog.finish_file(
+                    record.id, "indexed", hash=digest, mtime=info.st_mtime, size=info.st_size, chunks=record.chunks
+                )
+                report.unchanged += 1
+                continue
+            work.append((path, info, digest))
+
+        chunks_done = 0
+        for done, (path, info, digest) in enumerate(work):
+            if cancel.cancelled:
+                report.cancelled = True
+                break
+            is_new = path not in known
+            elapsed = time.perf_counter() - started
+            rate = chunks_done / elapsed if elapsed > 0 else 0.0
+            if progress:
+                eta = elapsed / done * (len(work) - done) if done else None
+                progress(Progress(done, len(work), chunks_done, rate, eta, path))
+            added = self._index_file(collection, path, info, digest, report, cancel)
+            if added is None:
+                report.cancelled = True
+                break
+            chunks_done += added
+            if is_new:
+                report.added += 1
+            else:
+                report.updated += 1
+        report.chunks = chunks_done
+        report.seconds = time.perf_counter() - started
+        if progress and not report.cancelled:
+            rate = chunks_done / report.seconds if report.seconds > 0 else 0.0
+            progress(Progress(len(work), len(work), chunks_done, rate, 0.0))
+        return report
+
+    def _index_file(
+        self,
+        collection: CollectionInfo,
+        path: str,
+        info: os.stat_result,
+        digest: str,
+        report: IndexReport,
+        cancel: CancelToken,
+    ) -> int | None:
+        """Index one file; returns its chunk count, or None when cancelled part-way."""
+        key = (collection.id, collection.embedder, collection.dimension)
+        previous = self.catalog.files(collection.id).get(path)
+        if previous is not None:
+            self.vectors.delete(*key, self.catalog.file_chunk_ids(previous.id))
+        file_id = self.catalog.begin_file(collection.id, path)
+        loaded = load(Path(path))
+        if isinstance(loaded, LoadError):
+            self.catalog.finish_file(
+                file_id, "failed", hash=digest, mtime=info.st_mtime, size=info.st_size, reason=loaded.reason
+            )
+            report.failed.append(Problem(path, loaded.reason))
+            return 0
+        report.warnings += [Problem(path, w) for w in loaded.warnings]
+        chunks = chunk_sections(loaded.sections)
+        ids = [f"{file_id}-{digest[:12]}-{c.index}" for c in chunks]
+        for start in range(0, len(chunks), EMBED_BATCH):
+            if cancel.cancelled:
+                return None  # the file stays 'indexing': the next run redoes it
+            part = chunks[start : start + EMBED_BATCH]
+            part_ids = ids[start : start + EMBED_BATCH]
+            vectors = self.embedder.embed([c.text for c in part])
+            self.catalog.add_chunks(collection.id, file_id, part_ids, part)
+            metadatas = [
+                {"path": path, "page": c.page or 0, "heading": c.heading, "start": c.start, "end": c.end} for c in part
+            ]
+            self.vectors.upsert(*key, part_ids, vectors, [c.text for c in part], metadatas)
+        self.catalog.finish_file(
+            file_id,
+            "indexed",
+            hash=digest,
+            mtime=info.st_mtime,
+            size=info.st_size,
+            pages=loaded.pages,
+            chunks=len(chunks),
+        )
+        report.pages += loaded.pages or 1
+        return len(chunks)
+
+    def _remove_orphan_vectors(self, collection: CollectionInfo) -> None:
+        key = (collection.id, collection.embedder, collection.dimension)
+        orphans = self.vectors.ids(*key) - self.catalog.chunk_ids(collection.id)
+        self.vectors.delete(*key, sorted(orphans))

@@ -1,0 +1,95 @@
+"""The document library: named collections of folders, kept indexed, searched with citations.
+
+The facade the CLI, the chat session and the GUI use. Chroma and the embedder are opened on first
+use (chromadb and torch are slow imports), never while a window is being shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.config import KnowledgeSettings
+from assistant.core.cancel import CancelToken
+from assistant.core.errors import HearthError
+from assistant.knowledge.catalog import Catalog, CollectionInfo
+from assistant.knowledge.embedder import Embedder, SentenceTransformerEmbedder
+from assistant.knowledge.indexer import Indexer, IndexReport, Progress
+from assistant.knowledge.retriever import HybridRetriever, Passage
+from assistant.knowledge.vectors import VectorStore
+
+
+class Library:
+    def __init__(self, home: Path, settings: KnowledgeSettings | None = None, embedder: Embedder | None = None) -> None:
+        self.home = home
+        self.settings = settings or KnowledgeSettings()
+        self.catalog = Catalog(home / "library.db")
+        self._embedder = embedder
+        self._vectors: VectorStore | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = SentenceTransformerEmbedder()
+        return self._embedder
+
+    @property
+    def vectors(self) -> VectorStore:
+        if self._vectors is None:
+            self._vectors = VectorStore(self.home / "vectors", url=self.settings.chroma_url)
+        return self._vectors
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    # ----- collections --------------------------------------------------------------------------
+
+    def collections(self) -> list[CollectionInfo]:
+        return self.catalog.collections()
+
+    def collection(self, name: str) -> CollectionInfo:
+        return self.catalog.collection(name)
+
+    def add(self, name: str, paths: list[Path]) -> CollectionInfo:
+        """Add folders or files to a collection, creating it if needed."""
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise HearthError(f"Not found: {', '.join(missing)}")
+        try:
+            collection = self.catalog.collection(name)
+        except HearthError:
+            collection = self.catalog.create_collection(name, self.embedder.name, self.embedder.dimension)
+        self.catalog.add_roots(collection.id, [p.expanduser().resolve() for p in paths])
+        return self.catalog.collection(collection.name)
+
+    def remove(self, name: str) -> CollectionInfo:
+        collection = self.catalog.remove_collection(name)
+        self.vectors.drop(collection.id)
+        return collection
+
+    def rename(self, name: str, new_name: str) -> None:
+        self.catalog.rename_collection(name, new_name)
+
+    def sync(
+        self,
+        name: str,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+        reindex: bool = False,
+    ) -> IndexReport:
+        collection = self.catalog.collection(name)
+        if reindex:
+            self.vectors.drop(collection.id)
+            for record in self.catalog.files(collection.id).values():
+                self.catalog.remove_file(record.id)
+            self.catalog.set_embedder(collection.id, self.embedder.name, self.embedder.dimension)
+            collection = self.catalog.collection(name)
+        indexer = Indexer(self.catalog, self.vectors, self.embedder, self.settings.max_file_mb * 1024 * 1024)
+        return indexer.sync(collection, progress, cancel)
+
+    def search(self, query: str, names: list[str], k: int | None = None) -> list[Passage]:
+        collections = [self.catalog.collection(name) for name in names]
+        retriever = HybridRetriever(
+            self.catalog, self.vectors, self.embedder, self.settings.top_k, self.settings.min_similarity
+        )
+        return retriever.search(query, collections, k)
