@@ -16,7 +16,7 @@ from assistant.knowledge.catalog import Catalog, CollectionInfo
 from assistant.knowledge.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.knowledge.indexer import Indexer, IndexReport, Progress
 from assistant.knowledge.retriever import HybridRetriever, Passage
-from assistant.knowledge.vectors import VectorStore
+from assistant.knowledge.vectors import EmbedderMismatchError, VectorStore
 
 
 class Library:
@@ -84,11 +84,22 @@ class Library:
                 self.catalog.remove_file(record.id)
             self.catalog.set_embedder(collection.id, self.embedder.name, self.embedder.dimension)
             collection = self.catalog.collection(name)
+        self._check_embedder(collection)
         indexer = Indexer(self.catalog, self.vectors, self.embedder, self.settings.max_file_mb * 1024 * 1024)
         return indexer.sync(collection, progress, cancel)
 
+    def _check_embedder(self, collection: CollectionInfo) -> None:
+        if (collection.embedder, collection.dimension) != (self.embedder.name, self.embedder.dimension):
+            raise EmbedderMismatchError(
+                f"Collection '{collection.name}' was indexed with {collection.embedder} "
+                f"({collection.dimension} dimensions); the current embedder is {self.embedder.name} "
+                f"({self.embedder.dimension})."
+            )
+
     def search(self, query: str, names: list[str], k: int | None = None) -> list[Passage]:
         collections = [self.catalog.collection(name) for name in names]
+        for collection in collections:
+            self._check_embedder(collection)
         retriever = HybridRetriever(
             self.catalog, self.vectors, self.embedder, self.settings.top_k, self.settings.min_similarity
         )

@@ -60,11 +60,15 @@ class VectorStore:
         return f"hearth-{collection_id}"
 
     def _collection(self, collection_id: int, embedder: str, dimension: int) -> Any:
-        collection = self._client.get_or_create_collection(
-            self._name(collection_id),
-            embedding_function=None,
-            metadata={"hnsw:space": "cosine", "hearth_embedder": embedder, "hearth_dimension": dimension},
-        )
+        # get first: get_or_create would overwrite an existing collection's metadata.
+        try:
+            collection = self._client.get_collection(self._name(collection_id), embedding_function=None)
+        except Exception:
+            collection = self._client.create_collection(
+                self._name(collection_id),
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "hearth_embedder": embedder, "hearth_dimension": dimension},
+            )
         metadata = collection.metadata or {}
         stored = (metadata.get("hearth_embedder"), metadata.get("hearth_dimension"))
         if stored != (embedder, dimension):

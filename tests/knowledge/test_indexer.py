@@ -1,0 +1,181 @@
+"""Incremental, durable indexing on real Chroma and SQLite, with the hashing embedder for speed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.core.cancel import CancelToken
+from assistant.knowledge.embedder import HashingEmbedder
+from assistant.knowledge.vectors import EmbedderMismatchError
+from tests.knowledge.conftest import write_pdf
+
+
+def _corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "garden.md").write_text("# Garden\n\nPlant tomatoes in May after the last frost.\n")
+    (folder / "boiler.txt").write_text("The boiler is serviced every October by Priya Nair.\n")
+    write_pdf(folder / "kettle.pdf", ["Unpacking the kettle.", "Descale the kettle every 90 days."])
+    return folder
+
+
+def _consistent(library, name: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    collection = library.collection(name)
+    catalog_ids = library.catalog.chunk_ids(collection.id)
+    vector_ids = library.vectors.ids(collection.id, collection.embedder, collection.dimension)
+    assert catalog_ids == vector_ids, "catalogue and vector store disagree (duplicates or orphans)"
+    return len(catalog_ids), collection.files
+
+
+def test_index_then_resync_touches_only_what_changed(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = _corpus(tmp_path / "docs")
+    embedder = HashingEmbedder()
+    library = make_library(embedder)
+    library.add("home", [folder])
+    first = library.sync("home")
+    assert (first.added, first.failed) == (3, [])
+    chunks, files = _consistent(library, "home")
+    assert files == 3 and chunks >= 4
+
+    calls = embedder.calls
+    again = library.sync("home")
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 3)
+    assert embedder.calls == calls  # nothing re-embedded
+
+    os.utime(folder / "garden.md", (time.time() + 5, time.time() + 5))  # touched, same bytes
+    assert library.sync("home").unchanged == 3 and embedder.calls == calls
+
+    (folder / "boiler.txt").write_text("The boiler is now serviced every March.\n")
+    (folder / "garden.md").unlink()
+    (folder / "new.txt").write_text("A brand new note about bees.\n")
+    changed = library.sync("home")
+    assert (changed.added, changed.updated, changed.removed, changed.unchanged) == (1, 1, 1, 1)
+    _consistent(library, "home")
+    texts = " ".join(p.text for p in library.search("boiler serviced", ["home"]))
+    assert "March" in texts and "October" not in texts
+
+
+def test_a_killed_indexer_resumes_without_duplicates_or_orphans(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(30):
+        (folder / f"note{n:02d}.txt").write_text("\n\n".join(f"Note {n} paragraph {p}. " * 30 for p in range(12)))
+    home = tmp_path / "home"
+    script = textwrap.dedent(f"""
+        import time
+        from assistant.knowledge.embedder import HashingEmbedder
+        from assistant.knowledge.library import Library
+        class Slow(HashingEmbedder):
+            def embed(self, texts):
+                time.sleep(0.05)
+                return super().embed(texts)
+        library = Library(__import__("pathlib").Path({str(home)!r}), embedder=Slow())
+        library.add("notes", [__import__("pathlib").Path({str(folder)!r})])
+        library.sync("notes", progress=lambda p: print(p.files_done, flush=True))
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    while int(process.stdout.readline() or 0) < 8:  # well into the run
+        pass
+    process.kill()
+    process.wait(10)
+
+    library = make_library()
+    collection = library.collection("notes")
+    statuses = [f.status for f in library.catalog.files(collection.id).values()]
+    assert (statuses.count("indexed") >= 7 and len(statuses) < 30) or "indexing" in statuses
+    report = library.sync("notes")
+    assert report.failed == []
+    chunks, files = _consistent(library, "notes")
+    assert files == 30
+    assert all(f.status == "indexed" for f in library.catalog.files(collection.id).values())
+    expected = sum(f.chunks for f in library.catalog.files(collection.id).values())
+    assert chunks == expected
+
+
+def test_cancel_stops_between_batches_and_the_next_run_finishes(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(10):
+        (folder / f"n{n}.txt").write_text(f"Document {n}. " * 400)
+    library = make_library()
+    library.add("docs", [folder])
+    cancel = CancelToken()
+    seen = []
+
+    def progress(p) -> None:  # type: ignore[no-untyped-def]
+        seen.append(p)
+        if p.files_done == 3:
+            cancel.cancel()
+
+    report = library.sync("docs", progress, cancel)
+    assert report.cancelled and report.added == 3
+    assert seen[-1].files_total == 10 and seen[-1].chunks_per_s >= 0
+    report = library.sync("docs")
+    assert report.added + report.updated == 7 and not report.cancelled  # the file begun at the cancel is redone
+    assert _consistent(library, "docs")[1] == 10
+
+
+def test_problem_files_are_reported_and_the_rest_indexed(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = _corpus(tmp_path / "docs")
+    (folder / "empty.txt").write_text("")
+    (folder / "fake.txt").write_bytes(b"\x00\x01binary\x00" * 50)
+    (folder / "big.txt").write_text("x" * (2 * 1024 * 1024))
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "loop").symlink_to(folder)
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8")  # unsupported types in a folder are simply not indexed
+    library = make_library(max_file_mb=1)
+    library.add("docs", [folder])
+    report = library.sync("docs")
+    reasons = {Path(p.path).name: p.reason for p in report.failed}
+    assert "empty" in reasons["empty.txt"]
+    assert "binary" in reasons["fake.txt"]
+    assert "1 MB limit" in reasons["big.txt"]
+    assert reasons["broken.pdf"]
+    assert "not a regular file" in reasons["pipe.txt"]
+    assert "symlink loop" in reasons["loop"]
+    assert "photo.jpg" not in reasons
+    assert report.added == 5  # the three good ones, plus broken.pdf and fake.txt recorded as failed
+    assert library.collection("docs").failed == 2
+    names = {Path(p.path).name for p in library.search("tomatoes frost", ["docs"])}
+    assert "garden.md" in names
+
+
+def test_another_embedder_is_detected_and_a_reindex_fixes_it(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = _corpus(tmp_path / "docs")
+    library = make_library(HashingEmbedder(64, "first"))
+    library.add("home", [folder])
+    library.sync("home")
+    library.close()
+    other = make_library(HashingEmbedder(32, "second"))
+    with pytest.raises(EmbedderMismatchError) as caught:
+        other.search("kettle", ["home"])
+    assert "reindex" in caught.value.hint
+    other.sync("home", reindex=True)
+    assert other.collection("home").embedder == "second"
+    assert other.search("descale kettle", ["home"])
+
+
+def test_remove_and_rename(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.core.errors import HearthError
+
+    library = make_library()
+    library.add("home", [_corpus(tmp_path / "docs")])
+    library.sync("home")
+    library.rename("home", "house")
+    assert [c.name for c in library.collections()] == ["house"]
+    removed = library.remove("house")
+    assert library.collections() == []
+    assert library.vectors._client.list_collections() == [] or all(
+        c.name != f"hearth-{removed.id}" for c in library.vectors._client.list_collections()
+    )
+    with pytest.raises(HearthError, match="no collection"):
+        library.search("x", ["house"])
