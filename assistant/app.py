@@ -18,10 +18,13 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
-from assistant.config import Settings, database_path, load_settings
+from assistant.config import Settings, data_dir, database_path, load_settings
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
 from assistant.engine.base import Engine
+from assistant.knowledge.library import Library
+from assistant.knowledge.retriever import Passage
+from assistant.ui.library_worker import LibraryWorker, start_library_worker
 from assistant.ui.main_window import MainWindow
 from assistant.ui.markdown import warm_up
 from assistant.ui.stall import StallMeter
@@ -81,14 +84,23 @@ class Hearth:
         settings: Settings | None = None,
         engine_factory: EngineFactory = default_engine_factory,
         store: ConversationStore | None = None,
+        library: Library | None = None,
     ) -> None:
         self.settings = settings or load_settings()
         self.store = store or ConversationStore(database_path())
-        self.worker = ChatWorker(self.store, engine_factory)
+        # The library opens its SQLite catalogue now; Chroma and the embedder on first use, off this thread.
+        self.library = library or Library(data_dir(), self.settings.knowledge)
+        self.worker = ChatWorker(self.store, engine_factory, retrieve=self._retrieve)
         self.thread = start_worker(self.worker)
-        self.window = MainWindow(self.store, self.worker, self.settings)
+        self.library_worker = LibraryWorker(self.library)
+        self.library_thread = start_library_worker(self.library_worker)
+        self.window = MainWindow(self.store, self.worker, self.settings, self.library_worker)
+        self.window.panel.set_collection_names([c.name for c in self.library.collections()])
         self.window.settingsChanged.connect(self._on_settings_changed)
         self.window.shown.connect(self._after_first_show)
+
+    def _retrieve(self, names: list[str], question: str) -> list[Passage]:
+        return self.library.search(question, names)
 
     def _after_first_show(self) -> None:
         # After the window is painted: read the model list, then load the model off the UI thread,
@@ -96,6 +108,7 @@ class Hearth:
         QTimer.singleShot(0, self.window.populate_models)
         self.worker.loadRequested.emit(self.settings)
         threading.Thread(target=warm_up, name="hearth-warm-up", daemon=True).start()
+        self.library_worker.start_watching()
 
     def _on_settings_changed(self, settings: Settings) -> None:
         self.settings = settings
@@ -109,10 +122,14 @@ class Hearth:
 
     def shutdown(self) -> None:
         self.worker.cancel()
-        self.thread.quit()
-        self.thread.wait(30_000)
+        self.library_worker.cancel()
+        self.library_worker.stop_watching()
+        for thread in (self.thread, self.library_thread):
+            thread.quit()
+            thread.wait(30_000)
         self.worker.shutdown()
         self.store.close()
+        self.library.close()
 
 
 def seconds_since_process_start() -> float | None:

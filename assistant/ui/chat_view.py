@@ -73,6 +73,7 @@ class MessageWidget(QFrame):
     editRequested = Signal(int)
     regenerateRequested = Signal()
     continueRequested = Signal()
+    sourceRequested = Signal(object)  # the source dict of a cited passage
 
     def __init__(self, message: StoredMessage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,8 +104,12 @@ class MessageWidget(QFrame):
         self.continue_button = self._action(
             actions, "Continue", "Carry on from where this reply stopped", self.continueRequested.emit
         )
+        self.sources_row = QHBoxLayout()
+        self.sources_row.setContentsMargins(0, 0, 0, 0)
+        self.source_buttons: list[QPushButton] = []
         layout.addWidget(self.header)
         layout.addWidget(self.text)
+        layout.addLayout(self.sources_row)
         layout.addLayout(actions)
         self.set_last(False)
         self.update_message(message)
@@ -129,7 +134,28 @@ class MessageWidget(QFrame):
         self._code_blocks = rendered.code_blocks
         self.text.setHtml(rendered.html)
         self.edit_button.setVisible(message.role == "user")
+        self._show_sources(message.stats.get("sources") or [])
         self._update_reply_actions()
+
+    def _show_sources(self, sources: list[dict[str, object]]) -> None:
+        if len(sources) == len(self.source_buttons):
+            return
+        for button in self.source_buttons:
+            self.sources_row.removeWidget(button)
+            button.deleteLater()
+        self.source_buttons = []
+        for source in sources:
+            page = f" p.{source['page']}" if source.get("page") else ""
+            name = str(source.get("path", "")).rsplit("/", 1)[-1]
+            button = QPushButton(f"[{source.get('n')}] {name}{page}")
+            button.setObjectName("sourceCard")
+            button.setToolTip(" ".join(str(source.get("text", "")).split())[:300])
+            button.setAccessibleName(f"Source {source.get('n')}: {name}{page}")
+            button.clicked.connect(lambda _=False, s=source: self.sourceRequested.emit(s))
+            self.sources_row.addWidget(button)
+            self.source_buttons.append(button)
+        if sources:
+            self.sources_row.addStretch(1)
 
     def set_last(self, last: bool) -> None:
         self._last = last
@@ -159,6 +185,7 @@ class ChatView(QScrollArea):
     editRequested = Signal(int)
     regenerateRequested = Signal()
     continueRequested = Signal()
+    sourceRequested = Signal(object)
 
     def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -200,6 +227,7 @@ class ChatView(QScrollArea):
         widget.editRequested.connect(self.editRequested)
         widget.regenerateRequested.connect(self.regenerateRequested)
         widget.continueRequested.connect(self.continueRequested)
+        widget.sourceRequested.connect(self.sourceRequested)
         return widget
 
     def _clear(self) -> None:

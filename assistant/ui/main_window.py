@@ -34,6 +34,7 @@ from assistant.core.store import ConversationStore, StoredMessage
 from assistant.ui.chat_view import ChatView
 from assistant.ui.composer import MessageInput
 from assistant.ui.gauge import ContextGauge
+from assistant.ui.library_worker import LibraryWorker
 from assistant.ui.models import MessageListModel
 from assistant.ui.resources import app_icon
 from assistant.ui.side_panel import ConversationPanel
@@ -50,8 +51,15 @@ class MainWindow(QMainWindow):
     replyShown = Signal(int)  # message id whose text was updated
     errorShown = Signal(str)
 
-    def __init__(self, store: ConversationStore, worker: ChatWorker, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        worker: ChatWorker,
+        settings: Settings,
+        library_worker: LibraryWorker | None = None,
+    ) -> None:
         super().__init__()
+        self.library_worker = library_worker
         self.store = store
         self.worker = worker
         self.settings = settings
@@ -67,6 +75,9 @@ class MainWindow(QMainWindow):
         self.messages = MessageListModel()
         self._build()
         self._wire_worker()
+        if library_worker is not None:
+            library_worker.collectionsChanged.connect(self._on_collections_changed)
+            library_worker.failed.connect(self.show_error)
         self._shortcuts()
         self.ui_state = QSettings(str(data_dir() / "ui.ini"), QSettings.Format.IniFormat)
         self.refresh_conversations()
@@ -99,6 +110,10 @@ class MainWindow(QMainWindow):
         self.panel_action.setCheckable(True)
         self.panel_action.setChecked(True)
         toolbar.addAction(self.panel_action)
+        self.library_action = QAction("Library…", self)
+        self.library_action.setToolTip("Document collections to answer from")
+        self.library_action.triggered.connect(self.open_library)
+        toolbar.addAction(self.library_action)
         self.settings_action = QAction("Settings", self)
         self.settings_action.setToolTip("Settings (Ctrl+,)")
         self.settings_action.triggered.connect(self.open_settings)
@@ -121,6 +136,7 @@ class MainWindow(QMainWindow):
         self.chat_view.editRequested.connect(self.start_edit)
         self.chat_view.regenerateRequested.connect(self.regenerate)
         self.chat_view.continueRequested.connect(self.continue_reply)
+        self.chat_view.sourceRequested.connect(self.show_source)
         self.edit_banner = QLabel()
         self.edit_banner.setObjectName("editBanner")
         self.edit_banner.hide()
@@ -148,10 +164,10 @@ class MainWindow(QMainWindow):
         self.gauge_label = QLabel("Context")
         self.gauge_label.setToolTip("Hover the bar to see how the context window is shared.")
         self.gauge.summaryChanged.connect(self.gauge_label.setText)
-        status.addWidget(self.speed_label)
-        status.addStretch(1)
+        self.gauge.setMaximumWidth(320)
+        status.addWidget(self.speed_label, 1)
         status.addWidget(self.gauge_label)
-        status.addWidget(self.gauge, 1)
+        status.addWidget(self.gauge)
         centre_layout.addWidget(self.chat_view, 1)
         centre_layout.addWidget(self.edit_banner)
         centre_layout.addLayout(composer)
@@ -386,6 +402,27 @@ class MainWindow(QMainWindow):
         if self.conversation_id is not None:
             self.messages.set_messages(self.conversation_id, self.store.messages(self.conversation_id))
         return box
+
+    # ----- the document library ----------------------------------------------------------------
+
+    def _on_collections_changed(self, collections: list[Any]) -> None:
+        self.panel.set_collection_names([c.name for c in collections])
+
+    def open_library(self) -> None:
+        if self.library_worker is None:
+            return
+        from assistant.ui.library_dialog import LibraryDialog
+
+        dialog = LibraryDialog(self.library_worker, self)
+        dialog.setObjectName("libraryDialog")
+        dialog.open()
+
+    def show_source(self, source: dict[str, Any]) -> None:
+        from assistant.ui.sources import SourceDialog
+
+        dialog = SourceDialog(source, self)
+        dialog.setObjectName("sourceDialog")
+        dialog.open()
 
     # ----- models and settings ------------------------------------------------------------------
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -41,6 +43,10 @@ class ConversationPanel(QWidget):
         self.max_tokens = QSpinBox()
         self.max_tokens.setRange(1, 32768)
         self.max_tokens.setAccessibleName("Longest reply in tokens")
+        self.collections = QListWidget()
+        self.collections.setAccessibleName("Document collections searched in this conversation")
+        self.collections.setMaximumHeight(110)
+        self.collections.itemChanged.connect(lambda item: self._emit())
         reset = QPushButton("Use defaults")
         reset.clicked.connect(self._reset)
         form = QFormLayout()
@@ -52,11 +58,15 @@ class ConversationPanel(QWidget):
         layout.addWidget(QLabel("Instructions (system prompt)"))
         layout.addWidget(self.system_prompt, 1)
         layout.addLayout(form)
+        layout.addWidget(QLabel("Answer from documents in"))
+        layout.addWidget(self.collections)
         layout.addWidget(reset)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(400)
         self._debounce.timeout.connect(self._emit)
+        self._active: list[str] = []
+        self._names: list[str] = []
         self.system_prompt.textChanged.connect(self._debounce.start)
         for box in (self.temperature, self.top_p, self.max_tokens):
             box.valueChanged.connect(self._debounce.start)
@@ -72,8 +82,28 @@ class ConversationPanel(QWidget):
         self.temperature.setValue(options.get("temperature", sampling.temperature))
         self.top_p.setValue(options.get("top_p", sampling.top_p))
         self.max_tokens.setValue(options.get("max_tokens", sampling.max_tokens))
+        self._active = [str(n) for n in options.get("collections", [])]
+        self._fill_collections()
         del blockers
         self.setEnabled(conversation is not None)
+
+    def set_collection_names(self, names: list[str]) -> None:
+        self._names = list(names)
+        self._fill_collections()
+
+    def _fill_collections(self) -> None:
+        blocker = QSignalBlocker(self.collections)
+        self.collections.clear()
+        for name in getattr(self, "_names", []):
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name in self._active else Qt.CheckState.Unchecked)
+            self.collections.addItem(item)
+        if not getattr(self, "_names", []):
+            placeholder = QListWidgetItem("No collections yet: Library… in the toolbar")
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.collections.addItem(placeholder)
+        del blocker
 
     def _reset(self) -> None:
         sampling = self.defaults.sampling
@@ -94,6 +124,13 @@ class ConversationPanel(QWidget):
         ):
             if value != getattr(sampling, key):
                 options[key] = value
+        self._active = [
+            self.collections.item(row).text()
+            for row in range(self.collections.count())
+            if self.collections.item(row).checkState() == Qt.CheckState.Checked
+        ]
+        if self._active:
+            options["collections"] = self._active
         prompt = self.system_prompt.toPlainText()
         self.changed.emit(None if prompt == self.defaults.context.system_prompt else prompt, options)
 

@@ -26,6 +26,7 @@ from assistant.core.session import (
     HistoryFolded,
     ReplyStarted,
     ReplyToken,
+    Retrieve,
     TurnEvent,
     TurnFinished,
     UserMessageSaved,
@@ -57,9 +58,12 @@ class ChatWorker(QObject):
     contextPreviewed = Signal(int, object)  # conversation id, breakdown
     failed = Signal(str, str)  # message, hint
 
-    def __init__(self, store: ConversationStore, engine_factory: EngineFactory) -> None:
+    def __init__(
+        self, store: ConversationStore, engine_factory: EngineFactory, retrieve: Retrieve | None = None
+    ) -> None:
         super().__init__()
         self.store = store
+        self._retrieve = retrieve
         self._engine_factory = engine_factory
         self._session: ChatSession | None = None
         self._cancel = CancelToken()
@@ -97,7 +101,7 @@ class ChatWorker(QObject):
             wait = getattr(engine, "wait_until_loaded", None)
             if wait is not None:
                 wait()
-            self._session = ChatSession(self.store, engine, settings)
+            self._session = ChatSession(self.store, engine, settings, retrieve=self._retrieve)
         except HearthError as exc:
             self.loadStateChanged.emit("failed", exc.message)
             self.failed.emit(exc.message, exc.hint)

@@ -1,0 +1,93 @@
+"""The library worker: indexing on a thread of its own, so the window and the chat stay free.
+
+Same pattern as the chat worker: ``*Requested`` signals in, progress and results out, ``cancel()``
+the one direct call. The folder watcher's callbacks (on its own thread) become sync requests.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from assistant.core.cancel import CancelToken
+from assistant.core.errors import HearthError
+from assistant.knowledge.library import Library
+from assistant.knowledge.watcher import FolderWatcher
+from assistant.ui.worker import STARTED_THREADS
+
+log = logging.getLogger(__name__)
+
+
+class LibraryWorker(QObject):
+    addRequested = Signal(str, object)  # collection name, list of paths
+    syncRequested = Signal(str)
+    removeRequested = Signal(str)
+
+    collectionsChanged = Signal(object)  # list[CollectionInfo]
+    progressChanged = Signal(str, object)  # collection name, Progress
+    syncFinished = Signal(str, object)  # collection name, IndexReport
+    busyChanged = Signal(bool)
+    failed = Signal(str, str)
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+        self._cancel = CancelToken()
+        self._watcher = FolderWatcher(library.catalog, self.syncRequested.emit)
+        self.addRequested.connect(self._add)
+        self.syncRequested.connect(self._sync)
+        self.removeRequested.connect(self._remove)
+
+    def cancel(self) -> None:
+        self._cancel.cancel()
+
+    def start_watching(self) -> None:
+        self._watcher.start()
+
+    def stop_watching(self) -> None:
+        self._watcher.stop()
+
+    @Slot(str, object)
+    def _add(self, name: str, paths: list[Path]) -> None:
+        try:
+            self.library.add(name, paths)
+        except HearthError as exc:
+            self.failed.emit(exc.message, exc.hint)
+            return
+        self.collectionsChanged.emit(self.library.collections())
+        self._sync(name)
+
+    @Slot(str)
+    def _sync(self, name: str) -> None:
+        self._cancel = CancelToken()
+        self.busyChanged.emit(True)
+        try:
+            report = self.library.sync(name, lambda p: self.progressChanged.emit(name, p), self._cancel)
+            self.syncFinished.emit(name, report)
+        except HearthError as exc:
+            self.failed.emit(exc.message, exc.hint)
+        except Exception as exc:
+            log.exception("indexing failed")
+            self.failed.emit(f"Indexing '{name}' failed: {exc}", "What was indexed before is kept; try again.")
+        finally:
+            self.busyChanged.emit(False)
+            self.collectionsChanged.emit(self.library.collections())
+
+    @Slot(str)
+    def _remove(self, name: str) -> None:
+        try:
+            self.library.remove(name)
+        except HearthError as exc:
+            self.failed.emit(exc.message, exc.hint)
+        self.collectionsChanged.emit(self.library.collections())
+
+
+def start_library_worker(worker: LibraryWorker) -> QThread:
+    thread = QThread()
+    thread.setObjectName("hearth-library-worker")
+    STARTED_THREADS.add(thread)
+    worker.moveToThread(thread)
+    thread.start()
+    return thread

@@ -1,0 +1,66 @@
+"""A cited passage shown in its page or section, highlighted, with a way to open the file."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
+
+from assistant.knowledge.documents import LoadedDocument, load
+
+
+def passage_in_context(source: dict[str, Any]) -> str:
+    """HTML of the passage's page or section with the passage highlighted (the passage alone if the
+    file changed or is gone)."""
+    passage = str(source.get("text", ""))
+    document = load(Path(str(source.get("path", ""))))
+    context = ""
+    if isinstance(document, LoadedDocument):
+        for section in document.sections:
+            same_place = section.page == (source.get("page") or None) and section.heading == source.get("heading", "")
+            if same_place and passage in section.text:
+                context = section.text
+                break
+    mark = f'<span style="background-color: #ffe08a; color: #000;">{html.escape(passage)}</span>'
+    if not context:
+        return f"<p>{mark}</p>"
+    before, _, after = context.partition(passage)
+    return "<p style='white-space: pre-wrap;'>" + html.escape(before) + mark + html.escape(after) + "</p>"
+
+
+def file_url(source: dict[str, Any]) -> QUrl:
+    url = QUrl.fromLocalFile(str(source.get("path", "")))
+    if source.get("page"):
+        url.setFragment(f"page={source['page']}")  # PDF viewers that honour it open at the page
+    return url
+
+
+class SourceDialog(QDialog):
+    def __init__(self, source: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        name = Path(str(source.get("path", ""))).name
+        page = f", page {source['page']}" if source.get("page") else ""
+        self.setWindowTitle(f"[{source.get('n')}] {name}{page}")
+        self.setAccessibleName("Cited passage")
+        self.resize(640, 480)
+        self.source = source
+        heading = QLabel(f"<b>{html.escape(name)}{page}</b><br>{html.escape(str(source.get('heading') or ''))}")
+        self.text = QTextBrowser()
+        self.text.setHtml(passage_in_context(source))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        open_button = buttons.addButton("Open file", QDialogButtonBox.ButtonRole.ActionRole)
+        open_button.clicked.connect(lambda: QDesktopServices.openUrl(file_url(source)))
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(buttons)
+        cursor = self.text.document().find(str(source.get("text", ""))[:80])
+        if not cursor.isNull():
+            cursor.clearSelection()  # scroll to the passage; a selection would hide its highlight
+            self.text.setTextCursor(cursor)
+            self.text.ensureCursorVisible()

@@ -1,0 +1,88 @@
+"""The library in the window: index with progress, choose collections, source cards, the cited passage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+
+from assistant.app import Hearth
+from assistant.config import KnowledgeSettings, Settings
+from assistant.engine.fake import ScriptedEngine
+from assistant.knowledge.embedder import HashingEmbedder
+from assistant.knowledge.library import Library
+from tests.knowledge.conftest import write_pdf
+
+
+def test_index_choose_ask_and_open_a_source(qtbot, hearth_home: Path, tmp_path: Path, screenshot) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write_pdf(folder / "kettle.pdf", ["Unpacking the kettle.", "Descale the kettle every 90 days with citric acid."])
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
+    engine = ScriptedEngine(["Every 90 days [1]."])
+    library = Library(tmp_path / "lib", KnowledgeSettings(), HashingEmbedder())
+    hearth = Hearth(Settings(), engine_factory=lambda settings: engine, library=library)
+    qtbot.addWidget(hearth.window)
+    window = hearth.window
+    try:
+        with qtbot.waitSignal(window.modelStateChanged, timeout=10_000):
+            hearth.show()
+        window.open_library()
+        dialog = window.findChild(QDialog, "libraryDialog")
+        assert dialog is not None
+        hearth.library_worker.addRequested.emit("Manuals", [folder])
+        qtbot.waitUntil(lambda: "done" in dialog.report.toPlainText(), timeout=20_000)
+        assert "broken.pdf" in dialog.report.toPlainText()  # the index report names the unreadable file
+        assert dialog.progress.value() == dialog.progress.maximum()
+        assert dialog.collections.count() == 1 and "Manuals" in dialog.collections.item(0).text()
+        screenshot(dialog, "12-library")
+        dialog.done(0)
+
+        window.new_conversation()
+        panel_item = window.panel.collections.item(0)
+        assert panel_item.text() == "Manuals"
+        panel_item.setCheckState(Qt.CheckState.Checked)
+        window.panel.flush()
+        assert hearth.store.get(window.conversation_id).options["collections"] == ["Manuals"]
+
+        window.input.setPlainText("How often do I descale the kettle?")
+        with qtbot.waitSignal(window.busyChanged, timeout=20_000, check_params_cb=lambda busy: not busy):
+            window.send(window.input.toPlainText())
+        assert "from kettle.pdf, page 2>>>" in engine.history[-1][0].content
+        reply = window.chat_view.message_widgets[-1]
+        cards = {button.text().split("] ", 1)[1]: button for button in reply.source_buttons}
+        assert set(cards) == {"kettle.pdf p.1", "kettle.pdf p.2"}
+        qtbot.waitUntil(lambda: reply.isVisible(), timeout=3_000)
+        screenshot(window, "13-answer-with-sources")
+        cards["kettle.pdf p.2"].click()
+        source = window.findChild(QDialog, "sourceDialog")
+        assert source is not None and source.isVisible()
+        assert "citric acid" in source.text.toPlainText()
+        assert "background-color:#ffe08a" in source.text.toHtml().replace(" ", "")
+        screenshot(source, "14-cited-passage")
+    finally:
+        window.close()
+        hearth.shutdown()
+
+
+def test_a_file_added_while_the_app_runs_is_indexed(qtbot, hearth_home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The first note.")
+    library = Library(tmp_path / "lib", KnowledgeSettings(), HashingEmbedder())
+    library.add("Notes", [folder])
+    library.sync("Notes")
+    hearth = Hearth(Settings(), engine_factory=lambda settings: ScriptedEngine(), library=library)
+    hearth.library_worker._watcher.interval_s = 0.3
+    qtbot.addWidget(hearth.window)
+    try:
+        with qtbot.waitSignal(hearth.window.modelStateChanged, timeout=10_000):
+            hearth.show()
+        qtbot.wait(800)  # the watcher's first look
+        (folder / "b.txt").write_text("A note about the watering can.")
+        qtbot.waitUntil(lambda: library.collection("Notes").files == 2, timeout=10_000)
+        assert any("watering can" in p.text for p in library.search("watering can", ["Notes"]))
+    finally:
+        hearth.window.close()
+        hearth.shutdown()
