@@ -43,6 +43,7 @@ test: lint typecheck imports pytest
 bench: setup
 	$(BIN)/python bench/generation.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/ui.py
+	$(BIN)/python bench/rag.py
 
 clean:
 	rm -rf $(VENV) build dist artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,7 @@ from assistant.core.errors import HearthError
 
 
 class EmbedderMismatchError(HearthError):
-    hint = "Re-index the collection ('hearth collections sync NAME --reindex') to use the current embedder."
+    hint = "Re-index the collection (Re-index in the Library window, or 'hearth collections sync NAME --reindex')."
 
 
 def _batches(count: int, size: int) -> Iterator[slice]:

@@ -39,13 +39,16 @@ class LibraryDialog(QDialog):
         add_files.clicked.connect(self.add_files)
         self.sync_button = QPushButton("Sync now")
         self.sync_button.clicked.connect(self.sync_selected)
+        self.reindex_button = QPushButton("Re-index")
+        self.reindex_button.setToolTip("Rebuild this collection's index, e.g. after the embedding model changed")
+        self.reindex_button.clicked.connect(self.reindex_selected)
         self.remove_button = QPushButton("Remove…")
         self.remove_button.clicked.connect(self.remove_selected)
         self.cancel_button = QPushButton("Stop indexing")
         self.cancel_button.clicked.connect(worker.cancel)
         self.cancel_button.setEnabled(False)
         buttons = QHBoxLayout()
-        for button in (add, add_files, self.sync_button, self.remove_button, self.cancel_button):
+        for button in (add, add_files, self.sync_button, self.reindex_button, self.remove_button, self.cancel_button):
             buttons.addWidget(button)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Indexing progress")
@@ -106,6 +109,11 @@ class LibraryDialog(QDialog):
         if name:
             self.worker.syncRequested.emit(name)
 
+    def reindex_selected(self) -> None:
+        name = self.selected_name()
+        if name:
+            self.worker.reindexRequested.emit(name)
+
     def remove_selected(self) -> None:
         from PySide6.QtWidgets import QMessageBox
 
@@ -140,3 +148,4 @@ class LibraryDialog(QDialog):
     def _on_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
         self.sync_button.setEnabled(not busy)
+        self.reindex_button.setEnabled(not busy)

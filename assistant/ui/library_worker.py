@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 class LibraryWorker(QObject):
     addRequested = Signal(str, object)  # collection name, list of paths
     syncRequested = Signal(str)
+    reindexRequested = Signal(str)  # drop and rebuild, e.g. after the embedder changed
     removeRequested = Signal(str)
 
     collectionsChanged = Signal(object)  # list[CollectionInfo]
@@ -38,6 +39,7 @@ class LibraryWorker(QObject):
         self._watcher = FolderWatcher(library.catalog, self.syncRequested.emit)
         self.addRequested.connect(self._add)
         self.syncRequested.connect(self._sync)
+        self.reindexRequested.connect(self._reindex)
         self.removeRequested.connect(self._remove)
 
     def cancel(self) -> None:
@@ -60,11 +62,17 @@ class LibraryWorker(QObject):
         self._sync(name)
 
     @Slot(str)
-    def _sync(self, name: str) -> None:
+    def _reindex(self, name: str) -> None:
+        self._sync(name, reindex=True)
+
+    @Slot(str)
+    def _sync(self, name: str, reindex: bool = False) -> None:
         self._cancel = CancelToken()
         self.busyChanged.emit(True)
         try:
-            report = self.library.sync(name, lambda p: self.progressChanged.emit(name, p), self._cancel)
+            report = self.library.sync(
+                name, lambda p: self.progressChanged.emit(name, p), self._cancel, reindex=reindex
+            )
             self.syncFinished.emit(name, report)
         except HearthError as exc:
             self.failed.emit(exc.message, exc.hint)

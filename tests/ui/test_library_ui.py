@@ -86,3 +86,37 @@ def test_a_file_added_while_the_app_runs_is_indexed(qtbot, hearth_home: Path, tm
     finally:
         hearth.window.close()
         hearth.shutdown()
+
+
+def test_reindex_after_the_embedder_changed(qtbot, hearth_home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Notes about the garden shed.")
+    old = Library(tmp_path / "lib", KnowledgeSettings(), HashingEmbedder(64, "old"))
+    old.add("Notes", [folder])
+    old.sync("Notes")
+    old.close()
+    library = Library(tmp_path / "lib", KnowledgeSettings(), HashingEmbedder(32, "new"))
+    hearth = Hearth(Settings(), engine_factory=lambda settings: ScriptedEngine(), library=library)
+    qtbot.addWidget(hearth.window)
+    window = hearth.window
+    try:
+        with qtbot.waitSignal(window.modelStateChanged, timeout=10_000):
+            hearth.show()
+        with qtbot.waitSignal(window.errorShown, timeout=10_000):
+            hearth.library_worker.syncRequested.emit("Notes")
+        assert "indexed with old" in window.last_error.text() and "Re-index" in window.last_error.informativeText()
+        window.last_error.done(0)
+        window.open_library()
+        dialog = window.findChild(QDialog, "libraryDialog")
+        dialog.collections.setCurrentRow(0)
+        dialog.reindex_button.click()
+        qtbot.waitUntil(lambda: library.collection("Notes").embedder == "new", timeout=10_000)
+        qtbot.waitUntil(lambda: library.collection("Notes").chunks == 1, timeout=10_000)
+        assert library.search("garden shed", ["Notes"])
+        assert isinstance(window.last_error, QMessageBox)
+    finally:
+        window.close()
+        hearth.shutdown()
