@@ -63,13 +63,37 @@ CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks (file_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
     text, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
 );
+-- Unstemmed and contentless: only here to look up how many passages contain a query word.
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_words USING fts5 (
+    text, content='', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab ('chunks_words', 'row');
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
     INSERT INTO chunks_fts (rowid, text) VALUES (new.rowid, new.text);
+    INSERT INTO chunks_words (rowid, text) VALUES (new.rowid, new.text);
 END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO chunks_words (chunks_words, rowid, text) VALUES ('delete', old.rowid, old.text);
 END;
 """
+
+
+# A keyword in more than this share of passages is left out of the query: its IDF is near zero, and
+# scoring every passage it appears in is what makes BM25 slow on a large library.
+COMMON_TERM_SHARE = 0.10
+PRUNE_FROM_PASSAGES = 2000  # below this, scoring every match is cheap anyway
+
+# Words that match nearly every passage: they add almost nothing to BM25 and cost a scan of every
+# posting, so keyword queries leave them out (meaning is the vector search's job).
+STOPWORDS = frozenset(
+    """a about above after again all am an and any are as at be because been before being below between both
+    but by can could did do does doing down during each few for from further had has have having he her here
+    hers him his how i if in into is it its just me more most my no nor not now of off on once only or other
+    our out over own same she should so some such than that the their them then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with would
+    you your yours please tell me give show find""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -287,6 +311,24 @@ class Catalog:
             db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
             db.execute("DELETE FROM files WHERE id = ?", (file_id,))
 
+    def _distinctive(self, terms: list[str]) -> list[str]:
+        """The query terms rare enough to be worth scoring; failing that, the rarest one, if it is not
+        in most passages. Frequencies are of the unstemmed word, a close proxy for its stem's; a word
+        that never occurs as such is kept, since its stem may still match."""
+        total = self._rows("SELECT COUNT(*) AS n FROM chunks")[0]["n"]
+        if total < PRUNE_FROM_PASSAGES:
+            return terms
+        marks = ",".join("?" * len(terms))
+        frequency = {
+            row["term"]: row["doc"]
+            for row in self._rows(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", tuple(terms))
+        }
+        rare = [t for t in terms if frequency.get(t, 0) <= COMMON_TERM_SHARE * total]
+        if rare:
+            return rare
+        rarest = min(terms, key=lambda t: frequency.get(t, 0))
+        return [rarest] if frequency.get(rarest, 0) <= total / 2 else []
+
     def chunk_ids(self, collection_id: int) -> set[str]:
         return {
             r["chunk_id"] for r in self._rows("SELECT chunk_id FROM chunks WHERE collection_id = ?", (collection_id,))
@@ -307,8 +349,12 @@ class Catalog:
 
     def keyword_search(self, collection_ids: list[int], query: str, limit: int) -> list[str]:
         """Chunk ids ranked by BM25 over the chunks' text."""
-        terms = [t for t in re.findall(r"\w+", query.lower()) if len(t) > 1]
+        words = re.findall(r"\w+", query.lower())
+        terms = [t for t in dict.fromkeys(words) if len(t) > 1 and t not in STOPWORDS]
         if not terms or not collection_ids:
+            return []
+        terms = self._distinctive(terms)
+        if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         marks = ",".join("?" * len(collection_ids))

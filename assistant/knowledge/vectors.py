@@ -110,9 +110,9 @@ class VectorStore:
         self, collection_id: int, embedder: str, dimension: int, vector: list[float], k: int
     ) -> list[tuple[str, float]]:
         collection = self._collection(collection_id, embedder, dimension)
-        if collection.count() == 0:
-            return []
         result = collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        if not result["ids"]:
+            return []
         return list(zip(result["ids"][0], result["distances"][0], strict=True))
 
     def drop(self, collection_id: int) -> None:
