@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.core.database import Database
 from assistant.core.errors import ConversationNotFoundError, HearthError
 from assistant.core.messages import MessageStatus, Role
 
@@ -98,20 +96,11 @@ class SearchHit:
     snippet: str
 
 
-class ConversationStore:
-    """Thread-safe: one connection behind a lock, WAL so other processes can read meanwhile."""
-
+class ConversationStore(Database):
     def __init__(self, path: Path | str, stale_stream_s: float = STALE_STREAM_S) -> None:
-        self.path = Path(path)
         self.stale_stream_s = stale_stream_s
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
+            super().__init__(Path(path))
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise HearthError(
@@ -131,32 +120,13 @@ class ConversationStore:
             self._db.execute("ALTER TABLE conversations ADD COLUMN options TEXT")
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
     # ----- conversations ------------------------------------------------------------------------
 
     def create(
         self, title: str | None = None, system_prompt: str | None = None, conversation_uuid: str | None = None
     ) -> Conversation:
         now = time.time()
-        with self._transaction() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO conversations (uuid, title, system_prompt, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
                 (conversation_uuid or uuid.uuid4().hex, title or DEFAULT_TITLE, system_prompt, now, now),
@@ -164,20 +134,20 @@ class ConversationStore:
         return self.get(int(cursor.lastrowid or 0))
 
     def get(self, conversation_id: int) -> Conversation:
-        rows = self._query(_CONVERSATION_SELECT + " WHERE c.id = ? GROUP BY c.id", (conversation_id,))
+        rows = self.rows(_CONVERSATION_SELECT + " WHERE c.id = ? GROUP BY c.id", (conversation_id,))
         if not rows:
             raise ConversationNotFoundError(f"There is no conversation {conversation_id}.")
         return _conversation(rows[0])
 
     def find_by_uuid(self, conversation_uuid: str) -> Conversation | None:
-        rows = self._query(_CONVERSATION_SELECT + " WHERE c.uuid = ? GROUP BY c.id", (conversation_uuid,))
+        rows = self.rows(_CONVERSATION_SELECT + " WHERE c.uuid = ? GROUP BY c.id", (conversation_uuid,))
         return _conversation(rows[0]) if rows else None
 
     def conversations(self, limit: int | None = None) -> list[Conversation]:
         sql = _CONVERSATION_SELECT + " GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [_conversation(row) for row in self._query(sql)]
+        return [_conversation(row) for row in self.rows(sql)]
 
     def rename(self, conversation_id: int, title: str) -> None:
         title = " ".join(title.split())
@@ -195,7 +165,7 @@ class ConversationStore:
         self._update_conversation(conversation_id, "summary = ?, summary_through = ?", (summary, through_message_id))
 
     def _update_conversation(self, conversation_id: int, assignments: str, params: tuple[Any, ...]) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 f"UPDATE conversations SET {assignments}, updated_at = ? WHERE id = ?",
                 (*params, time.time(), conversation_id),
@@ -204,7 +174,7 @@ class ConversationStore:
             raise ConversationNotFoundError(f"There is no conversation {conversation_id}.")
 
     def delete(self, conversation_id: int) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             cursor = db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         if cursor.rowcount == 0:
             raise ConversationNotFoundError(f"There is no conversation {conversation_id}.")
@@ -213,7 +183,7 @@ class ConversationStore:
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
         self.get(conversation_id)
-        rows = self._query("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,))
+        rows = self.rows("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,))
         return [_message(row) for row in rows]
 
     def add_message(
@@ -225,7 +195,7 @@ class ConversationStore:
         stats: dict[str, Any] | None = None,
     ) -> StoredMessage:
         now = time.time()
-        with self._transaction() as db:
+        with self.transaction() as db:
             exists = db.execute("SELECT title FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
             if exists is None:
                 raise ConversationNotFoundError(f"There is no conversation {conversation_id}.")
@@ -244,7 +214,7 @@ class ConversationStore:
         return self.message(int(cursor.lastrowid or 0))
 
     def message(self, message_id: int) -> StoredMessage:
-        rows = self._query("SELECT * FROM messages WHERE id = ?", (message_id,))
+        rows = self.rows("SELECT * FROM messages WHERE id = ?", (message_id,))
         if not rows:
             raise HearthError(f"There is no message {message_id}.")
         return _message(rows[0])
@@ -257,7 +227,7 @@ class ConversationStore:
         stats: dict[str, Any] | None = None,
     ) -> None:
         now = time.time()
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute(
                 "UPDATE messages SET content = ?, status = COALESCE(?, status), stats = COALESCE(?, stats),"
                 " updated_at = ? WHERE id = ?",
@@ -271,7 +241,7 @@ class ConversationStore:
 
     def delete_messages_from(self, conversation_id: int, message_id: int) -> None:
         """Delete ``message_id`` and every later message (regenerate, edit-and-resend)."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (conversation_id, message_id))
             db.execute(
                 "UPDATE conversations SET summary = '', summary_through = 0 WHERE id = ? AND summary_through >= ?",
@@ -280,7 +250,7 @@ class ConversationStore:
 
     def insert_conversation(self, conversation: Conversation, messages: list[StoredMessage]) -> Conversation:
         """Insert a whole conversation (an import) in one transaction: all of it or nothing."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO conversations (uuid, title, system_prompt, summary, summary_through,"
                 " created_at, updated_at, options) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
@@ -321,7 +291,7 @@ class ConversationStore:
 
     def recover_interrupted(self) -> int:
         """Mark replies whose writer died mid-stream; their last checkpoint is kept."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE messages SET status = ? WHERE status = ? AND updated_at < ?",
                 (str(MessageStatus.INTERRUPTED), str(MessageStatus.STREAMING), time.time() - self.stale_stream_s),
@@ -336,7 +306,7 @@ class ConversationStore:
             return []
         # Quote every term: user text must never be parsed as FTS5 syntax.
         match = " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
-        rows = self._query(
+        rows = self.rows(
             "SELECT m.conversation_id, m.id AS message_id,"
             " snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet"
             " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
@@ -346,7 +316,7 @@ class ConversationStore:
         hits: list[SearchHit] = []
         seen: set[int] = set()
         like = "%" + "%".join(terms) + "%"
-        for row in self._query("SELECT id FROM conversations WHERE title LIKE ? ORDER BY updated_at DESC", (like,)):
+        for row in self.rows("SELECT id FROM conversations WHERE title LIKE ? ORDER BY updated_at DESC", (like,)):
             seen.add(row["id"])
             conversation = self.get(row["id"])
             hits.append(SearchHit(conversation, None, conversation.title))

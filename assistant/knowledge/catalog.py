@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from assistant.core.database import Database
 from assistant.core.errors import HearthError
 from assistant.knowledge.chunking import Chunk
 
@@ -131,36 +129,10 @@ class StoredChunk:
     end: int
 
 
-class Catalog:
+class Catalog(Database):
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
+        super().__init__(path)
         self._db.executescript(_SCHEMA)
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
     # ----- collections --------------------------------------------------------------------------
 
@@ -179,7 +151,7 @@ class Catalog:
         return self.collection(name)
 
     def collection(self, name: str) -> CollectionInfo:
-        rows = self._rows("SELECT * FROM collections WHERE name = ?", (name,))
+        rows = self.rows("SELECT * FROM collections WHERE name = ?", (name,))
         if not rows:
             names = ", ".join(c.name for c in self.collections()) or "none yet"
             raise HearthError(
@@ -189,11 +161,11 @@ class Catalog:
         return self._info(rows[0])
 
     def collections(self) -> list[CollectionInfo]:
-        return [self._info(row) for row in self._rows("SELECT * FROM collections ORDER BY name")]
+        return [self._info(row) for row in self.rows("SELECT * FROM collections ORDER BY name")]
 
     def _info(self, row: sqlite3.Row) -> CollectionInfo:
-        roots = tuple(r["path"] for r in self._rows("SELECT path FROM roots WHERE collection_id = ?", (row["id"],)))
-        counts = self._rows(
+        roots = tuple(r["path"] for r in self.rows("SELECT path FROM roots WHERE collection_id = ?", (row["id"],)))
+        counts = self.rows(
             "SELECT COUNT(*) AS files, COALESCE(SUM(chunks), 0) AS chunks,"
             " COALESCE(SUM(status = 'failed'), 0) AS failed FROM files WHERE collection_id = ?",
             (row["id"],),
@@ -244,7 +216,7 @@ class Catalog:
     # ----- files and chunks ---------------------------------------------------------------------
 
     def files(self, collection_id: int) -> dict[str, FileRecord]:
-        rows = self._rows("SELECT * FROM files WHERE collection_id = ?", (collection_id,))
+        rows = self.rows("SELECT * FROM files WHERE collection_id = ?", (collection_id,))
         return {
             row["path"]: FileRecord(
                 row["id"],
@@ -315,13 +287,13 @@ class Catalog:
         """The query terms rare enough to be worth scoring; failing that, the rarest one, if it is not
         in most passages. Frequencies are of the unstemmed word, a close proxy for its stem's; a word
         that never occurs as such is kept, since its stem may still match."""
-        total = self._rows("SELECT COUNT(*) AS n FROM chunks")[0]["n"]
+        total = self.rows("SELECT COUNT(*) AS n FROM chunks")[0]["n"]
         if total < PRUNE_FROM_PASSAGES:
             return terms
         marks = ",".join("?" * len(terms))
         frequency = {
             row["term"]: row["doc"]
-            for row in self._rows(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", tuple(terms))
+            for row in self.rows(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", tuple(terms))
         }
         rare = [t for t in terms if frequency.get(t, 0) <= COMMON_TERM_SHARE * total]
         if rare:
@@ -331,17 +303,17 @@ class Catalog:
 
     def chunk_ids(self, collection_id: int) -> set[str]:
         return {
-            r["chunk_id"] for r in self._rows("SELECT chunk_id FROM chunks WHERE collection_id = ?", (collection_id,))
+            r["chunk_id"] for r in self.rows("SELECT chunk_id FROM chunks WHERE collection_id = ?", (collection_id,))
         }
 
     def file_chunk_ids(self, file_id: int) -> list[str]:
-        return [r["chunk_id"] for r in self._rows("SELECT chunk_id FROM chunks WHERE file_id = ?", (file_id,))]
+        return [r["chunk_id"] for r in self.rows("SELECT chunk_id FROM chunks WHERE file_id = ?", (file_id,))]
 
     def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
         if not chunk_ids:
             return {}
         marks = ",".join("?" * len(chunk_ids))
-        rows = self._rows(
+        rows = self.rows(
             f"SELECT c.*, f.path FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.chunk_id IN ({marks})",
             tuple(chunk_ids),
         )
@@ -358,7 +330,7 @@ class Catalog:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         marks = ",".join("?" * len(collection_ids))
-        rows = self._rows(
+        rows = self.rows(
             "SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid"
             f" WHERE chunks_fts MATCH ? AND c.collection_id IN ({marks}) ORDER BY bm25(chunks_fts) LIMIT ?",
             (match, *collection_ids, limit),

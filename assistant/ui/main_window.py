@@ -15,15 +15,12 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QSizePolicy,
     QSplitter,
     QToolBar,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,9 +28,7 @@ from assistant.config import Settings, data_dir, save_settings
 from assistant.core.errors import HearthError
 from assistant.core.messages import GenerationStats, MessageStatus
 from assistant.core.store import ConversationStore, StoredMessage
-from assistant.ui.chat_view import ChatView
-from assistant.ui.composer import MessageInput
-from assistant.ui.gauge import ContextGauge
+from assistant.ui.chat_pane import ChatPane
 from assistant.ui.library_worker import LibraryWorker
 from assistant.ui.models import MessageListModel
 from assistant.ui.resources import app_icon
@@ -129,49 +124,23 @@ class MainWindow(QMainWindow):
         self.conversations = self.sidebar.model
 
         # centre: chat, composer, status
-        centre = QWidget()
-        centre_layout = QVBoxLayout(centre)
-        centre_layout.setContentsMargins(0, 6, 0, 6)
-        self.chat_view = ChatView(self.messages)
+        self.centre = ChatPane(self.messages)
+        self.centre.sendRequested.connect(self.send)
+        self.centre.stopRequested.connect(self.stop)
+        self.chat_view = self.centre.chat_view
         self.chat_view.editRequested.connect(self.start_edit)
         self.chat_view.regenerateRequested.connect(self.regenerate)
         self.chat_view.continueRequested.connect(self.continue_reply)
         self.chat_view.sourceRequested.connect(self.show_source)
-        self.edit_banner = QLabel()
-        self.edit_banner.setObjectName("editBanner")
-        self.edit_banner.hide()
-        self.input = MessageInput()
-        self.input.submitted.connect(self.send)
+        self.edit_banner = self.centre.edit_banner
+        self.input = self.centre.input
         self.input.textChanged.connect(lambda: self._preview_timer.start())
-        self.send_button = QPushButton("Send")
-        self.send_button.setAccessibleName("Send message")
-        self.send_button.clicked.connect(lambda: self.send(self.input.toPlainText()))
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setAccessibleName("Stop the reply")
-        self.stop_button.setToolTip("Stop (Esc)")
-        self.stop_button.clicked.connect(self.stop)
-        self.stop_button.setEnabled(False)
-        composer = QHBoxLayout()
-        composer.addWidget(self.input, 1)
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        composer.addLayout(buttons)
-        status = QHBoxLayout()
-        self.speed_label = QLabel("")
-        self.speed_label.setAccessibleName("Generation speed")
-        self.gauge = ContextGauge()
-        self.gauge_label = QLabel("Context")
-        self.gauge_label.setToolTip("Hover the bar to see how the context window is shared.")
-        self.gauge.summaryChanged.connect(self.gauge_label.setText)
-        self.gauge.setMaximumWidth(320)
-        status.addWidget(self.speed_label, 1)
-        status.addWidget(self.gauge_label)
-        status.addWidget(self.gauge)
-        centre_layout.addWidget(self.chat_view, 1)
-        centre_layout.addWidget(self.edit_banner)
-        centre_layout.addLayout(composer)
-        centre_layout.addLayout(status)
+        self.send_button, self.stop_button = self.centre.send_button, self.centre.stop_button
+        self.speed_label, self.gauge, self.gauge_label = (
+            self.centre.speed_label,
+            self.centre.gauge,
+            self.centre.gauge_label,
+        )
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(500)
@@ -186,7 +155,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter()
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.centre)
         self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([240, 640, 240])
@@ -348,8 +317,7 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: bool) -> None:
         changed = busy != self.busy
         self.busy = busy
-        self.stop_button.setEnabled(busy)
-        self.send_button.setEnabled(not busy)
+        self.centre.set_busy(busy)
         if changed:
             self.busyChanged.emit(busy)
 

@@ -1,0 +1,61 @@
+"""The centre of the window: the conversation, the edit banner, the input with Send/Stop, the status line."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from assistant.ui.chat_view import ChatView
+from assistant.ui.composer import MessageInput
+from assistant.ui.gauge import ContextGauge
+from assistant.ui.models import MessageListModel
+
+
+class ChatPane(QWidget):
+    sendRequested = Signal(str)
+    stopRequested = Signal()
+
+    def __init__(self, messages: MessageListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.chat_view = ChatView(messages)
+        self.edit_banner = QLabel()
+        self.edit_banner.setObjectName("editBanner")
+        self.edit_banner.hide()
+        self.input = MessageInput()
+        self.input.submitted.connect(self.sendRequested)
+        self.send_button = QPushButton("Send")
+        self.send_button.setAccessibleName("Send message")
+        self.send_button.clicked.connect(lambda: self.sendRequested.emit(self.input.toPlainText()))
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setAccessibleName("Stop the reply")
+        self.stop_button.setToolTip("Stop (Esc)")
+        self.stop_button.clicked.connect(self.stopRequested)
+        self.stop_button.setEnabled(False)
+        self.speed_label = QLabel("")
+        self.speed_label.setAccessibleName("Generation speed")
+        self.gauge = ContextGauge()
+        self.gauge.setMaximumWidth(320)
+        self.gauge_label = QLabel("Context")
+        self.gauge_label.setToolTip("Hover the bar to see how the context window is shared.")
+        self.gauge.summaryChanged.connect(self.gauge_label.setText)
+
+        composer = QHBoxLayout()
+        composer.addWidget(self.input, 1)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        composer.addLayout(buttons)
+        status = QHBoxLayout()
+        status.addWidget(self.speed_label, 1)
+        status.addWidget(self.gauge_label)
+        status.addWidget(self.gauge)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 6)
+        layout.addWidget(self.chat_view, 1)
+        layout.addWidget(self.edit_banner)
+        layout.addLayout(composer)
+        layout.addLayout(status)
+
+    def set_busy(self, busy: bool) -> None:
+        self.stop_button.setEnabled(busy)
+        self.send_button.setEnabled(not busy)
