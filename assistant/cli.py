@@ -71,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
 
     from assistant.cli_library import add_parsers
+    from assistant.cli_tools import add_parsers as add_tool_parsers
 
     add_parsers(commands)
+    add_tool_parsers(commands)
 
     models = commands.add_parser("models", help="the GGUF models Hearth can use")
     models_actions = models.add_subparsers(dest="action", required=True)
@@ -104,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from assistant.cli_library import run
 
             return run(args, settings)
+        if args.command == "tools":
+            from assistant.cli_tools import run as run_tools
+
+            return run_tools(args, settings)
         if args.command == "models":
             from assistant.cli_manage import run_models
 
@@ -136,7 +142,11 @@ def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
         def retrieve(names: list[str], question: str) -> list[Any]:
             return list(library.search(question, names))
 
-    return ChatSession(ConversationStore(database_path()), engine, settings, retrieve=retrieve)
+    from assistant.cli_tools import registry_for
+
+    return ChatSession(
+        ConversationStore(database_path()), engine, settings, retrieve=retrieve, tools=registry_for(settings)
+    )
 
 
 def _use_collections(session: ChatSession, conversation_id: int, names: list[str]) -> None:
@@ -179,6 +189,7 @@ def turn_json(conversation_id: int, finished: TurnFinished) -> dict[str, Any]:
             {key: source[key] for key in ("n", "path", "page", "heading", "score", "text")}
             for source in finished.sources
         ],
+        "tool_calls": finished.tool_calls,
     }
 
 

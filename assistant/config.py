@@ -115,6 +115,12 @@ class KnowledgeSettings(_Section):
     max_file_mb: int = Field(50, ge=1, le=4096, description="Larger files are skipped and reported.")
 
 
+class ToolSettings(_Section):
+    allowed_folders: list[Path] = Field(
+        default_factory=list, description="Folders the file tools may read, besides the collections' folders."
+    )
+
+
 class UiSettings(_Section):
     theme: Literal["system", "light", "dark"] = Field("system", description="Follow the system, or force one.")
 
@@ -126,6 +132,7 @@ class Settings(_Section):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     context: ContextSettings = Field(default_factory=ContextSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
 
 

@@ -21,6 +21,9 @@ from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.core.summary import fold_into_summary
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.knowledge.retriever import Passage, format_passages
+from assistant.tools.calculator import is_plain_arithmetic
+from assistant.tools.calculator import normalise as normalise_expression
+from assistant.tools.registry import ToolRegistry
 
 CHECKPOINT_S = 1.0
 CONTINUE_INSTRUCTION = (
@@ -57,6 +60,7 @@ class TurnFinished:
     reply: StoredMessage
     result: GenerationResult
     sources: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def stats(self) -> GenerationStats:
@@ -77,11 +81,13 @@ class ChatSession:
         settings: Settings,
         clock: Callable[[], float] = time.monotonic,
         retrieve: Retrieve | None = None,
+        tools: ToolRegistry | None = None,
     ) -> None:
         self.store = store
         self.engine = engine
         self.settings = settings
         self.retrieve = retrieve
+        self.tools = tools
         self.clock = clock
         self.builder = ContextBuilder(engine, n_ctx=engine.info.n_ctx, reply_reserve=settings.context.reply_reserve)
 
@@ -116,7 +122,28 @@ class ChatSession:
         )
         user_message = self.store.add_message(conversation.id, "user", text)
         yield UserMessageSaved(user_message)
+        if self.tools is not None and "calculator" in self.tools.names() and is_plain_arithmetic(text):
+            yield from self._calculate(conversation.id, text)
+            return
         yield from self._reply(conversation.id, cancel)
+
+    def _calculate(self, conversation_id: int, text: str) -> Iterator[TurnEvent]:
+        """The deterministic fast path: a message that is plainly arithmetic is answered by the
+        calculator, exactly, whatever the model."""
+        assert self.tools is not None
+        call = self.tools.execute("calculator", {"expression": text})
+        answer = (
+            f"{normalise_expression(text)} = {call.result}" if call.ok else f"I could not calculate that: {call.result}"
+        )
+        reply = self.store.add_message(conversation_id, "assistant", "", MessageStatus.STREAMING)
+        yield ReplyStarted(reply.id, self.preview(conversation_id))
+        yield ReplyToken(answer)
+        stats = GenerationStats(total_s=call.duration_s)
+        calls = [call.to_dict()]
+        self.store.update_message(
+            reply.id, answer, MessageStatus.COMPLETE, {**stats.to_dict(), "finish_reason": "stop", "tool_calls": calls}
+        )
+        yield TurnFinished(self.store.message(reply.id), GenerationResult(answer, "stop", stats), tool_calls=calls)
 
     def regenerate(self, conversation_id: int, cancel: CancelToken | None = None) -> Iterator[TurnEvent]:
         """Replace the last reply with a new one."""

@@ -1,0 +1,50 @@
+"""``hearth tools list`` and ``hearth tools run NAME 'JSON-ARGS'``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.core.errors import HearthError
+from assistant.tools.builtin import build_registry
+from assistant.tools.registry import ToolRegistry
+
+
+def add_parsers(commands: Any) -> None:
+    tools = commands.add_parser("tools", help="list the tools, or run one")
+    actions = tools.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list")
+    listing.add_argument("--json", action="store_true")
+    run = actions.add_parser("run")
+    run.add_argument("name")
+    run.add_argument("arguments", nargs="?", default="{}", help='a JSON object, e.g. \'{"expression": "2^64"}\'')
+
+
+def registry_for(settings: Settings) -> ToolRegistry:
+    """The built-in tools, with file access to the collections' folders and the settings' allow-list."""
+    from assistant.cli_library import open_library
+
+    library = open_library(settings)
+    roots = [Path(root) for collection in library.collections() for root in collection.roots]
+    return build_registry(roots + list(settings.tools.allowed_folders))
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    registry = registry_for(settings)
+    if args.action == "list":
+        if args.json:
+            print(json.dumps([t.schema() | {"approval": t.approval} for t in registry.tools()], indent=2))
+        for item in [] if args.json else registry.tools():
+            params = ", ".join(item.parameters["properties"])
+            print(f"{item.name}({params}) — {item.description}")
+        return 0
+    try:
+        arguments = json.loads(args.arguments)
+    except json.JSONDecodeError as exc:
+        raise HearthError(f"The arguments are not valid JSON: {exc}") from exc
+    result = registry.execute(args.name, arguments)
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    return 0 if result.ok else 1

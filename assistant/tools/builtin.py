@@ -1,0 +1,66 @@
+"""The tools Hearth ships with, registered from plain functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from assistant.knowledge.retriever import Passage
+from assistant.tools.calculator import calculate
+from assistant.tools.files import FileAccess
+from assistant.tools.registry import ToolError, ToolRegistry, tool
+
+
+def build_registry(
+    allowed_folders: list[Path],
+    search_library: Callable[[str], list[Passage]] | None = None,
+) -> ToolRegistry:
+    """``allowed_folders``: the collections' folders plus the settings' allow-list."""
+    files = FileAccess(allowed_folders)
+    registry = ToolRegistry()
+
+    def calculator(expression: str) -> str:
+        """Exact arithmetic (big integers, fractions, decimals), powers, roots, logs, trigonometry,
+        percentages and algebra such as solving x^2 - 4 = 0.
+
+        expression: the calculation, e.g. "1234567890 * 9876543210" or "15% of 80"
+        """
+        return calculate(expression)
+
+    def files_search(pattern: str = "*", contains: str = "") -> str:
+        """Find files by name (a glob such as "*.pdf") and/or by text they contain, in the allowed folders.
+
+        pattern: file name glob, e.g. "*invoice*"
+        contains: text the file must contain (case-insensitive)
+        """
+        return files.search(pattern, contains)
+
+    def files_read(path: str, first_page: int = 1, last_page: int = 0) -> str:
+        """Read a text file, a DOCX, or pages of a PDF in the allowed folders (long files are cut).
+
+        path: the file's path
+        first_page: for PDFs, the first page to read
+        last_page: for PDFs, the last page to read (0 means to the end)
+        """
+        return files.read(path, first_page, last_page)
+
+    def knowledge_search(query: str) -> str:
+        """Search the conversation's document collections; returns numbered passages with their source.
+
+        query: what to look for
+        """
+        if search_library is None:
+            raise ToolError("No document collection is active in this conversation.")
+        passages = search_library(query)
+        if not passages:
+            return "No passage matches."
+        return "\n\n".join(f"[{p.n}] {p.label}\n{p.text}" for p in passages)
+
+    def datetime_now() -> str:
+        """The current local date and time."""
+        return datetime.now().astimezone().strftime("%A %d %B %Y, %H:%M %Z")
+
+    for function in (calculator, files_search, files_read, knowledge_search, datetime_now):
+        registry.register(tool(function))
+    return registry

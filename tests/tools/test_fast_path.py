@@ -1,0 +1,52 @@
+"""Plain arithmetic is answered by the calculator, exactly, without asking the model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from assistant.config import Settings
+from assistant.core.session import ChatSession, TurnFinished
+from assistant.core.store import ConversationStore
+from assistant.engine.fake import ScriptedEngine
+from assistant.tools.builtin import build_registry
+
+
+def test_arithmetic_goes_straight_to_the_calculator(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["the model should not be asked"])
+    session = ChatSession(store, engine, Settings(), tools=build_registry([]))
+    conversation = store.create()
+    finished = [
+        e for e in session.send(conversation.id, "What is 1234567890 * 9876543210?") if isinstance(e, TurnFinished)
+    ]
+    assert finished[0].result.text == "1234567890 * 9876543210 = 12193263111263526900"
+    assert finished[0].tool_calls[0]["tool"] == "calculator" and finished[0].tool_calls[0]["ok"]
+    assert engine.history == []
+    reply = store.messages(conversation.id)[-1]
+    assert reply.stats["tool_calls"][0]["result"] == "12193263111263526900"
+    # Anything else still goes to the model.
+    list(session.send(conversation.id, "Thanks! What is the capital of France?"))
+    assert len(engine.history) == 1
+
+
+@pytest.mark.real_model
+def test_the_cli_answers_exactly_on_the_bundled_model(hearth_home) -> None:  # type: ignore[no-untyped-def]
+    run = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "--json", "What is 1234567890 * 9876543210?"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert answer["answer"].endswith("= 12193263111263526900")
+    assert answer["tool_calls"][0] == {
+        "tool": "calculator",
+        "arguments": {"expression": "What is 1234567890 * 9876543210?"},
+        "result": "12193263111263526900",
+        "ok": True,
+        "duration_s": answer["tool_calls"][0]["duration_s"],
+    }

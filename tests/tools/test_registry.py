@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+import pytest
+
+from assistant.core.errors import HearthError
+from assistant.tools.registry import ToolError, ToolRegistry, tool
+
+
+def add(a: int, b: int = 2) -> int:
+    """Add two numbers.
+
+    a: the first number
+    b: the second number
+    """
+    return a + b
+
+
+def test_the_schema_comes_from_the_signature() -> None:
+    item = tool(add)
+    assert item.name == "add" and item.description == "Add two numbers."
+    assert item.parameters == {
+        "type": "object",
+        "properties": {
+            "a": {"type": "integer", "description": "the first number"},
+            "b": {"type": "integer", "description": "the second number", "default": 2},
+        },
+        "required": ["a"],
+        "additionalProperties": False,
+    }
+
+    def pick(mode: Literal["fast", "slow"], tags: list[str] | None = None) -> str:
+        """Pick."""
+        return mode
+
+    schema = tool(pick).parameters["properties"]
+    assert schema["mode"] == {"type": "string", "enum": ["fast", "slow"]}
+    assert schema["tags"]["type"] == "array"
+
+
+def test_duplicates_are_refused_and_unknown_names_list_the_valid_ones() -> None:
+    registry = ToolRegistry()
+    registry.register(tool(add))
+    with pytest.raises(HearthError, match="already registered"):
+        registry.register(tool(add))
+    result = registry.execute("multiply", {})
+    assert not result.ok and "Valid tools: add" in result.result
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({}, "needs a"),
+        ({"a": "one"}, "must be a integer"),
+        ({"a": True}, "must be a integer"),
+        ({"a": 1, "c": 3}, "has no parameter c"),
+        ("not an object", "must be a JSON object"),
+    ],
+)
+def test_bad_arguments_become_results(arguments: object, message: str) -> None:
+    registry = ToolRegistry()
+    registry.register(tool(add))
+    result = registry.execute("add", arguments)
+    assert not result.ok and message in result.result
+
+
+def test_failures_and_timeouts_become_results_never_exceptions() -> None:
+    def broken(x: int) -> int:
+        """Breaks."""
+        raise ValueError("internal bug")
+
+    def refusing(x: int) -> int:
+        """Refuses."""
+        raise ToolError("not allowed")
+
+    def slow(x: int) -> int:
+        """Sleeps."""
+        time.sleep(5)
+        return x
+
+    registry = ToolRegistry()
+    for item in (tool(broken), tool(refusing), tool(slow, timeout_s=0.2)):
+        registry.register(item)
+    assert registry.execute("broken", {"x": 1}).result == "ValueError: internal bug"
+    assert registry.execute("refusing", {"x": 1}).result == "not allowed"
+    started = time.perf_counter()
+    result = registry.execute("slow", {"x": 1})
+    assert not result.ok and "did not finish" in result.result
+    assert time.perf_counter() - started < 1
