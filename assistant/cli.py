@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -16,7 +16,7 @@ from assistant import __version__
 from assistant.config import Settings, apply_offline_environment, database_path, load_settings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
-from assistant.core.session import ChatSession, HistoryFolded, ReplyToken, TurnEvent, TurnFinished
+from assistant.core.session import ChatSession, HistoryFolded, ReplyToken, ToolCalled, TurnEvent, TurnFinished
 from assistant.core.store import ConversationStore
 
 
@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="print one JSON object per turn")
         sub.add_argument(
             "--collection", action="append", default=[], metavar="NAME", help="answer from this document collection"
+        )
+        sub.add_argument("--tools", action="store_true", help="let the model call tools in this conversation")
+        sub.add_argument(
+            "--approve-tools", action="store_true", help="run tools that need approval (file access) without asking"
         )
 
     gui = commands.add_parser("gui", help="open the desktop window (the default)")
@@ -145,14 +149,38 @@ def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
     from assistant.cli_tools import registry_for
 
     return ChatSession(
-        ConversationStore(database_path()), engine, settings, retrieve=retrieve, tools=registry_for(settings)
+        ConversationStore(database_path()),
+        engine,
+        settings,
+        retrieve=retrieve,
+        tools=registry_for(settings),
+        approve=_approver(getattr(args, "approve_tools", False)),
     )
 
 
-def _use_collections(session: ChatSession, conversation_id: int, names: list[str]) -> None:
-    if names:
-        conversation = session.store.get(conversation_id)
-        session.store.set_options(conversation_id, {**conversation.options, "collections": names})
+def _approver(approve_all: bool) -> Callable[[Any, dict[str, Any]], bool]:
+    """Tools that need approval: allowed by --approve-tools, asked on a terminal, refused otherwise."""
+
+    def approve(item: Any, arguments: dict[str, Any]) -> bool:
+        if approve_all:
+            return True
+        if not sys.stdin.isatty():
+            return False
+        answer = input(f"\nAllow {item.name}({json.dumps(arguments, ensure_ascii=False)})? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    return approve
+
+
+def _use_collections(session: ChatSession, conversation_id: int, names: list[str], tools: bool = False) -> None:
+    """Make --collection and --tools stick to the conversation, as the GUI's checkboxes do."""
+    if names or tools:
+        options = dict(session.store.get(conversation_id).options)
+        if names:
+            options["collections"] = names
+        if tools:
+            options["tools"] = True
+        session.store.set_options(conversation_id, options)
 
 
 @contextmanager
@@ -171,6 +199,10 @@ def _run_turn(events: Iterator[TurnEvent], out: TextIO | None) -> TurnFinished |
         if isinstance(event, ReplyToken) and out is not None:
             out.write(event.text)
             out.flush()
+        elif isinstance(event, ToolCalled) and out is not None:
+            call = event.result
+            state = "→" if call.ok else "✗"
+            print(f"[{call.tool}({json.dumps(call.arguments, ensure_ascii=False)}) {state} {call.result[:200]}]")
         elif isinstance(event, HistoryFolded) and out is not None:
             print(f"[{event.folded_messages} older messages were folded into the summary]", file=sys.stderr)
         elif isinstance(event, TurnFinished):
@@ -218,7 +250,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     session = _open_session(args, settings)
     try:
         conversation_id = args.conversation or session.store.create().id
-        _use_collections(session, conversation_id, args.collection)
+        _use_collections(session, conversation_id, args.collection, args.tools)
         finished = _send(session, conversation_id, text, args.json)
     finally:
         session.engine.close()
@@ -230,7 +262,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     store = session.store
     conversation_id = args.conversation or store.create().id
     store.get(conversation_id)
-    _use_collections(session, conversation_id, args.collection)
+    _use_collections(session, conversation_id, args.collection, args.tools)
     interactive = sys.stdin.isatty() and not args.json
     if interactive:
         print(f"Hearth {__version__} · {session.engine.info.name} · conversation {conversation_id}")

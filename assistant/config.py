@@ -116,6 +116,9 @@ class KnowledgeSettings(_Section):
 
 
 class ToolSettings(_Section):
+    agent: bool = Field(
+        False, description="Let the model call tools in every conversation (a conversation can override it)."
+    )
     allowed_folders: list[Path] = Field(
         default_factory=list, description="Folders the file tools may read, besides the collections' folders."
     )

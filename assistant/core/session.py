@@ -21,9 +21,10 @@ from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.core.summary import fold_into_summary
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.knowledge.retriever import Passage, format_passages
+from assistant.tools.agent import Approve, ToolAgent, format_results
 from assistant.tools.calculator import is_plain_arithmetic
 from assistant.tools.calculator import normalise as normalise_expression
-from assistant.tools.registry import ToolRegistry
+from assistant.tools.registry import ToolRegistry, ToolResult
 
 CHECKPOINT_S = 1.0
 CONTINUE_INSTRUCTION = (
@@ -70,7 +71,13 @@ class TurnFinished:
 # Given the conversation's active collection names and the question, the passages to cite.
 Retrieve = Callable[[list[str], str], list[Passage]]
 
-TurnEvent = UserMessageSaved | HistoryFolded | ReplyStarted | ReplyToken | TurnFinished
+
+@dataclass(frozen=True)
+class ToolCalled:
+    result: ToolResult
+
+
+TurnEvent = UserMessageSaved | HistoryFolded | ToolCalled | ReplyStarted | ReplyToken | TurnFinished
 
 
 class ChatSession:
@@ -82,12 +89,14 @@ class ChatSession:
         clock: Callable[[], float] = time.monotonic,
         retrieve: Retrieve | None = None,
         tools: ToolRegistry | None = None,
+        approve: Approve | None = None,
     ) -> None:
         self.store = store
         self.engine = engine
         self.settings = settings
         self.retrieve = retrieve
         self.tools = tools
+        self.approve = approve
         self.clock = clock
         self.builder = ContextBuilder(engine, n_ctx=engine.info.n_ctx, reply_reserve=settings.context.reply_reserve)
 
@@ -197,6 +206,10 @@ class ChatSession:
             items.append(HistoryItem(message.id, message.role, message.content))
         return items
 
+    def _uses_agent(self, conversation: Conversation) -> bool:
+        wanted = conversation.options.get("tools", self.settings.tools.agent)
+        return bool(wanted) and self.tools is not None
+
     def passages(self, conversation: Conversation, history: list[HistoryItem]) -> list[Passage]:
         """Passages from the conversation's active collections for its latest question."""
         names = [str(n) for n in conversation.options.get("collections", [])]
@@ -232,9 +245,23 @@ class ChatSession:
         self, conversation_id: int, cancel: CancelToken, continuing: StoredMessage | None = None
     ) -> Iterator[TurnEvent]:
         built: BuiltContext | None = None
-        found = self.passages(self.store.get(conversation_id), self._history(conversation_id))
+        conversation = self.store.get(conversation_id)
+        history = self._history(conversation_id)
+        found = self.passages(conversation, history)
         sources = [p.to_dict() for p in found]
         sections = {"passages": format_passages(found)} if found else {}
+        calls: list[ToolResult] = []
+        if continuing is None and self._uses_agent(conversation):
+            question = next((item.content for item in reversed(history) if item.role == "user"), "")
+            assert self.tools is not None
+            try:
+                for call in ToolAgent(self.tools, self.engine, self.approve).run(question, cancel):
+                    calls.append(call)
+                    yield ToolCalled(call)
+            except Cancelled:
+                return
+            if calls:
+                sections["tool_results"] = format_results(calls)
         try:
             for step in self._build(conversation_id, cancel, sections):
                 if isinstance(step, BuiltContext):
@@ -276,10 +303,12 @@ class ChatSession:
         stats = {**result.stats.to_dict(), "finish_reason": result.finish_reason}
         if sources:
             stats["sources"] = sources
+        if calls:
+            stats["tool_calls"] = [call.to_dict() for call in calls]
         if continuing is not None:
             result.text = _join(prefix, result.text)
         self.store.update_message(reply.id, result.text, status, stats)
-        yield TurnFinished(self.store.message(reply.id), result, sources)
+        yield TurnFinished(self.store.message(reply.id), result, sources, [call.to_dict() for call in calls])
 
     def _keep_partial(self, message_id: int, text: str, continued: bool = False) -> None:
         if text or continued:

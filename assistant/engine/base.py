@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from assistant.config import SamplingSettings
 from assistant.core.cancel import CancelToken
@@ -22,6 +22,9 @@ class SamplingOptions:
     repeat_penalty: float = 1.1
     max_tokens: int = 512
     seed: int | None = None
+    # Constrain the reply to JSON matching this schema (a grammar in llama.cpp; response_format on
+    # servers), so even a small model can only produce a valid tool call.
+    json_schema: dict[str, Any] | None = None
 
     @classmethod
     def from_settings(cls, settings: SamplingSettings) -> SamplingOptions:

@@ -70,6 +70,8 @@ class OpenAICompatibleEngine:
             body["model"] = self.settings.remote_model
         if options.seed is not None:
             body["seed"] = options.seed
+        if options.json_schema is not None:
+            body["response_format"] = {"type": "json_object", "schema": options.json_schema}
         # Fields outside OpenAI's API; llama.cpp and vLLM honour them, others ignore them.
         body.update(top_k=options.top_k, min_p=options.min_p, repeat_penalty=options.repeat_penalty)
         payload = json.dumps(body).encode("utf-8")

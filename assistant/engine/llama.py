@@ -12,6 +12,7 @@ where a cancel is honoured even in the middle of a long prompt.
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import queue
 import threading
@@ -62,6 +63,7 @@ class LlamaEngine:
         self._template_source = template_source
         self._template: ChatTemplate | None = None
         self._llm: Any = None
+        self._grammars: dict[str, Any] = {}
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._loaded: Future[None] = Future()
         self._thread = threading.Thread(target=self._run, name="hearth-llama", daemon=True)
@@ -259,8 +261,10 @@ class LlamaEngine:
         completion = 0
         first_token_at: float | None = None
         finish: FinishReason = "length"
+        grammar = self._grammar(options.json_schema) if options.json_schema else None
         generator = llm.generate(
             tokens,
+            grammar=grammar,
             temp=options.temperature,
             top_p=options.top_p,
             top_k=options.top_k,
@@ -299,6 +303,15 @@ class LlamaEngine:
             total_s=finished_at - started,
         )
         out.put(GenerationResult("".join(pieces), finish, stats))
+
+    def _grammar(self, schema: dict[str, Any]) -> Any:
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        # Not sort_keys: the grammar emits properties in the schema's order ("tool" before "arguments").
+        key = json.dumps(schema)
+        if key not in self._grammars:
+            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        return self._grammars[key]
 
     def _prefill(self, tokens: list[int], stopped: Callable[[], bool]) -> int | None:
         """Evaluate what the KV cache does not already hold; return how many tokens that was.

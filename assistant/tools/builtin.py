@@ -61,6 +61,9 @@ def build_registry(
         """The current local date and time."""
         return datetime.now().astimezone().strftime("%A %d %B %Y, %H:%M %Z")
 
-    for function in (calculator, files_search, files_read, knowledge_search, datetime_now):
-        registry.register(tool(function))
+    for plain in (calculator, knowledge_search, datetime_now):
+        registry.register(tool(plain))
+    # Reading the user's files is asked for each time the model wants to, whatever asked it to.
+    for sensitive in (files_search, files_read):
+        registry.register(tool(sensitive, approval="ask"))
     return registry
