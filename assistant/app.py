@@ -24,6 +24,7 @@ from assistant.core.store import ConversationStore
 from assistant.engine.base import Engine
 from assistant.knowledge.library import Library
 from assistant.knowledge.retriever import Passage
+from assistant.tools.builtin import build_registry
 from assistant.ui.library_worker import LibraryWorker, start_library_worker
 from assistant.ui.main_window import MainWindow
 from assistant.ui.markdown import warm_up
@@ -90,7 +91,9 @@ class Hearth:
         self.store = store or ConversationStore(database_path())
         # The library opens its SQLite catalogue now; Chroma and the embedder on first use, off this thread.
         self.library = library or Library(data_dir(), self.settings.knowledge)
-        self.worker = ChatWorker(self.store, engine_factory, retrieve=self._retrieve)
+        folders = [Path(root) for c in self.library.collections() for root in c.roots]
+        tools = build_registry(folders + list(self.settings.tools.allowed_folders), self._search_active)
+        self.worker = ChatWorker(self.store, engine_factory, retrieve=self._retrieve, tools=tools)
         self.thread = start_worker(self.worker)
         self.library_worker = LibraryWorker(self.library)
         self.library_thread = start_library_worker(self.library_worker)
@@ -101,6 +104,14 @@ class Hearth:
 
     def _retrieve(self, names: list[str], question: str) -> list[Passage]:
         return self.library.search(question, names)
+
+    def _search_active(self, query: str) -> list[Passage]:
+        """knowledge_search: the open conversation's collections."""
+        conversation_id = self.window.conversation_id
+        if conversation_id is None:
+            return []
+        names = [str(n) for n in self.store.get(conversation_id).options.get("collections", [])]
+        return self.library.search(query, names) if names else []
 
     def _after_first_show(self) -> None:
         # After the window is painted: read the model list, then load the model off the UI thread,

@@ -33,6 +33,7 @@ from assistant.core.session import (
 )
 from assistant.core.store import ConversationStore
 from assistant.engine.base import Engine
+from assistant.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 COALESCE_S = 0.033
@@ -59,11 +60,16 @@ class ChatWorker(QObject):
     failed = Signal(str, str)  # message, hint
 
     def __init__(
-        self, store: ConversationStore, engine_factory: EngineFactory, retrieve: Retrieve | None = None
+        self,
+        store: ConversationStore,
+        engine_factory: EngineFactory,
+        retrieve: Retrieve | None = None,
+        tools: ToolRegistry | None = None,
     ) -> None:
         super().__init__()
         self.store = store
         self._retrieve = retrieve
+        self._tools = tools
         self._engine_factory = engine_factory
         self._session: ChatSession | None = None
         self._cancel = CancelToken()
@@ -101,7 +107,8 @@ class ChatWorker(QObject):
             wait = getattr(engine, "wait_until_loaded", None)
             if wait is not None:
                 wait()
-            self._session = ChatSession(self.store, engine, settings, retrieve=self._retrieve)
+            # No approver yet: tools that need approval (file access) are refused in the window.
+            self._session = ChatSession(self.store, engine, settings, retrieve=self._retrieve, tools=self._tools)
         except HearthError as exc:
             self.loadStateChanged.emit("failed", exc.message)
             self.failed.emit(exc.message, exc.hint)

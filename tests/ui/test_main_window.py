@@ -289,3 +289,11 @@ def test_full_flow_on_the_real_model(qtbot, make_hearth, screenshot) -> None:  #
     assert hearth.window.gauge.total > 0
     assert "tokens" in hearth.window.gauge_label.text()
     screenshot(hearth.window, "07-real-model")
+
+
+def test_plain_arithmetic_is_answered_exactly_in_the_window(qtbot, hearth: Hearth, scripted: ScriptedEngine) -> None:  # type: ignore[no-untyped-def]
+    _send(qtbot, hearth, "What is 1234567890 * 9876543210?")
+    assert _texts(hearth)[-1] == "1234567890 * 9876543210 = 12193263111263526900"
+    assert scripted.history == []  # the model was not asked
+    stored = hearth.store.messages(hearth.window.conversation_id)[-1]
+    assert stored.stats["tool_calls"][0]["tool"] == "calculator"
