@@ -217,8 +217,10 @@ def test_interactive_chat_in_a_terminal(hearth_home: Path) -> None:
     import select
 
     settings = Settings()
+    # Greedy decoding makes the reply deterministic: this prompt counts on for all 2,000 tokens
+    # (about 25 s), so the Ctrl-C below always lands mid-reply.
     settings.sampling.max_tokens = 2000
-    settings.sampling.temperature = 1.0
+    settings.sampling.temperature = 0.0
     settings.sampling.repeat_penalty = 1.0
     save_settings(settings)
     pid, fd = pty.fork()

@@ -101,10 +101,12 @@ def test_max_tokens_is_honoured(server_url: str) -> None:
 
 def test_cancel_returns_at_once(server_url: str) -> None:
     cancel = CancelToken()
-    options = SamplingOptions(max_tokens=1000, temperature=1.0)
+    options = SamplingOptions(max_tokens=1000, temperature=0.0, repeat_penalty=1.0)
     pieces = 0
     result = None
-    for item in _engine(server_url).stream([ChatMessage("user", "Write a long story.")], options, cancel):
+    for item in _engine(server_url).stream(
+        [ChatMessage("user", "Count from 1 to 1000, separated by commas.")], options, cancel
+    ):
         if isinstance(item, str):
             pieces += 1
             if pieces == 3:

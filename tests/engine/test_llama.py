@@ -26,7 +26,9 @@ from assistant.engine.llama import LlamaEngine
 pytestmark = pytest.mark.real_model
 
 GREEDY = SamplingOptions(temperature=0.0, max_tokens=40, seed=1)
-LONG = SamplingOptions(temperature=0.9, max_tokens=400, seed=3, repeat_penalty=1.0)
+# Greedy counting runs for all of max_tokens: a reply that is reliably long enough to cancel.
+LONG = SamplingOptions(temperature=0.0, max_tokens=400, repeat_penalty=1.0)
+COUNT = "Count from 1 to 1000, separated by commas."
 
 
 def _fresh(model_path: Path, **settings: object) -> LlamaEngine:
@@ -71,7 +73,7 @@ def test_same_seed_same_reply(model_path: Path) -> None:
 
 def test_cancel_returns_within_100ms(real_engine: LlamaEngine) -> None:
     cancel = CancelToken()
-    stream = real_engine.stream([ChatMessage("user", "Write a very long story about a dragon.")], LONG, cancel)
+    stream = real_engine.stream([ChatMessage("user", COUNT)], LONG, cancel)
     pieces = []
     for item in stream:
         if isinstance(item, str):
@@ -94,7 +96,7 @@ def test_cancel_from_another_thread_during_generation(real_engine: LlamaEngine) 
     timer = threading.Timer(0.15, cancel.cancel)
     timer.start()
     started = time.perf_counter()
-    result = complete(real_engine, [ChatMessage("user", "Write a very long story about a dragon.")], LONG, cancel)
+    result = complete(real_engine, [ChatMessage("user", COUNT)], LONG, cancel)
     assert result.finish_reason == "cancelled"
     assert time.perf_counter() - started < 0.15 + 0.1
 
