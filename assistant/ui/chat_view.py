@@ -7,6 +7,8 @@ long conversation builds only the newest ``PAGE`` messages; "Show earlier messag
 
 from __future__ import annotations
 
+import html
+import json
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, QUrl, Signal
@@ -104,10 +106,16 @@ class MessageWidget(QFrame):
         self.continue_button = self._action(
             actions, "Continue", "Carry on from where this reply stopped", self.continueRequested.emit
         )
+        self.tool_cards = QLabel()
+        self.tool_cards.setObjectName("toolCards")
+        self.tool_cards.setWordWrap(True)
+        self.tool_cards.setTextFormat(Qt.TextFormat.RichText)
+        self.tool_cards.hide()
         self.sources_row = QHBoxLayout()
         self.sources_row.setContentsMargins(0, 0, 0, 0)
         self.source_buttons: list[QPushButton] = []
         layout.addWidget(self.header)
+        layout.addWidget(self.tool_cards)
         layout.addWidget(self.text)
         layout.addLayout(self.sources_row)
         layout.addLayout(actions)
@@ -135,7 +143,27 @@ class MessageWidget(QFrame):
         self.text.setHtml(rendered.html)
         self.edit_button.setVisible(message.role == "user")
         self._show_sources(message.stats.get("sources") or [])
+        self._show_tool_calls(message.stats.get("tool_calls") or [])
         self._update_reply_actions()
+
+    def _show_tool_calls(self, calls: list[dict[str, object]]) -> None:
+        """One line per call: the tool, its arguments, what it returned, how long it took."""
+        if not calls:
+            self.tool_cards.hide()
+            return
+        lines = []
+        for call in calls:
+            arguments = html.escape(json.dumps(call.get("arguments", {}), ensure_ascii=False))
+            result = html.escape(" ".join(str(call.get("result", "")).split())[:300])
+            mark = "→" if call.get("ok") else "✗"
+            seconds = float(call.get("duration_s") or 0)  # type: ignore[arg-type]
+            lines.append(
+                f"<span style='color:#888'>tool</span> <b>{html.escape(str(call.get('tool')))}</b>"
+                f"<span style='color:#888'>({arguments})</span> {mark} {result} "
+                f"<span style='color:#888'>· {seconds:.2f} s</span>"
+            )
+        self.tool_cards.setText("<br>".join(lines))
+        self.tool_cards.show()
 
     def _show_sources(self, sources: list[dict[str, object]]) -> None:
         if len(sources) == len(self.source_buttons):

@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.editing_message_id: int | None = None
         self._pending_text = ""
         self.last_error: QMessageBox | None = None
+        self.last_approval: QMessageBox | None = None
         self.conversation_id: int | None = None
         self._shown_once = False
         self.setWindowTitle("Hearth")
@@ -189,6 +190,8 @@ class MainWindow(QMainWindow):
         w.turnFinished.connect(self._on_turn_finished)
         w.historyFolded.connect(self._on_history_folded)
         w.contextPreviewed.connect(self._on_context_previewed)
+        w.toolCalled.connect(self._on_tool_called)
+        w.approvalRequested.connect(self.ask_approval)
         w.failed.connect(self.show_error)
 
     # ----- conversations ------------------------------------------------------------------------
@@ -349,6 +352,29 @@ class MainWindow(QMainWindow):
             )
         self.refresh_conversations()
         QTimer.singleShot(0, self.request_preview)
+
+    def _on_tool_called(self, conversation_id: int, call: dict[str, Any]) -> None:
+        state = "returned" if call.get("ok") else "failed"
+        self.statusBar().showMessage(f"Tool {call.get('tool')} {state}: {str(call.get('result'))[:120]}", 8000)
+
+    def ask_approval(self, tool_name: str, arguments: dict[str, Any]) -> QMessageBox:
+        """The model wants a tool that needs approval: ask, without blocking the window."""
+        import json
+
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Allow this tool?",
+            f"Hearth wants to use {tool_name} with:\n{json.dumps(arguments, ensure_ascii=False, indent=2)}",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setInformativeText("Allow it only if you asked for this; a document can try to trick the model.")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setObjectName("approvalDialog")
+        box.finished.connect(lambda button: self.worker.answer_approval(button == QMessageBox.StandardButton.Yes))
+        box.open()
+        self.last_approval = box
+        return box
 
     def _on_history_folded(self, conversation_id: int, folded: int) -> None:
         self.statusBar().showMessage(f"{folded} older messages were summarised to fit the context window", 8000)

@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
@@ -47,6 +48,11 @@ class ConversationPanel(QWidget):
         self.collections.setAccessibleName("Document collections searched in this conversation")
         self.collections.setMaximumHeight(110)
         self.collections.itemChanged.connect(lambda item: self._emit())
+        self.use_tools = QCheckBox("Let Hearth use tools")
+        self.use_tools.setToolTip(
+            "Calculator, clock, document search, and your files (each file access asks you first)."
+        )
+        self.use_tools.toggled.connect(lambda _checked: self._emit())
         reset = QPushButton("Use defaults")
         reset.clicked.connect(self._reset)
         form = QFormLayout()
@@ -60,6 +66,7 @@ class ConversationPanel(QWidget):
         layout.addLayout(form)
         layout.addWidget(QLabel("Answer from documents in"))
         layout.addWidget(self.collections)
+        layout.addWidget(self.use_tools)
         layout.addWidget(reset)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -76,13 +83,17 @@ class ConversationPanel(QWidget):
         self._debounce.stop()
         options = conversation.options if conversation else {}
         sampling = self.defaults.sampling
-        blockers = [QSignalBlocker(w) for w in (self.system_prompt, self.temperature, self.top_p, self.max_tokens)]
+        blockers = [
+            QSignalBlocker(w)
+            for w in (self.system_prompt, self.temperature, self.top_p, self.max_tokens, self.use_tools)
+        ]
         prompt = conversation.system_prompt if conversation and conversation.system_prompt is not None else None
         self.system_prompt.setPlainText(prompt if prompt is not None else self.defaults.context.system_prompt)
         self.temperature.setValue(options.get("temperature", sampling.temperature))
         self.top_p.setValue(options.get("top_p", sampling.top_p))
         self.max_tokens.setValue(options.get("max_tokens", sampling.max_tokens))
         self._active = [str(n) for n in options.get("collections", [])]
+        self.use_tools.setChecked(bool(options.get("tools", self.defaults.tools.agent)))
         self._fill_collections()
         del blockers
         self.setEnabled(conversation is not None)
@@ -131,6 +142,8 @@ class ConversationPanel(QWidget):
         ]
         if self._active:
             options["collections"] = self._active
+        if self.use_tools.isChecked() != self.defaults.tools.agent:
+            options["tools"] = self.use_tools.isChecked()
         prompt = self.system_prompt.toPlainText()
         self.changed.emit(None if prompt == self.defaults.context.system_prompt else prompt, options)
 

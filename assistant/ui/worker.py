@@ -11,10 +11,12 @@ second), carrying the whole text so far, so a late or dropped update can never g
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -27,13 +29,14 @@ from assistant.core.session import (
     ReplyStarted,
     ReplyToken,
     Retrieve,
+    ToolCalled,
     TurnEvent,
     TurnFinished,
     UserMessageSaved,
 )
 from assistant.core.store import ConversationStore
 from assistant.engine.base import Engine
-from assistant.tools.registry import ToolRegistry
+from assistant.tools.registry import Tool, ToolRegistry
 
 log = logging.getLogger(__name__)
 COALESCE_S = 0.033
@@ -57,6 +60,8 @@ class ChatWorker(QObject):
     historyFolded = Signal(int, int)  # conversation id, messages folded
     turnFinished = Signal(int, object, object)  # conversation id, StoredMessage, GenerationStats
     contextPreviewed = Signal(int, object)  # conversation id, breakdown
+    toolCalled = Signal(int, object)  # conversation id, the call's result as a dict
+    approvalRequested = Signal(str, object)  # tool name, arguments: answer with answer_approval()
     failed = Signal(str, str)  # message, hint
 
     def __init__(
@@ -70,6 +75,8 @@ class ChatWorker(QObject):
         self.store = store
         self._retrieve = retrieve
         self._tools = tools
+        self._approval = threading.Event()
+        self._approved = False
         self._engine_factory = engine_factory
         self._session: ChatSession | None = None
         self._cancel = CancelToken()
@@ -85,8 +92,24 @@ class ChatWorker(QObject):
         return self._session
 
     def cancel(self) -> None:
-        """Thread-safe: stops the current reply at its next token."""
+        """Thread-safe: stops the current reply at its next token (and refuses a pending approval)."""
         self._cancel.cancel()
+        self.answer_approval(False)
+
+    def answer_approval(self, approved: bool) -> None:
+        """Thread-safe: the user's answer to the last approvalRequested."""
+        self._approved = approved
+        self._approval.set()
+
+    def _approve(self, item: Tool, arguments: dict[str, Any]) -> bool:
+        """Runs on this worker's thread inside the tool loop: ask the window, wait for the answer."""
+        self._approval.clear()
+        self._approved = False
+        self.approvalRequested.emit(item.name, arguments)
+        while not self._approval.wait(0.05):
+            if self._cancel.cancelled:
+                return False
+        return self._approved
 
     def shutdown(self) -> None:
         """Called on the worker's thread (queued) or after it stopped: release the model."""
@@ -107,8 +130,9 @@ class ChatWorker(QObject):
             wait = getattr(engine, "wait_until_loaded", None)
             if wait is not None:
                 wait()
-            # No approver yet: tools that need approval (file access) are refused in the window.
-            self._session = ChatSession(self.store, engine, settings, retrieve=self._retrieve, tools=self._tools)
+            self._session = ChatSession(
+                self.store, engine, settings, retrieve=self._retrieve, tools=self._tools, approve=self._approve
+            )
         except HearthError as exc:
             self.loadStateChanged.emit("failed", exc.message)
             self.failed.emit(exc.message, exc.hint)
@@ -171,6 +195,8 @@ class ChatWorker(QObject):
         for event in events:
             if isinstance(event, UserMessageSaved):
                 self.userMessageSaved.emit(conversation_id, event.message)
+            elif isinstance(event, ToolCalled):
+                self.toolCalled.emit(conversation_id, event.result.to_dict())
             elif isinstance(event, HistoryFolded):
                 self.historyFolded.emit(conversation_id, event.folded_messages)
             elif isinstance(event, ReplyStarted):

@@ -1,0 +1,71 @@
+"""Tools in the window: the per-conversation switch, the approval prompt, and the tool cards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from assistant.app import Hearth
+from assistant.config import KnowledgeSettings, Settings
+from assistant.engine.fake import ScriptedEngine
+from assistant.knowledge.embedder import HashingEmbedder
+from assistant.knowledge.library import Library
+
+
+def test_approve_one_file_read_refuse_another_and_see_the_cards(
+    qtbot, hearth_home: Path, tmp_path: Path, screenshot
+) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "boiler.txt").write_text("The boiler pressure should be 1.5 bar.")
+    settings = Settings()
+    settings.tools.allowed_folders = [folder]
+    engine = ScriptedEngine(
+        [
+            json.dumps({"tool": "files_read", "arguments": {"path": str(folder / "boiler.txt")}}),
+            json.dumps({"tool": "files_read", "arguments": {"path": "~/.ssh/id_rsa"}}),
+            json.dumps({"tool": "none"}),
+            "The pressure should be 1.5 bar.",
+        ]
+    )
+    library = Library(tmp_path / "lib", KnowledgeSettings(), HashingEmbedder())
+    hearth = Hearth(settings, engine_factory=lambda s: engine, library=library)
+    qtbot.addWidget(hearth.window)
+    window = hearth.window
+    answers = [QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No]
+    asked: list[str] = []
+
+    def answer_when_asked() -> None:
+        """Like a user: when the approval prompt is up, read it and answer (first yes, then no)."""
+        box = window.last_approval
+        if box is not None and box.isVisible():
+            asked.append(box.text())
+            box.done(answers[len(asked) - 1])
+        if len(asked) < len(answers):
+            QTimer.singleShot(20, answer_when_asked)
+
+    try:
+        with qtbot.waitSignal(window.modelStateChanged, timeout=10_000):
+            hearth.show()
+        window.new_conversation()
+        window.panel.use_tools.setChecked(True)
+        window.panel.flush()
+        assert hearth.store.get(window.conversation_id).options["tools"] is True
+        QTimer.singleShot(20, answer_when_asked)
+        window.input.setPlainText("What should the boiler pressure be?")
+        with qtbot.waitSignal(window.busyChanged, timeout=20_000, check_params_cb=lambda busy: not busy):
+            window.send(window.input.toPlainText())
+        assert len(asked) == 2 and "boiler.txt" in asked[0] and "id_rsa" in asked[1]
+        reply = window.chat_view.message_widgets[-1]
+        qtbot.waitUntil(lambda: reply.isVisible(), timeout=3_000)
+        cards = reply.tool_cards.text()
+        assert reply.tool_cards.isVisible() and cards.count("files_read") == 2
+        assert "1.5 bar" in cards and "did not approve" in cards
+        assert "1.5 bar" in engine.history[-1][0].content  # the approved result reached the answer
+        screenshot(window, "15-tool-cards")
+    finally:
+        window.close()
+        hearth.shutdown()
