@@ -68,11 +68,12 @@ class ConversationListModel(QAbstractListModel):
         if role == KindRole:
             return "conversation" if conversation else "header"
         if role == Qt.ItemDataRole.FontRole and conversation is None:
-            from PySide6.QtGui import QFont
+            from PySide6.QtGui import QGuiApplication
 
-            font = QFont()
+            font = QGuiApplication.font()
             font.setBold(True)
-            font.setPointSizeF(font.pointSizeF() * 0.85)
+            if font.pointSizeF() > 0:  # a pixel-sized font reports -1
+                font.setPointSizeF(font.pointSizeF() * 0.85)
             return font
         return None
 

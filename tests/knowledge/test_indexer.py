@@ -89,7 +89,7 @@ def test_a_killed_indexer_resumes_without_duplicates_or_orphans(make_library, tm
     library = make_library()
     collection = library.collection("notes")
     statuses = [f.status for f in library.catalog.files(collection.id).values()]
-    assert (statuses.count("indexed") >= 7 and len(statuses) < 30) or "indexing" in statuses
+    assert 8 <= statuses.count("indexed") < 30, "the kill should land part-way through the run"
     report = library.sync("notes")
     assert report.failed == []
     chunks, files = _consistent(library, "notes")
