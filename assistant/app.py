@@ -92,7 +92,7 @@ class Hearth:
         # The library opens its SQLite catalogue now; Chroma and the embedder on first use, off this thread.
         self.library = library or Library(data_dir(), self.settings.knowledge)
         folders = [Path(root) for c in self.library.collections() for root in c.roots]
-        tools = build_registry(folders + list(self.settings.tools.allowed_folders), self._search_active)
+        tools = build_registry(folders + list(self.settings.tools.allowed_folders))
         self.worker = ChatWorker(self.store, engine_factory, retrieve=self._retrieve, tools=tools)
         self.thread = start_worker(self.worker)
         self.library_worker = LibraryWorker(self.library)
@@ -104,14 +104,6 @@ class Hearth:
 
     def _retrieve(self, names: list[str], question: str) -> list[Passage]:
         return self.library.search(question, names)
-
-    def _search_active(self, query: str) -> list[Passage]:
-        """knowledge_search: the open conversation's collections."""
-        conversation_id = self.window.conversation_id
-        if conversation_id is None:
-            return []
-        names = [str(n) for n in self.store.get(conversation_id).options.get("collections", [])]
-        return self.library.search(query, names) if names else []
 
     def _after_first_show(self) -> None:
         # After the window is painted: read the model list, then load the model off the UI thread,

@@ -5,15 +5,17 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant.config import ModelSettings, apply_offline_environment
+from assistant.config import KnowledgeSettings, ModelSettings, apply_offline_environment
 from assistant.core.store import ConversationStore
 from assistant.engine.catalogue import bundled_model_path
 from assistant.engine.fake import ScriptedEngine
+from assistant.knowledge.embedder import HashingEmbedder
+from assistant.knowledge.library import Library
 
 apply_offline_environment()
 _real_connect = socket.socket.connect
@@ -85,3 +87,17 @@ def _no_worker_thread_left_running() -> Iterator[None]:
         return
     running = [t.objectName() for t in STARTED_THREADS if t.isRunning()]
     assert not running, f"QThreads left running: {running}"
+
+
+@pytest.fixture
+def make_library(tmp_path: Path) -> Callable[..., Library]:
+    libraries: list[Library] = []
+
+    def make(embedder: object | None = None, **settings: object) -> Library:
+        library = Library(tmp_path / "home", KnowledgeSettings(**settings), embedder or HashingEmbedder())  # type: ignore[arg-type]
+        libraries.append(library)
+        return library
+
+    yield make  # type: ignore[misc]
+    for library in libraries:
+        library.close()

@@ -22,6 +22,7 @@ from assistant.core.summary import fold_into_summary
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.knowledge.retriever import Passage, format_passages
 from assistant.tools.agent import Approve, ToolAgent, format_results
+from assistant.tools.builtin import knowledge_tool
 from assistant.tools.calculator import is_plain_arithmetic
 from assistant.tools.calculator import normalise as normalise_expression
 from assistant.tools.registry import ToolRegistry, ToolResult
@@ -206,6 +207,16 @@ class ChatSession:
             items.append(HistoryItem(message.id, message.role, message.content))
         return items
 
+    def _turn_tools(self, conversation: Conversation) -> ToolRegistry:
+        """The tools for this turn: knowledge_search only when the conversation has collections,
+        and then bound to exactly those."""
+        assert self.tools is not None
+        names = [str(n) for n in conversation.options.get("collections", [])]
+        retrieve = self.retrieve
+        if not names or retrieve is None:
+            return self.tools
+        return self.tools.extended(knowledge_tool(lambda query: retrieve(names, query)))
+
     def _uses_agent(self, conversation: Conversation) -> bool:
         wanted = conversation.options.get("tools", self.settings.tools.agent)
         return bool(wanted) and self.tools is not None
@@ -253,9 +264,8 @@ class ChatSession:
         calls: list[ToolResult] = []
         if continuing is None and self._uses_agent(conversation):
             question = next((item.content for item in reversed(history) if item.role == "user"), "")
-            assert self.tools is not None
             try:
-                for call in ToolAgent(self.tools, self.engine, self.approve).run(question, cancel):
+                for call in ToolAgent(self._turn_tools(conversation), self.engine, self.approve).run(question, cancel):
                     calls.append(call)
                     yield ToolCalled(call)
             except Cancelled:

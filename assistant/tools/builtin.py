@@ -9,14 +9,12 @@ from pathlib import Path
 from assistant.knowledge.retriever import Passage
 from assistant.tools.calculator import calculate
 from assistant.tools.files import FileAccess
-from assistant.tools.registry import ToolError, ToolRegistry, tool
+from assistant.tools.registry import Tool, ToolRegistry, tool
 
 
-def build_registry(
-    allowed_folders: list[Path],
-    search_library: Callable[[str], list[Passage]] | None = None,
-) -> ToolRegistry:
-    """``allowed_folders``: the collections' folders plus the settings' allow-list."""
+def build_registry(allowed_folders: list[Path]) -> ToolRegistry:
+    """The tools every conversation can use. ``allowed_folders``: the collections' folders plus the
+    settings' allow-list. knowledge_search is added per turn, for conversations with collections."""
     files = FileAccess(allowed_folders)
     registry = ToolRegistry()
 
@@ -45,25 +43,29 @@ def build_registry(
         """
         return files.read(path, first_page, last_page)
 
-    def knowledge_search(query: str) -> str:
-        """Search the conversation's document collections; returns numbered passages with their source.
-
-        query: what to look for
-        """
-        if search_library is None:
-            raise ToolError("No document collection is active in this conversation.")
-        passages = search_library(query)
-        if not passages:
-            return "No passage matches."
-        return "\n\n".join(f"[{p.n}] {p.label}\n{p.text}" for p in passages)
-
     def datetime_now() -> str:
         """The current local date and time."""
         return datetime.now().astimezone().strftime("%A %d %B %Y, %H:%M %Z")
 
-    for plain in (calculator, knowledge_search, datetime_now):
+    for plain in (calculator, datetime_now):
         registry.register(tool(plain))
     # Reading the user's files is asked for each time the model wants to, whatever asked it to.
     for sensitive in (files_search, files_read):
         registry.register(tool(sensitive, approval="ask"))
     return registry
+
+
+def knowledge_tool(search: Callable[[str], list[Passage]]) -> Tool:
+    """knowledge_search bound to one conversation's collections."""
+
+    def knowledge_search(query: str) -> str:
+        """Search the conversation's document collections; returns numbered passages with their source.
+
+        query: what to look for
+        """
+        passages = search(query)
+        if not passages:
+            return "No passage matches."
+        return "\n\n".join(f"[{p.n}] {p.label}\n{p.text}" for p in passages)
+
+    return tool(knowledge_search)

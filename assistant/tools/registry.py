@@ -118,6 +118,13 @@ class ToolRegistry:
         self._tools[item.name] = item
         return item
 
+    def extended(self, *extra: Tool) -> ToolRegistry:
+        """A copy with more tools (e.g. one bound to the conversation being answered)."""
+        copy = ToolRegistry()
+        for item in [*self._tools.values(), *extra]:
+            copy.register(item)
+        return copy
+
     def names(self) -> list[str]:
         return sorted(self._tools)
 

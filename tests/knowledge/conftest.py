@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
-
-import pytest
-
-from assistant.config import KnowledgeSettings
-from assistant.knowledge.embedder import HashingEmbedder
-from assistant.knowledge.library import Library
 
 
 def write_pdf(path: Path, pages: list[str]) -> Path:
@@ -73,17 +66,3 @@ def write_zip_bomb_docx(path: Path) -> Path:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", b"\0" * (400 * 1024 * 1024))
     return path
-
-
-@pytest.fixture
-def make_library(tmp_path: Path) -> Callable[..., Library]:
-    libraries: list[Library] = []
-
-    def make(embedder: object | None = None, **settings: object) -> Library:
-        library = Library(tmp_path / "home", KnowledgeSettings(**settings), embedder or HashingEmbedder())  # type: ignore[arg-type]
-        libraries.append(library)
-        return library
-
-    yield make  # type: ignore[misc]
-    for library in libraries:
-        library.close()

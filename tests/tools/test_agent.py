@@ -139,3 +139,38 @@ def test_the_bundled_model_makes_a_valid_call_whose_result_reaches_the_answer(
         assert finished.result.text.strip()
     finally:
         engine.close()
+
+
+def test_knowledge_search_is_offered_only_with_collections_and_searches_them(
+    store: ConversationStore,
+    make_library,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    for name, text in (("garden", "Plant tomatoes in May."), ("house", "The boiler is serviced in October.")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.txt").write_text(text)
+    library = make_library()
+    library.add("Garden", [tmp_path / "garden"])
+    library.add("House", [tmp_path / "house"])
+    library.sync("Garden")
+    library.sync("House")
+    engine = ScriptedEngine()
+    session = ChatSession(
+        store, engine, Settings(), retrieve=lambda names, q: library.search(q, names), tools=build_registry([])
+    )
+
+    plain = store.create()
+    store.set_options(plain.id, {"tools": True})
+    engine.enqueue(NONE, "ok")
+    list(session.send(plain.id, "hello"))
+    offered = [o["properties"]["tool"]["const"] for o in engine.options[0].json_schema["oneOf"]]  # type: ignore[index]
+    assert "knowledge_search" not in offered
+
+    house = store.create()
+    store.set_options(house.id, {"tools": True, "collections": ["House"]})
+    engine.enqueue(_call("knowledge_search", query="when is the boiler serviced"), NONE, "October.")
+    events = list(session.send(house.id, "When is the boiler serviced?"))
+    called = [e.result for e in events if isinstance(e, ToolCalled)]
+    assert called[0].tool == "knowledge_search" and called[0].ok
+    assert "house.txt" in called[0].result and "garden.txt" not in called[0].result
