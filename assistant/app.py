@@ -108,7 +108,7 @@ class Hearth:
     def _after_first_show(self) -> None:
         # After the window is painted: read the model list, then load the model off the UI thread,
         # and get the Markdown renderer's first-use costs out of the way before the first reply.
-        QTimer.singleShot(0, self.window.populate_models)
+        self.window.populate_models()  # queued on the worker ahead of the load, so the picker fills at once
         self.worker.loadRequested.emit(self.settings)
         threading.Thread(target=warm_up, name="hearth-warm-up", daemon=True).start()
         self.library_worker.start_watching()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         w.historyFolded.connect(self._on_history_folded)
         w.contextPreviewed.connect(self._on_context_previewed)
         w.toolCalled.connect(self._on_tool_called)
+        w.modelsListed.connect(self._on_models_listed)
         w.approvalRequested.connect(self.ask_approval)
         w.failed.connect(self.show_error)
 
@@ -421,14 +423,12 @@ class MainWindow(QMainWindow):
     # ----- models and settings ------------------------------------------------------------------
 
     def populate_models(self) -> None:
-        from assistant.engine.catalogue import list_models, resolve_model_path
+        """Ask the worker for the model list: reading GGUF headers costs ~40 ms a file, not for this thread."""
+        self.worker.modelsRequested.emit(self.settings)
 
+    def _on_models_listed(self, entries: list[Any], current: Path | None) -> None:
         self.model_picker.clear()
-        try:
-            current = resolve_model_path(self.settings)
-        except HearthError:
-            current = None
-        for entry in list_models(self.settings):
+        for entry in entries:
             label = entry.info.name if entry.info else f"{entry.path.name} (unusable)"
             self.model_picker.addItem(f"{label} [{entry.source}]", str(entry.path))
             if current is not None and entry.path.resolve() == current.resolve():

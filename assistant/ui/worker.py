@@ -51,6 +51,7 @@ class ChatWorker(QObject):
     continueRequested = Signal(int)
     editRequested = Signal(int, int, str)  # conversation, message, new text
     previewRequested = Signal(int, str)  # conversation, draft
+    modelsRequested = Signal(object)  # Settings
 
     loadStateChanged = Signal(str, str)  # "loading" | "ready" | "failed", model name or error
     busyChanged = Signal(bool)
@@ -60,6 +61,7 @@ class ChatWorker(QObject):
     historyFolded = Signal(int, int)  # conversation id, messages folded
     turnFinished = Signal(int, object, object)  # conversation id, StoredMessage, GenerationStats
     contextPreviewed = Signal(int, object)  # conversation id, breakdown
+    modelsListed = Signal(object, object)  # list[ModelEntry], the path in use (or None)
     toolCalled = Signal(int, object)  # conversation id, the call's result as a dict
     approvalRequested = Signal(str, object)  # tool name, arguments: answer with answer_approval()
     failed = Signal(str, str)  # message, hint
@@ -86,6 +88,7 @@ class ChatWorker(QObject):
         self.continueRequested.connect(self._continue)
         self.editRequested.connect(self._edit)
         self.previewRequested.connect(self._preview)
+        self.modelsRequested.connect(self._list_models)
 
     @property
     def session(self) -> ChatSession | None:
@@ -143,6 +146,16 @@ class ChatWorker(QObject):
             self.failed.emit(f"The model could not be loaded: {exc}", "See the log for details.")
             return
         self.loadStateChanged.emit("ready", engine.info.name)
+
+    @Slot(object)
+    def _list_models(self, settings: Settings) -> None:
+        from assistant.engine.catalogue import list_models, resolve_model_path
+
+        try:
+            current = resolve_model_path(settings)
+        except HearthError:
+            current = None
+        self.modelsListed.emit(list_models(settings), current)
 
     @Slot(int, str)
     def _send(self, conversation_id: int, text: str) -> None:

@@ -26,12 +26,15 @@ def _texts(hearth: Hearth) -> list[str]:
     return [m.content for m in hearth.window.messages.messages()]
 
 
-def test_empty_window(hearth: Hearth, screenshot) -> None:  # type: ignore[no-untyped-def]
+def test_empty_window(qtbot, hearth: Hearth, screenshot) -> None:  # type: ignore[no-untyped-def]
     window = hearth.window
     assert window.isVisible()
     assert window.model_state == "ready"
     assert "Ready" in window.model_state_label.text()
     assert window.chat_view.empty_label.isVisible()
+    # The model list is read on the worker's thread and fills the picker when it arrives.
+    qtbot.waitUntil(lambda: window.model_picker.count() >= 1, timeout=5_000)
+    assert "[bundled]" in window.model_picker.currentText()
     screenshot(window, "01-empty")
 
 
