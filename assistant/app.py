@@ -110,8 +110,19 @@ class Hearth:
         # and get the Markdown renderer's first-use costs out of the way before the first reply.
         self.window.populate_models()  # queued on the worker ahead of the load, so the picker fills at once
         self.worker.loadRequested.emit(self.settings)
+        self._start_mcp_servers()
         threading.Thread(target=warm_up, name="hearth-warm-up", daemon=True).start()
         self.library_worker.start_watching()
+
+    def _start_mcp_servers(self) -> None:
+        from assistant.tools.mcp import McpError, load_config
+
+        try:
+            configs = load_config(data_dir())
+        except McpError as exc:
+            self.window.show_notice(exc.user_text())
+            return
+        self.worker.start_mcp_servers(configs, data_dir() / "logs")
 
     def _on_settings_changed(self, settings: Settings) -> None:
         self.settings = settings

@@ -153,7 +153,8 @@ def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
         engine,
         settings,
         retrieve=retrieve,
-        tools=registry_for(settings),
+        # MCP servers are separate processes: started only when this conversation may use tools.
+        tools=registry_for(settings, with_mcp=bool(getattr(args, "tools", False) or settings.tools.agent)),
         approve=_approver(getattr(args, "approve_tools", False)),
     )
 

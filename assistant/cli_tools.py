@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings
+from assistant.config import Settings, data_dir
 from assistant.core.errors import HearthError
 from assistant.tools.builtin import build_registry
-from assistant.tools.registry import ToolRegistry
+from assistant.tools.registry import Tool, ToolRegistry
 
 
 def add_parsers(commands: Any) -> None:
@@ -23,13 +25,29 @@ def add_parsers(commands: Any) -> None:
     run.add_argument("arguments", nargs="?", default="{}", help='a JSON object, e.g. \'{"expression": "2^64"}\'')
 
 
-def registry_for(settings: Settings) -> ToolRegistry:
-    """The built-in tools, with file access to the collections' folders and the settings' allow-list."""
+def registry_for(settings: Settings, with_mcp: bool = True) -> ToolRegistry:
+    """The built-in tools, with file access to the collections' folders and the settings' allow-list,
+    plus the configured MCP servers' tools (their processes end with this one)."""
     from assistant.cli_library import open_library
 
     library = open_library(settings)
     roots = [Path(root) for collection in library.collections() for root in collection.roots]
-    return build_registry(roots + list(settings.tools.allowed_folders))
+    registry = build_registry(roots + list(settings.tools.allowed_folders))
+    if with_mcp:
+        for item in start_mcp_tools():
+            registry.register(item)
+    return registry
+
+
+def start_mcp_tools() -> list[Tool]:
+    """Start the servers in mcp.json; one that fails is reported on stderr and the rest still work."""
+    from assistant.tools.mcp import McpTools, load_config
+
+    servers = McpTools(load_config(data_dir()), data_dir() / "logs").start()
+    atexit.register(servers.close)
+    for problem in servers.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return servers.tools
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -31,8 +31,9 @@ class Tool:
     description: str
     parameters: dict[str, Any]
     function: Callable[..., Any]
-    # "never": runs without asking; "ask": the user approves each call (remembered per profile later).
-    approval: Literal["never", "ask"] = "never"
+    # The tool's own default: "allow" runs without asking; "ask" needs the user's yes. A profile
+    # can override it per tool (always allow, ask, never).
+    approval: Literal["allow", "ask"] = "allow"
     timeout_s: float = 10.0
 
     def schema(self) -> dict[str, Any]:
@@ -87,7 +88,7 @@ def _docstring_parts(function: Callable[..., Any]) -> tuple[str, dict[str, str]]
 def tool(
     function: Callable[..., Any],
     name: str | None = None,
-    approval: Literal["never", "ask"] = "never",
+    approval: Literal["allow", "ask"] = "allow",
     timeout_s: float = 10.0,
 ) -> Tool:
     """Make a Tool from a typed function; its docstring's first paragraph describes it."""
@@ -176,11 +177,11 @@ class ToolRegistry:
 
 
 def _check_arguments(item: Tool, arguments: dict[str, Any]) -> str | None:
-    properties = item.parameters["properties"]
+    properties = item.parameters.get("properties", {})
     unknown = sorted(set(arguments) - set(properties))
     if unknown:
         return f"{item.name} has no parameter {', '.join(unknown)}; its parameters are {', '.join(properties)}."
-    missing = [p for p in item.parameters["required"] if p not in arguments]
+    missing = [p for p in item.parameters.get("required", []) if p not in arguments]
     if missing:
         return f"{item.name} needs {', '.join(missing)}."
     checks: dict[str, type | tuple[type, ...]] = {
@@ -192,7 +193,7 @@ def _check_arguments(item: Tool, arguments: dict[str, Any]) -> str | None:
     }
     for key, value in arguments.items():
         expected = properties[key].get("type")
-        python_type = checks.get(expected)
+        python_type = checks.get(expected) if isinstance(expected, str) else None
         wrong_bool = isinstance(value, bool) and expected in ("integer", "number")
         if python_type is not None and (not isinstance(value, python_type) or wrong_bool):
             return f"{item.name}: '{key}' must be a {expected}."

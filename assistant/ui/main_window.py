@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         w.toolCalled.connect(self._on_tool_called)
         w.modelsListed.connect(self._on_models_listed)
         w.approvalRequested.connect(self.ask_approval)
+        w.notice.connect(self.show_notice)
         w.failed.connect(self.show_error)
 
     # ----- conversations ------------------------------------------------------------------------
@@ -377,6 +378,10 @@ class MainWindow(QMainWindow):
         box.open()
         self.last_approval = box
         return box
+
+    def show_notice(self, text: str) -> None:
+        """Worth knowing, not worth a dialog: shown in the status bar for a while."""
+        self.statusBar().showMessage(text, 15000)
 
     def _on_history_folded(self, conversation_id: int, folded: int) -> None:
         self.statusBar().showMessage(f"{folded} older messages were summarised to fit the context window", 8000)

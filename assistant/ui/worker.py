@@ -65,6 +65,8 @@ class ChatWorker(QObject):
     toolCalled = Signal(int, object)  # conversation id, the call's result as a dict
     approvalRequested = Signal(str, object)  # tool name, arguments: answer with answer_approval()
     failed = Signal(str, str)  # message, hint
+    notice = Signal(str)  # something the user should know that is not an error
+    _mcpStarted = Signal(object)  # McpTools, from the thread that started them
 
     def __init__(
         self,
@@ -89,6 +91,8 @@ class ChatWorker(QObject):
         self.editRequested.connect(self._edit)
         self.previewRequested.connect(self._preview)
         self.modelsRequested.connect(self._list_models)
+        self._mcpStarted.connect(self._register_mcp_tools)
+        self._mcp: Any = None
 
     @property
     def session(self) -> ChatSession | None:
@@ -114,11 +118,38 @@ class ChatWorker(QObject):
                 return False
         return self._approved
 
+    def start_mcp_servers(self, configs: list[Any], log_dir: Any) -> None:
+        """Start the user's MCP servers on a thread of their own (each takes a second or more); their
+        tools join the registry on this worker's thread once they answer."""
+        from assistant.tools.mcp import McpTools
+
+        if not configs or self._tools is None:
+            return
+        servers = McpTools(configs, log_dir)
+        threading.Thread(
+            target=lambda: self._mcpStarted.emit(servers.start()), name="hearth-mcp-start", daemon=True
+        ).start()
+
+    @Slot(object)
+    def _register_mcp_tools(self, servers: Any) -> None:
+        self._mcp = servers
+        problems = list(servers.problems)
+        for item in servers.tools:
+            try:
+                self._tools.register(item)
+            except HearthError as exc:
+                problems.append(exc.message)
+        if problems:
+            self.notice.emit("MCP: " + " ".join(problems))
+
     def shutdown(self) -> None:
         """Called on the worker's thread (queued) or after it stopped: release the model."""
         if self._session is not None:
             self._session.engine.close()
             self._session = None
+        if self._mcp is not None:
+            self._mcp.close()
+            self._mcp = None
 
     # ----- slots, run on the worker thread -----------------------------------------------------
 

@@ -1,0 +1,41 @@
+"""A small MCP server for the tests, built on the official SDK and spoken to over stdio."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("hearth-test")
+
+
+@server.tool()
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@server.tool()
+def shout(text: str) -> str:
+    """Return the text in capitals."""
+    return text.upper()
+
+
+@server.tool()
+def fail(reason: str) -> str:
+    """Always fails with the given reason."""
+    raise ValueError(reason)
+
+
+@server.tool()
+def sleep(seconds: float) -> str:
+    """Sleep, then say so."""
+    time.sleep(seconds)
+    return f"slept {seconds}"
+
+
+if __name__ == "__main__":
+    if "--crash" in sys.argv:
+        sys.exit(3)
+    server.run("stdio")
