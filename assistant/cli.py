@@ -16,7 +16,15 @@ from assistant import __version__
 from assistant.config import Settings, apply_offline_environment, database_path, load_settings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
-from assistant.core.session import ChatSession, HistoryFolded, ReplyToken, ToolCalled, TurnEvent, TurnFinished
+from assistant.core.session import (
+    ChatSession,
+    HistoryFolded,
+    MemoriesSaved,
+    ReplyToken,
+    ToolCalled,
+    TurnEvent,
+    TurnFinished,
+)
 from assistant.core.store import ConversationStore
 
 
@@ -36,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--tools", action="store_true", help="let the model call tools in this conversation")
         sub.add_argument(
             "--approve-tools", action="store_true", help="run tools that need approval (file access) without asking"
+        )
+        sub.add_argument("--profile", metavar="NAME", help="start the conversation in this profile")
+        sub.add_argument(
+            "--incognito", action="store_true", help="store nothing: no conversation, no memories (and recall none)"
         )
 
     gui = commands.add_parser("gui", help="open the desktop window (the default)")
@@ -75,10 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
 
     from assistant.cli_library import add_parsers
+    from assistant.cli_memory import add_parsers as add_memory_parsers
     from assistant.cli_tools import add_parsers as add_tool_parsers
 
     add_parsers(commands)
     add_tool_parsers(commands)
+    add_memory_parsers(commands)
 
     models = commands.add_parser("models", help="the GGUF models Hearth can use")
     models_actions = models.add_subparsers(dest="action", required=True)
@@ -114,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from assistant.cli_tools import run as run_tools
 
             return run_tools(args, settings)
+        if args.command in ("memory", "profiles"):
+            from assistant.cli_memory import run_memory, run_profiles
+
+            return (run_memory if args.command == "memory" else run_profiles)(args, settings)
         if args.command == "models":
             from assistant.cli_manage import run_models
 
@@ -129,17 +147,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ----- chatting -----------------------------------------------------------------------------------
 
 
+def _open_memory(args: argparse.Namespace, settings: Settings) -> Any:
+    """Memory and profiles; a damaged memory store leaves chat working, with a warning."""
+    from assistant.cli_memory import open_memory
+
+    try:
+        memory = open_memory(settings)
+    except HearthError as exc:
+        if args.profile:
+            raise
+        print(f"warning: {exc.user_text()}", file=sys.stderr)
+        return None
+    if args.profile:
+        memory.profiles.get(args.profile)  # an unknown name fails now, listing the valid ones
+    return memory
+
+
 def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
     from assistant.engine.catalogue import open_engine
 
+    if args.incognito and args.conversation:
+        raise HearthError("An incognito conversation cannot continue a saved one.", "Leave out --conversation.")
     if getattr(args, "chat_format", None):
         settings.model.chat_format = args.chat_format
-    engine = open_engine(settings, getattr(args, "model", None))
+    memory = _open_memory(args, settings)
+    profile = None
+    if memory is not None:
+        profile = memory.profiles.get(args.profile) if args.profile else memory.profiles.active()
+    engine = open_engine(settings, getattr(args, "model", None) or (profile.model if profile else None))
     retrieve = None
-    if getattr(args, "collection", None):
+    if getattr(args, "collection", None) or (profile is not None and profile.collections):
         from assistant.cli_library import open_library
+        from assistant.cli_memory import shared_embedder
 
-        library = open_library(settings)
+        library = open_library(settings, shared_embedder())
         for name in args.collection:
             library.collection(name)  # an unknown name fails now, listing the valid ones
 
@@ -149,26 +190,39 @@ def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
     from assistant.cli_tools import registry_for
 
     return ChatSession(
-        ConversationStore(database_path()),
+        ConversationStore.incognito() if args.incognito else ConversationStore(database_path()),
         engine,
         settings,
         retrieve=retrieve,
         # MCP servers are separate processes: started only when this conversation may use tools.
         tools=registry_for(settings, with_mcp=bool(getattr(args, "tools", False) or settings.tools.agent)),
         approve=_approver(getattr(args, "approve_tools", False)),
+        memory=memory,
+        incognito=args.incognito,
     )
 
 
-def _approver(approve_all: bool) -> Callable[[Any, dict[str, Any]], bool]:
+def _new_conversation(session: ChatSession, args: argparse.Namespace) -> int:
+    profile = None
+    if session.memory is not None:
+        profiles = session.memory.profiles
+        profile = profiles.get(args.profile) if args.profile else profiles.active()
+    return session.create_conversation(profile).id
+
+
+def _approver(approve_all: bool) -> Callable[[Any, dict[str, Any]], bool | str]:
     """Tools that need approval: allowed by --approve-tools, asked on a terminal, refused otherwise."""
 
-    def approve(item: Any, arguments: dict[str, Any]) -> bool:
+    def approve(item: Any, arguments: dict[str, Any]) -> bool | str:
         if approve_all:
             return True
         if not sys.stdin.isatty():
             return False
-        answer = input(f"\nAllow {item.name}({json.dumps(arguments, ensure_ascii=False)})? [y/N] ")
-        return answer.strip().lower() in ("y", "yes")
+        call = f"{item.name}({json.dumps(arguments, ensure_ascii=False)})"
+        answer = input(f"\nAllow {call}? [y]es / [N]o / [a]lways / ne[v]er for this profile: ").strip().lower()
+        return {"y": "once", "yes": "once", "a": "always", "always": "always", "v": "never", "never": "never"}.get(
+            answer, False
+        )
 
     return approve
 
@@ -208,6 +262,11 @@ def _run_turn(events: Iterator[TurnEvent], out: TextIO | None) -> TurnFinished |
             print(f"[{event.folded_messages} older messages were folded into the summary]", file=sys.stderr)
         elif isinstance(event, TurnFinished):
             finished = event
+        elif isinstance(event, MemoriesSaved):
+            for change in event.changes if out is not None else []:
+                print(f"[memory {change.action}: {change.memory.text}]", file=sys.stderr)
+            if event.problem:
+                print(f"warning: {event.problem}", file=sys.stderr)
     return finished
 
 
@@ -223,6 +282,7 @@ def turn_json(conversation_id: int, finished: TurnFinished) -> dict[str, Any]:
             for source in finished.sources
         ],
         "tool_calls": finished.tool_calls,
+        "memories": finished.memories,
     }
 
 
@@ -250,7 +310,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     session = _open_session(args, settings)
     try:
-        conversation_id = args.conversation or session.store.create().id
+        conversation_id = args.conversation or _new_conversation(session, args)
         _use_collections(session, conversation_id, args.collection, args.tools)
         finished = _send(session, conversation_id, text, args.json)
     finally:
@@ -261,7 +321,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     session = _open_session(args, settings)
     store = session.store
-    conversation_id = args.conversation or store.create().id
+    conversation_id = args.conversation or _new_conversation(session, args)
     store.get(conversation_id)
     _use_collections(session, conversation_id, args.collection, args.tools)
     interactive = sys.stdin.isatty() and not args.json
@@ -281,7 +341,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             if not text:
                 continue
             if interactive and text.startswith("/"):
-                new_id = _chat_command(store, text, conversation_id)
+                new_id = _chat_command(store, text, conversation_id, lambda: _new_conversation(session, args))
                 if new_id is None:
                     break
                 conversation_id = new_id
@@ -299,15 +359,15 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _chat_command(store: ConversationStore, text: str, current: int) -> int | None:
+def _chat_command(store: ConversationStore, text: str, current: int, new: Callable[[], int]) -> int | None:
     """Handle a /command; returns the conversation to continue in, or None to leave."""
     command, _, argument = text.partition(" ")
     if command in ("/quit", "/exit"):
         return None
     if command == "/new":
-        conversation = store.create()
-        print(f"New conversation {conversation.id}.")
-        return conversation.id
+        conversation_id = new()
+        print(f"New conversation {conversation_id}.")
+        return conversation_id
     if command == "/list":
         for conversation in store.conversations(limit=20):
             marker = "*" if conversation.id == current else " "

@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.config import Settings, data_dir
 from assistant.core.cancel import CancelToken
+from assistant.knowledge.embedder import Embedder
 from assistant.knowledge.indexer import IndexReport, Progress
 from assistant.knowledge.library import Library
 
@@ -43,8 +44,8 @@ def add_parsers(commands: Any) -> None:
     search.add_argument("--json", action="store_true")
 
 
-def open_library(settings: Settings) -> Library:
-    return Library(data_dir(), settings.knowledge)
+def open_library(settings: Settings, embedder: Embedder | None = None) -> Library:
+    return Library(data_dir(), settings.knowledge, embedder)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -124,6 +124,16 @@ class ToolSettings(_Section):
     )
 
 
+class MemorySettings(_Section):
+    enabled: bool = Field(True, description="Off pauses memory: nothing is recalled or saved.")
+    extract: bool = Field(True, description="After each exchange, let the model propose facts worth remembering.")
+    recall_k: int = Field(5, ge=0, le=20, description="Memories recalled per message, at most.")
+    min_similarity: float = Field(0.35, ge=0.0, le=1.0, description="Recalled memories must be at least this similar.")
+    max_tokens: int = Field(
+        300, ge=0, le=4096, description="The memories section of the context never takes more than this."
+    )
+
+
 class UiSettings(_Section):
     theme: Literal["system", "light", "dark"] = Field("system", description="Follow the system, or force one.")
 
@@ -136,6 +146,7 @@ class Settings(_Section):
     context: ContextSettings = Field(default_factory=ContextSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
     ui: UiSettings = Field(default_factory=UiSettings)
 
 

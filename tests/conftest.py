@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import KnowledgeSettings, ModelSettings, apply_offline_environment
+from assistant.config import KnowledgeSettings, MemorySettings, ModelSettings, apply_offline_environment
 from assistant.core.store import ConversationStore
 from assistant.engine.catalogue import bundled_model_path
 from assistant.engine.fake import ScriptedEngine
 from assistant.knowledge.embedder import HashingEmbedder
 from assistant.knowledge.library import Library
+from assistant.memory.long_term import LongTermMemory
 
 apply_offline_environment()
 _real_connect = socket.socket.connect
@@ -101,3 +102,19 @@ def make_library(tmp_path: Path) -> Callable[..., Library]:
     yield make  # type: ignore[misc]
     for library in libraries:
         library.close()
+
+
+@pytest.fixture
+def make_memory(tmp_path: Path) -> Iterator[Callable[..., LongTermMemory]]:
+    """Long-term memory in a temporary home, on the deterministic hashing embedder unless told otherwise."""
+    memories: list[LongTermMemory] = []
+
+    def make(embedder: object | None = None, home: Path | None = None, **settings: object) -> LongTermMemory:
+        chosen = embedder or HashingEmbedder(dimension=256)
+        memory = LongTermMemory(home or tmp_path / "home", MemorySettings(**settings), lambda: chosen)  # type: ignore[arg-type]
+        memories.append(memory)
+        return memory
+
+    yield make
+    for memory in memories:
+        memory.close()

@@ -40,6 +40,11 @@ class Database:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
+    def script(self, sql: str) -> None:
+        """Run several statements (a schema); each is its own transaction."""
+        with self._lock:
+            self._db.executescript(sql)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

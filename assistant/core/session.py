@@ -21,11 +21,13 @@ from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.core.summary import fold_into_summary
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.knowledge.retriever import Passage, format_passages
-from assistant.tools.agent import Approve, ToolAgent, format_results
+from assistant.memory.long_term import LongTermMemory, MemoryChange, Recalled
+from assistant.memory.profiles import Profile, ToolPolicy
+from assistant.tools.agent import Approve, AskUser, ToolAgent, format_results
 from assistant.tools.builtin import knowledge_tool
 from assistant.tools.calculator import is_plain_arithmetic
 from assistant.tools.calculator import normalise as normalise_expression
-from assistant.tools.registry import ToolRegistry, ToolResult
+from assistant.tools.registry import Tool, ToolRegistry, ToolResult
 
 CHECKPOINT_S = 1.0
 CONTINUE_INSTRUCTION = (
@@ -50,6 +52,7 @@ class ReplyStarted:
     message_id: int
     context: BuiltContext
     sources: list[dict[str, Any]] = field(default_factory=list)
+    memories: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class TurnFinished:
     result: GenerationResult
     sources: list[dict[str, Any]] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    memories: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def stats(self) -> GenerationStats:
@@ -78,7 +82,15 @@ class ToolCalled:
     result: ToolResult
 
 
-TurnEvent = UserMessageSaved | HistoryFolded | ToolCalled | ReplyStarted | ReplyToken | TurnFinished
+@dataclass(frozen=True)
+class MemoriesSaved:
+    """After a finished exchange: what memory learnt from it (and, if memory failed, why it is off)."""
+
+    changes: list[MemoryChange]
+    problem: str | None = None
+
+
+TurnEvent = UserMessageSaved | HistoryFolded | ToolCalled | ReplyStarted | ReplyToken | TurnFinished | MemoriesSaved
 
 
 class ChatSession:
@@ -90,9 +102,14 @@ class ChatSession:
         clock: Callable[[], float] = time.monotonic,
         retrieve: Retrieve | None = None,
         tools: ToolRegistry | None = None,
-        approve: Approve | None = None,
+        approve: AskUser | None = None,
+        memory: LongTermMemory | None = None,
+        incognito: bool = False,
     ) -> None:
         self.store = store
+        self.memory = memory
+        # Incognito: the store is in memory only, and nothing is recalled from or saved to memory.
+        self.incognito = incognito
         self.engine = engine
         self.settings = settings
         self.retrieve = retrieve
@@ -102,16 +119,45 @@ class ChatSession:
         self.builder = ContextBuilder(engine, n_ctx=engine.info.n_ctx, reply_reserve=settings.context.reply_reserve)
 
     def sampling(self, conversation: Conversation | None = None) -> SamplingOptions:
-        """The default sampling, with the conversation's own overrides on top."""
+        """The default sampling, then the profile's, then the conversation's own overrides."""
         values = self.settings.sampling.model_dump()
         if conversation is not None:
+            profile = self.profile(conversation)
+            if profile is not None:
+                values.update({k: v for k, v in profile.sampling.items() if k in values})
             values.update({k: v for k, v in conversation.options.items() if k in values})
         return SamplingOptions(**values)
+
+    def profile(self, conversation: Conversation) -> Profile | None:
+        return self.memory.profiles.for_conversation(conversation.options) if self.memory is not None else None
 
     def system_prompt(self, conversation: Conversation) -> str:
         if conversation.system_prompt is not None:
             return conversation.system_prompt
+        profile = self.profile(conversation)
+        if profile is not None and profile.instructions.strip():
+            return profile.instructions
         return self.settings.context.system_prompt
+
+    def create_conversation(self, profile: Profile | None = None, title: str | None = None) -> Conversation:
+        """A new conversation in ``profile`` (the active one by default), with its default collections."""
+        conversation = self.store.create(title)
+        if self.memory is None:
+            return conversation
+        profile = profile or self.memory.profiles.active()
+        options: dict[str, Any] = {"profile_id": profile.id}
+        if profile.collections:
+            options["collections"] = list(profile.collections)
+        self.store.set_options(conversation.id, options)
+        return self.store.get(conversation.id)
+
+    def _profile_sections(self, conversation: Conversation) -> dict[str, str]:
+        profile = self.profile(conversation)
+        return {"profile": profile.about_me} if profile is not None and profile.about_me.strip() else {}
+
+    @property
+    def remembers(self) -> bool:
+        return self.memory is not None and not self.incognito and self.memory.active
 
     # ----- turns --------------------------------------------------------------------------------
 
@@ -129,6 +175,7 @@ class ChatSession:
             [*history, HistoryItem(-1, "user", text)],
             conversation.summary,
             conversation.summary_through,
+            self._profile_sections(conversation),
         )
         user_message = self.store.add_message(conversation.id, "user", text)
         yield UserMessageSaved(user_message)
@@ -194,7 +241,11 @@ class ChatSession:
         if draft.strip():
             history.append(HistoryItem(-1, "user", draft))
         return self.builder.build(
-            self.system_prompt(conversation), history, conversation.summary, conversation.summary_through
+            self.system_prompt(conversation),
+            history,
+            conversation.summary,
+            conversation.summary_through,
+            self._profile_sections(conversation),
         )
 
     # ----- internals ----------------------------------------------------------------------------
@@ -216,6 +267,24 @@ class ChatSession:
         if not names or retrieve is None:
             return self.tools
         return self.tools.extended(knowledge_tool(lambda query: retrieve(names, query)))
+
+    def _approver(self, conversation: Conversation) -> Approve:
+        """A call runs when the profile always allows its tool, or the tool needs no approval, or the
+        user says yes; "always" and "never" answers are remembered in the profile."""
+        profile = self.profile(conversation)
+
+        def approve(item: Tool, arguments: dict[str, Any]) -> bool:
+            policy = (profile.tool_approvals.get(item.name) if profile else None) or item.approval
+            if policy in ("allow", "deny"):
+                return policy == "allow"
+            answer = self.approve(item, arguments) if self.approve is not None else False
+            if answer in ("always", "never") and profile is not None and self.memory is not None:
+                remembered: ToolPolicy = "allow" if answer == "always" else "deny"
+                self.memory.profiles.set_tool_policy(profile.id, item.name, remembered)
+                profile.tool_approvals[item.name] = remembered
+            return answer in (True, "once", "always")
+
+        return approve
 
     def _uses_agent(self, conversation: Conversation) -> bool:
         wanted = conversation.options.get("tools", self.settings.tools.agent)
@@ -260,12 +329,19 @@ class ChatSession:
         history = self._history(conversation_id)
         found = self.passages(conversation, history)
         sources = [p.to_dict() for p in found]
-        sections = {"passages": format_passages(found)} if found else {}
+        sections = self._profile_sections(conversation)
+        if found:
+            sections["passages"] = format_passages(found)
+        recalled = self._recall(conversation, history) if continuing is None else Recalled()
+        memories = recalled.to_list()
+        if memories:
+            sections["memories"] = recalled.section()
         calls: list[ToolResult] = []
         if continuing is None and self._uses_agent(conversation):
             question = next((item.content for item in reversed(history) if item.role == "user"), "")
             try:
-                for call in ToolAgent(self._turn_tools(conversation), self.engine, self.approve).run(question, cancel):
+                agent = ToolAgent(self._turn_tools(conversation), self.engine, self._approver(conversation))
+                for call in agent.run(question, cancel):
                     calls.append(call)
                     yield ToolCalled(call)
             except Cancelled:
@@ -289,7 +365,7 @@ class ChatSession:
             reply, prefix = continuing, continuing.content
             self.store.update_message(reply.id, prefix, MessageStatus.STREAMING)
             prompt = [*prompt, ChatMessage("user", CONTINUE_INSTRUCTION)]
-        yield ReplyStarted(reply.id, built, sources)
+        yield ReplyStarted(reply.id, built, sources, memories)
         pieces: list[str] = [prefix] if prefix else []
         last_checkpoint = self.clock()
         result: GenerationResult | None = None
@@ -315,10 +391,49 @@ class ChatSession:
             stats["sources"] = sources
         if calls:
             stats["tool_calls"] = [call.to_dict() for call in calls]
+        if memories:
+            stats["memories"] = memories
         if continuing is not None:
             result.text = _join(prefix, result.text)
         self.store.update_message(reply.id, result.text, status, stats)
-        yield TurnFinished(self.store.message(reply.id), result, sources, [call.to_dict() for call in calls])
+        yield TurnFinished(self.store.message(reply.id), result, sources, [call.to_dict() for call in calls], memories)
+        if continuing is None and status is MessageStatus.COMPLETE and self.remembers:
+            yield self._learn(conversation_id, history, prompt, result.text, cancel)
+
+    def _recall(self, conversation: Conversation, history: list[HistoryItem]) -> Recalled:
+        question = next((item.content for item in reversed(history) if item.role == "user"), "")
+        profile = self.profile(conversation)
+        if not self.remembers or profile is None or self.memory is None:
+            return Recalled()
+        return self.memory.recall(profile.id, question, self.engine.count_tokens, conversation.id)
+
+    def _learn(
+        self,
+        conversation_id: int,
+        history: list[HistoryItem],
+        prompt: list[ChatMessage],
+        reply_text: str,
+        cancel: CancelToken,
+    ) -> MemoriesSaved:
+        assert self.memory is not None
+        conversation = self.store.get(conversation_id)
+        profile = self.profile(conversation)
+        assert profile is not None
+        user = next((item for item in reversed(history) if item.role == "user"), None)
+        if user is None:
+            return MemoriesSaved([])
+        changes = self.memory.learn(
+            self.engine,
+            profile.id,
+            conversation_id,
+            conversation.title,
+            user.content,
+            reply_text,
+            user.id,
+            cancel,
+            prompt,
+        )
+        return MemoriesSaved(changes, self.memory.problem)
 
     def _keep_partial(self, message_id: int, text: str, continued: bool = False) -> None:
         if text or continued:

@@ -22,6 +22,7 @@ from assistant.core.messages import MessageStatus, Role
 
 SCHEMA_VERSION = 2
 DEFAULT_TITLE = "New conversation"
+INCOGNITO_FIRST_ID = 1_000_000_000_000
 # A STREAMING row untouched for this long belongs to a process that died (checkpoints come every second).
 STALE_STREAM_S = 15.0
 
@@ -108,6 +109,15 @@ class ConversationStore(Database):
                 "Move the file aside to start afresh; Hearth will not overwrite it.",
             ) from exc
         self.recovered = self.recover_interrupted()
+
+    @classmethod
+    def incognito(cls) -> ConversationStore:
+        """A store that lives in memory only and is gone with the process. Its ids start far above
+        any real conversation's, so the two can never be confused."""
+        store = cls(":memory:")
+        with store.transaction() as db:
+            db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('conversations', ?)", (INCOGNITO_FIRST_ID - 1,))
+        return store
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]

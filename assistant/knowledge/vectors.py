@@ -56,10 +56,10 @@ class VectorStore:
         self._max_batch = max(1, int(self._client.get_max_batch_size()))
 
     @staticmethod
-    def _name(collection_id: int) -> str:
+    def _name(collection_id: int | str) -> str:
         return f"hearth-{collection_id}"
 
-    def _collection(self, collection_id: int, embedder: str, dimension: int) -> Any:
+    def _collection(self, collection_id: int | str, embedder: str, dimension: int) -> Any:
         # get first: get_or_create would overwrite an existing collection's metadata.
         try:
             collection = self._client.get_collection(self._name(collection_id), embedding_function=None)
@@ -80,7 +80,7 @@ class VectorStore:
 
     def upsert(
         self,
-        collection_id: int,
+        collection_id: int | str,
         embedder: str,
         dimension: int,
         ids: list[str],
@@ -92,29 +92,35 @@ class VectorStore:
         for part in _batches(len(ids), self._max_batch):
             collection.upsert(ids=ids[part], embeddings=vectors[part], documents=texts[part], metadatas=metadatas[part])
 
-    def delete(self, collection_id: int, embedder: str, dimension: int, ids: list[str]) -> None:
+    def delete(self, collection_id: int | str, embedder: str, dimension: int, ids: list[str]) -> None:
         if not ids:
             return
         collection = self._collection(collection_id, embedder, dimension)
         for part in _batches(len(ids), self._max_batch):
             collection.delete(ids=ids[part])
 
-    def ids(self, collection_id: int, embedder: str, dimension: int) -> set[str]:
+    def ids(self, collection_id: int | str, embedder: str, dimension: int) -> set[str]:
         collection = self._collection(collection_id, embedder, dimension)
         return set(collection.get(include=[])["ids"])
 
-    def count(self, collection_id: int, embedder: str, dimension: int) -> int:
+    def count(self, collection_id: int | str, embedder: str, dimension: int) -> int:
         return int(self._collection(collection_id, embedder, dimension).count())
 
     def query(
-        self, collection_id: int, embedder: str, dimension: int, vector: list[float], k: int
+        self,
+        collection_id: int | str,
+        embedder: str,
+        dimension: int,
+        vector: list[float],
+        k: int,
+        where: dict[str, Any] | None = None,
     ) -> list[tuple[str, float]]:
         collection = self._collection(collection_id, embedder, dimension)
-        result = collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        result = collection.query(query_embeddings=[vector], n_results=k, include=["distances"], where=where)
         if not result["ids"]:
             return []
         return list(zip(result["ids"][0], result["distances"][0], strict=True))
 
-    def drop(self, collection_id: int) -> None:
+    def drop(self, collection_id: int | str) -> None:
         with contextlib.suppress(Exception):  # already gone is fine
             self._client.delete_collection(self._name(collection_id))

@@ -22,7 +22,10 @@ from assistant.tools.registry import Tool, ToolRegistry, ToolResult
 MAX_STEPS = 3
 DECISION_TOKENS = 200
 
+# Is this call allowed? Answered by the profile's remembered choice or by asking the user.
 Approve = Callable[[Tool, dict[str, Any]], bool]
+# What the user answered to an approval prompt: this call only, or remembered for the profile.
+AskUser = Callable[[Tool, dict[str, Any]], "bool | str"]
 
 # Short and direct: small models follow a terse tool list better than a long explanation.
 _INSTRUCTIONS = "Decide whether a tool is needed. Tools: {tools}; none when no tool helps. Answer with JSON."
@@ -123,6 +126,9 @@ class ToolAgent:
         if name in self.registry.names():
             item = self.registry.get(name)
             args = arguments if isinstance(arguments, dict) else {}
-            if item.approval == "ask" and not (self.approve is not None and self.approve(item, args)):
+            # With no approve callback, only tools that need no approval run; with one, it decides
+            # every call (the chat session applies the profile's remembered answers there).
+            allowed = self.approve(item, args) if self.approve is not None else item.approval == "allow"
+            if allowed is not True:
                 return ToolResult(name, args, "The user did not approve this call.", ok=False)
         return self.registry.execute(name, arguments)

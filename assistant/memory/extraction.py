@@ -1,0 +1,170 @@
+"""What is worth remembering from an exchange, and how a new fact relates to an old one.
+
+Explicit requests ("remember that …", "from now on …") are recognised without the model. Otherwise
+the model proposes candidates under a JSON schema (a grammar in llama.cpp), so even a 135M model
+cannot emit anything but ``{"summary": ..., "memories": [{"text", "kind"}]}``; output that still does
+not parse (a remote server ignoring the schema) is dropped and logged, never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from assistant.core.cancel import Cancelled, CancelToken
+from assistant.core.messages import ChatMessage
+from assistant.engine.base import Engine, SamplingOptions, complete
+from assistant.memory.store import KINDS
+
+log = logging.getLogger(__name__)
+
+MAX_CANDIDATES = 3
+_EXTRACTION_TOKENS = 220
+Relation = Literal["same", "contradicts", "different"]
+
+_EXPLICIT = [
+    (re.compile(r"^\s*(?:please\s+)?remember(?:\s+that)?[:,]?\s+(?P<text>.+)$", re.I | re.S), "fact"),
+    (re.compile(r"^\s*(?:please\s+)?(?:don'?t|do not) forget(?:\s+that)?[:,]?\s+(?P<text>.+)$", re.I | re.S), "fact"),
+    (re.compile(r"^\s*(?:please\s+)?note that\s+(?P<text>.+)$", re.I | re.S), "fact"),
+    (re.compile(r"^\s*from now on[:,]?\s+(?P<text>.+)$", re.I | re.S), "preference"),
+]
+# A first-person statement is the only kind of message that can teach something about the user;
+# questions about the world are skipped without asking the model.
+_ABOUT_THE_USER = re.compile(r"\b(i|i'm|i've|i'd|my|me|mine|we|our|us|we're)\b", re.I)
+
+EXTRACTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "summary": {"type": "string", "maxLength": 240},
+        "memories": {
+            "type": "array",
+            "maxItems": MAX_CANDIDATES,
+            "items": {
+                "type": "object",
+                "properties": {"text": {"type": "string", "maxLength": 200}, "kind": {"enum": list(KINDS)}},
+                "required": ["text", "kind"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["summary", "memories"],
+    "additionalProperties": False,
+}
+RELATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"relation": {"enum": ["same", "contradicts", "different"]}},
+    "required": ["relation"],
+    "additionalProperties": False,
+}
+
+_EXTRACT_PROMPT = (
+    "You keep a memory of durable facts about the user: their name, family, work, preferences and "
+    "decisions. From the exchange below, write a one-sentence summary, and list new facts about the "
+    "user worth remembering for future conversations, each as a short third-person sentence "
+    '(e.g. "The user\'s daughter is called Mira."). List nothing for questions, small talk or general '
+    "knowledge. Answer with JSON."
+)
+_RELATION_PROMPT = (
+    "Compare two statements about the user. same: they say the same thing. contradicts: the new one "
+    "changes or replaces the old one (a different value for the same thing). different: they are about "
+    "different things. Answer with JSON."
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    kind: str = "fact"
+
+
+@dataclass
+class Extraction:
+    summary: str = ""
+    candidates: list[Candidate] = field(default_factory=list)
+    problem: str = ""
+
+
+def explicit_memory(text: str) -> Candidate | None:
+    """ "Remember that my daughter is called Mira" → that fact, without asking the model."""
+    for pattern, kind in _EXPLICIT:
+        match = pattern.match(text.strip())
+        if match:
+            fact = match.group("text").strip().rstrip(".!").strip()
+            if len(fact) >= 3:
+                return Candidate(fact[0].upper() + fact[1:] + ".", kind)
+    return None
+
+
+def worth_extracting(user_text: str) -> bool:
+    return bool(_ABOUT_THE_USER.search(user_text))
+
+
+def _options(schema: dict[str, Any], max_tokens: int) -> SamplingOptions:
+    return SamplingOptions(temperature=0.0, max_tokens=max_tokens, repeat_penalty=1.0, json_schema=schema, seed=0)
+
+
+def extract(
+    engine: Engine,
+    user_text: str,
+    reply_text: str,
+    cancel: CancelToken | None = None,
+    conversation: Sequence[ChatMessage] = (),
+) -> Extraction:
+    """With ``conversation`` (the prompt the reply was generated from), the request is appended to it,
+    so llama.cpp reuses the whole conversation from its KV cache and the next turn's prompt still
+    shares its prefix; otherwise (or if that would not fit) the exchange is sent on its own."""
+    if conversation and _fits(engine, conversation, reply_text):
+        prompt = [
+            *conversation,
+            ChatMessage("assistant", reply_text),
+            ChatMessage("user", _EXTRACT_PROMPT.replace("the exchange below", "the user's last message above")),
+        ]
+    else:
+        exchange = f"User: {user_text.strip()[:2000]}\n\nAssistant: {reply_text.strip()[:1000]}"
+        prompt = [ChatMessage("system", _EXTRACT_PROMPT), ChatMessage("user", exchange)]
+    result = complete(engine, prompt, _options(EXTRACTION_SCHEMA, _EXTRACTION_TOKENS), cancel)
+    if result.finish_reason == "cancelled":
+        raise Cancelled()
+    return parse_extraction(result.text)
+
+
+def _fits(engine: Engine, conversation: Sequence[ChatMessage], reply_text: str) -> bool:
+    overhead = engine.message_overhead()
+    needed = sum(engine.count_tokens(m.content) + overhead for m in conversation)
+    needed += engine.count_tokens(reply_text) + engine.count_tokens(_EXTRACT_PROMPT) + 2 * overhead
+    return needed + _EXTRACTION_TOKENS <= engine.info.n_ctx
+
+
+def parse_extraction(raw: str) -> Extraction:
+    try:
+        data = json.loads(raw)
+        summary = data["summary"]
+        items = data["memories"]
+        if not isinstance(summary, str) or not isinstance(items, list):
+            raise TypeError("wrong types")
+        candidates = []
+        for item in items[:MAX_CANDIDATES]:
+            text = " ".join(str(item["text"]).split())
+            if len(text) >= 3:
+                candidates.append(Candidate(text, item.get("kind") if item.get("kind") in KINDS else "fact"))
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("memory extraction output dropped (%s): %r", exc, raw[:300])
+        return Extraction(problem=f"unparseable extraction output ({exc})")
+    return Extraction(" ".join(summary.split()), candidates)
+
+
+def relation(engine: Engine, old: str, new: str, cancel: CancelToken | None = None) -> Relation:
+    prompt = [ChatMessage("system", _RELATION_PROMPT), ChatMessage("user", f"Old: {old}\nNew: {new}")]
+    result = complete(engine, prompt, _options(RELATION_SCHEMA, 20), cancel)
+    if result.finish_reason == "cancelled":
+        raise Cancelled()
+    try:
+        value = json.loads(result.text)["relation"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        log.warning("memory relation output dropped: %r", result.text[:200])
+        return "different"
+    return value if value in ("same", "contradicts", "different") else "different"

@@ -1,0 +1,238 @@
+"""Long-term memory on the fake engine: extraction, dedup, contradiction, forgetting, recall, failures."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.core.errors import HearthError
+from assistant.core.session import ChatSession, MemoriesSaved, ReplyStarted, TurnFinished
+from assistant.core.store import ConversationStore
+from assistant.engine.fake import ScriptedEngine
+from assistant.memory.extraction import Candidate, explicit_memory, parse_extraction, worth_extracting
+from assistant.memory.long_term import LongTermMemory
+
+MakeMemory = Callable[..., LongTermMemory]
+MIRA = "The user's daughter is called Mira."
+
+
+def _extraction(*facts: str, summary: str = "The user talked about their family.") -> str:
+    return json.dumps({"summary": summary, "memories": [{"text": f, "kind": "fact"} for f in facts]})
+
+
+def _session(store: ConversationStore, engine: ScriptedEngine, memory: LongTermMemory) -> ChatSession:
+    return ChatSession(store, engine, Settings(), memory=memory)
+
+
+def test_a_fact_told_in_one_conversation_reaches_the_prompt_of_another(
+    store: ConversationStore, make_memory: MakeMemory
+) -> None:
+    memory = make_memory()
+    engine = ScriptedEngine(["What a lovely name!", _extraction(MIRA), "Your daughter is Mira.", _extraction()])
+    session = _session(store, engine, memory)
+
+    first = session.create_conversation()
+    saved = [e for e in session.send(first.id, "My daughter is called Mira.") if isinstance(e, MemoriesSaved)]
+    assert [(c.action, c.memory.text) for c in saved[0].changes] == [("added", MIRA)]
+    stored = memory.store.memories()[0]
+    assert (stored.conversation_id, stored.profile_id) == (first.id, memory.profiles.active().id)
+    assert stored.message_id == store.messages(first.id)[0].id, "the memory names the message it came from"
+    # The extraction itself was constrained by the schema.
+    assert engine.options[1].json_schema is not None and "memories" in engine.options[1].json_schema["properties"]
+
+    second = session.create_conversation()
+    events = list(session.send(second.id, "What is my daughter's name?"))
+    prompt = engine.history[2][0].content
+    assert "What you remember about the user" in prompt and MIRA in prompt
+    started = next(e for e in events if isinstance(e, ReplyStarted))
+    finished = next(e for e in events if isinstance(e, TurnFinished))
+    assert [m["text"] for m in started.memories if m["kind"] == "fact"] == [MIRA]
+    assert finished.memories == started.memories
+    assert finished.stats.context["memories"] > 0
+    assert store.messages(second.id)[-1].stats["memories"][0]["text"] == MIRA, "kept with the reply for the GUI"
+
+
+def test_explicit_requests_are_saved_without_asking_the_model(
+    store: ConversationStore, make_memory: MakeMemory
+) -> None:
+    memory = make_memory()
+    engine = ScriptedEngine(["Noted."])
+    session = _session(store, engine, memory)
+    conversation = session.create_conversation()
+    list(session.send(conversation.id, "Remember that I take my coffee black."))
+    assert [m.text for m in memory.store.memories()] == ["I take my coffee black."]
+    assert len(engine.history) == 1, "only the reply was generated"
+    assert explicit_memory("From now on, answer in French") == Candidate("Answer in French.", "preference")
+    assert explicit_memory("What do you remember?") is None
+    assert not worth_extracting("What is the capital of France?") and worth_extracting("I moved to Lyon")
+
+
+def test_a_near_duplicate_updates_the_old_memory(make_memory: MakeMemory) -> None:
+    memory = make_memory()
+    profile = memory.profiles.active().id
+    first = memory.remember(profile, Candidate(MIRA), conversation_id=1)
+    again = memory.remember(profile, Candidate("The user's daughter is called Mira"), conversation_id=2)
+    assert again.action == "updated" and again.memory.id == first.memory.id
+    assert len(memory.store.memories()) == 1
+    assert again.memory.conversation_id == 2
+
+
+def test_a_contradiction_replaces_the_old_fact_and_keeps_its_history(make_memory: MakeMemory) -> None:
+    memory = make_memory()
+    memory.duplicate_similarity = 0.99  # the hashing embedder finds Mira/Lena very close; make the model judge
+    profile = memory.profiles.active().id
+    old = memory.remember(profile, Candidate(MIRA)).memory
+    judged: list[tuple[str, str]] = []
+
+    def judge(a: str, b: str) -> str:
+        judged.append((a, b))
+        return "contradicts"
+
+    changed = memory.remember(profile, Candidate("The user's daughter is called Lena."), judge=judge)  # type: ignore[arg-type]
+    assert judged == [(MIRA, "The user's daughter is called Lena.")]
+    assert changed.action == "replaced" and changed.memory.id == old.id
+    assert changed.memory.text == "The user's daughter is called Lena."
+    history = memory.store.get(old.id).history
+    assert [(h["text"], h["reason"]) for h in history] == [(MIRA, "contradicted")]
+    unrelated = memory.remember(
+        profile, Candidate("The user's daughter plays the cello."), judge=lambda a, b: "different"
+    )
+    assert unrelated.action == "added" and len(memory.store.memories()) == 2
+
+
+def test_the_relation_question_goes_to_the_model_under_a_schema(
+    store: ConversationStore, make_memory: MakeMemory
+) -> None:
+    memory = make_memory()
+    memory.duplicate_similarity = 0.99
+    memory.remember(memory.profiles.active().id, Candidate(MIRA))
+    lena = "The user's daughter is called Lena."
+    engine = ScriptedEngine(["Oh, sorry!", _extraction(lena), json.dumps({"relation": "contradicts"})])
+    session = _session(store, engine, memory)
+    conversation = session.create_conversation()
+    saved = [
+        e for e in session.send(conversation.id, "Actually my daughter is called Lena.") if isinstance(e, MemoriesSaved)
+    ]
+    assert [c.action for c in saved[0].changes] == ["replaced"]
+    assert engine.options[2].json_schema["properties"]["relation"]["enum"] == ["same", "contradicts", "different"]  # type: ignore[index]
+    assert [m.text for m in memory.store.memories()] == [lena]
+
+
+def test_forgetting_a_conversation_removes_its_memories_and_digest(
+    store: ConversationStore, make_memory: MakeMemory
+) -> None:
+    memory = make_memory()
+    engine = ScriptedEngine(
+        ["ok", _extraction(MIRA, "The user lives in Lyon."), "ok", _extraction("The user likes tea.")]
+    )
+    session = _session(store, engine, memory)
+    first, second = session.create_conversation(), session.create_conversation()
+    list(session.send(first.id, "My daughter Mira and I live in Lyon."))
+    list(session.send(second.id, "I like tea."))
+    assert len(memory.store.memories()) == 3 and memory.store.digest(first.id) is not None
+    assert memory.forget_conversation(first.id) == 2
+    assert [m.text for m in memory.store.memories()] == ["The user likes tea."]
+    assert memory.store.digest(first.id) is None
+    assert memory.store.vectors.keys() == {f"m{memory.store.memories()[0].id}", f"c{second.id}"}
+
+
+def test_past_conversations_are_recalled_by_their_digest(store: ConversationStore, make_memory: MakeMemory) -> None:
+    memory = make_memory(min_similarity=0.2)
+    engine = ScriptedEngine(
+        ["ok", _extraction(summary="We decided to plant tomatoes in the garden in May."), "You chose May."]
+    )
+    session = _session(store, engine, memory)
+    garden = session.create_conversation(title="Garden plans")
+    list(session.send(garden.id, "We should plant the tomatoes in May, I think."))
+    later = session.create_conversation()
+    events = list(session.send(later.id, "What did we decide about the garden tomatoes?"))
+    recalled = next(e for e in events if isinstance(e, TurnFinished)).memories
+    assert recalled and recalled[0]["kind"] == "conversation" and recalled[0]["conversation_id"] == garden.id
+    assert "plant tomatoes" in engine.history[2][0].content
+
+
+def test_unparseable_extraction_is_dropped_never_stored(store: ConversationStore, make_memory: MakeMemory) -> None:
+    memory = make_memory()
+    engine = ScriptedEngine(["ok", '{"summary": "x", "memories": [{"txt": 1}]', "ok", "not json at all"])
+    session = _session(store, engine, memory)
+    conversation = session.create_conversation()
+    list(session.send(conversation.id, "My cat is called Tom."))
+    list(session.send(conversation.id, "I also have a dog."))
+    assert memory.store.memories() == []
+    assert parse_extraction("[1, 2]").problem
+    assert memory.problem is None, "a bad extraction does not switch memory off"
+
+
+def test_memory_never_overfills_the_context(store: ConversationStore, make_memory: MakeMemory) -> None:
+    memory = make_memory(max_tokens=40, min_similarity=0.0, recall_k=10)
+    profile = memory.profiles.active().id
+    for n in range(10):
+        memory.store.add(profile, f"The user's daughter number {n} likes long walks in the forest on sundays.")
+    engine = ScriptedEngine(["ok", _extraction()])
+    session = _session(store, engine, memory)
+    conversation = session.create_conversation()
+    finished = next(
+        e for e in session.send(conversation.id, "Tell me about my daughter.") if isinstance(e, TurnFinished)
+    )
+    assert 0 < len(finished.memories) < 10
+    assert 0 < finished.stats.context["memories"] <= 40 + 20  # the section's heading adds a few tokens
+
+
+def test_paused_memory_neither_recalls_nor_saves(store: ConversationStore, make_memory: MakeMemory) -> None:
+    memory = make_memory(enabled=False)
+    memory.store.add(memory.profiles.active().id, MIRA)
+    engine = ScriptedEngine(["ok"])
+    session = _session(store, engine, memory)
+    conversation = session.create_conversation()
+    events = list(session.send(conversation.id, "Remember that my son is Leo. What is my daughter's name?"))
+    assert MIRA not in engine.history[0][0].content
+    assert not [e for e in events if isinstance(e, MemoriesSaved)]
+    assert len(memory.store.memories()) == 1
+
+
+def test_a_failing_vector_store_leaves_chat_working_with_a_warning(
+    store: ConversationStore, make_memory: MakeMemory
+) -> None:
+    class BrokenEmbedder:
+        name, dimension = "broken", 8
+
+        def embed(self, texts: list[str]) -> list[list[float]]:
+            raise RuntimeError("disk on fire")
+
+    memory = make_memory(embedder=BrokenEmbedder())
+    engine = ScriptedEngine(["first answer", _extraction(MIRA), "second answer"])
+    session = _session(store, engine, memory)
+    conversation = session.create_conversation()
+    events = list(session.send(conversation.id, "My daughter is called Mira."))
+    assert next(e for e in events if isinstance(e, TurnFinished)).reply.content == "first answer"
+    saved = next(e for e in events if isinstance(e, MemoriesSaved))
+    assert saved.problem and "disk on fire" in saved.problem
+    again = list(session.send(conversation.id, "What is her name?"))
+    assert next(e for e in again if isinstance(e, TurnFinished)).reply.content == "second answer"
+    assert not [e for e in again if isinstance(e, MemoriesSaved)], "memory stays off after a failure"
+
+
+def test_a_damaged_memory_database_is_a_clear_error_and_left_alone(tmp_path: Path, make_memory: MakeMemory) -> None:
+    home = tmp_path / "damaged"
+    home.mkdir()
+    (home / "memory.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(HearthError, match="memory database") as caught:
+        make_memory(home=home)
+    assert "Move the file aside" in caught.value.hint
+    assert (home / "memory.db").read_bytes().startswith(b"this is not a database")
+    with pytest.raises(sqlite3.DatabaseError):
+        sqlite3.connect(home / "memory.db").execute("SELECT 1 FROM sqlite_master").fetchall()
+
+
+def test_orphan_vectors_are_swept(make_memory: MakeMemory) -> None:
+    memory = make_memory()
+    kept = memory.store.add(1, "The user likes tea.")
+    memory.store.vectors.put("m999", "gone", 1)
+    memory.store.vectors.put("c998", "gone", 1)
+    assert memory.store.sweep_orphan_vectors() == 2
+    assert memory.store.vectors.keys() == {f"m{kept.id}"}
