@@ -21,10 +21,11 @@ from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.core.summary import fold_into_summary
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.knowledge.retriever import Passage, format_passages
+from assistant.memory.extraction import Candidate
 from assistant.memory.long_term import LongTermMemory, MemoryChange, Recalled
 from assistant.memory.profiles import Profile, ToolPolicy
 from assistant.tools.agent import Approve, AskUser, ToolAgent, format_results
-from assistant.tools.builtin import knowledge_tool
+from assistant.tools.builtin import knowledge_tool, memory_tools
 from assistant.tools.calculator import is_plain_arithmetic
 from assistant.tools.calculator import normalise as normalise_expression
 from assistant.tools.registry import Tool, ToolRegistry, ToolResult
@@ -262,11 +263,26 @@ class ChatSession:
         """The tools for this turn: knowledge_search only when the conversation has collections,
         and then bound to exactly those."""
         assert self.tools is not None
+        extra = []
         names = [str(n) for n in conversation.options.get("collections", [])]
         retrieve = self.retrieve
-        if not names or retrieve is None:
-            return self.tools
-        return self.tools.extended(knowledge_tool(lambda query: retrieve(names, query)))
+        if names and retrieve is not None:
+            extra.append(knowledge_tool(lambda query: retrieve(names, query)))
+        profile = self.profile(conversation)
+        if self.remembers and profile is not None and self.memory is not None:
+            extra += self._memory_tools(self.memory, profile.id, conversation.id)
+        return self.tools.extended(*extra) if extra else self.tools
+
+    def _memory_tools(self, memory: LongTermMemory, profile_id: int, conversation_id: int) -> list[Tool]:
+        def recall(query: str) -> list[str]:
+            found = memory.recall(profile_id, query, self.engine.count_tokens)
+            return [item["text"] for item in found.to_list()]
+
+        def save(fact: str) -> str:
+            change = memory.remember(profile_id, Candidate(fact), conversation_id)
+            return f"Memory {change.action}: {change.memory.text}"
+
+        return memory_tools(recall, save)
 
     def _approver(self, conversation: Conversation) -> Approve:
         """A call runs when the profile always allows its tool, or the tool needs no approval, or the

@@ -219,7 +219,13 @@ class MemoryStore:
         for word in query.split():
             sql += " AND text LIKE ? ESCAPE '\\'"
             params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        return [_memory(row) for row in self.db.rows(sql + " ORDER BY updated_at DESC, id DESC", tuple(params))]
+        histories: dict[int, list[dict[str, Any]]] = {}
+        for row in self.db.rows("SELECT memory_id, text, reason, replaced_at FROM memory_history ORDER BY id"):
+            histories.setdefault(row["memory_id"], []).append(
+                {"text": row["text"], "reason": row["reason"], "replaced_at": row["replaced_at"]}
+            )
+        rows = self.db.rows(sql + " ORDER BY updated_at DESC, id DESC", tuple(params))
+        return [_memory(row, histories.get(row["id"])) for row in rows]
 
     def delete(self, memory_ids: list[int]) -> int:
         if not memory_ids:
@@ -293,7 +299,7 @@ class MemoryStore:
         return len(orphans)
 
     def export(self) -> list[dict[str, Any]]:
-        return [self.get(m.id).to_dict() for m in self.memories()]
+        return [m.to_dict() for m in self.memories()]
 
 
 def _clean(text: str) -> str:

@@ -69,3 +69,25 @@ def knowledge_tool(search: Callable[[str], list[Passage]]) -> Tool:
         return "\n\n".join(f"[{p.n}] {p.label}\n{p.text}" for p in passages)
 
     return tool(knowledge_search)
+
+
+def memory_tools(recall: Callable[[str], list[str]], save: Callable[[str], str]) -> list[Tool]:
+    """memory_recall and memory_save bound to one profile's memories. Saving asks first (unless the
+    profile always allows it), so a document cannot plant a memory behind the user's back."""
+
+    def memory_recall(query: str) -> str:
+        """Look up what you remember about the user (facts, preferences, decisions, past conversations).
+
+        query: what to recall, e.g. "daughter's name"
+        """
+        found = recall(query)
+        return "\n".join(f"- {text}" for text in found) if found else "Nothing remembered about that."
+
+    def memory_save(fact: str) -> str:
+        """Remember a durable fact about the user for future conversations.
+
+        fact: one short sentence, e.g. "The user's daughter is called Mira."
+        """
+        return save(fact)
+
+    return [tool(memory_recall), tool(memory_save, approval="ask")]
