@@ -24,6 +24,7 @@ from assistant.core.store import ConversationStore
 from assistant.engine.base import Engine
 from assistant.knowledge.library import Library
 from assistant.knowledge.retriever import Passage
+from assistant.memory.long_term import LongTermMemory
 from assistant.tools.builtin import build_registry
 from assistant.ui.library_worker import LibraryWorker, start_library_worker
 from assistant.ui.main_window import MainWindow
@@ -86,6 +87,7 @@ class Hearth:
         engine_factory: EngineFactory = default_engine_factory,
         store: ConversationStore | None = None,
         library: Library | None = None,
+        memory: LongTermMemory | None = None,
     ) -> None:
         self.settings = settings or load_settings()
         self.store = store or ConversationStore(database_path())
@@ -93,14 +95,26 @@ class Hearth:
         self.library = library or Library(data_dir(), self.settings.knowledge)
         folders = [Path(root) for c in self.library.collections() for root in c.roots]
         tools = build_registry(folders + list(self.settings.tools.allowed_folders))
-        self.worker = ChatWorker(self.store, engine_factory, retrieve=self._retrieve, tools=tools)
+        self.memory, memory_problem = self._open_memory(memory)
+        self.worker = ChatWorker(self.store, engine_factory, retrieve=self._retrieve, tools=tools, memory=self.memory)
         self.thread = start_worker(self.worker)
         self.library_worker = LibraryWorker(self.library)
         self.library_thread = start_library_worker(self.library_worker)
-        self.window = MainWindow(self.store, self.worker, self.settings, self.library_worker)
+        self.window = MainWindow(self.store, self.worker, self.settings, self.library_worker, self.memory)
+        if memory_problem:
+            self.window.show_notice(memory_problem)
         self.window.panel.set_collection_names([c.name for c in self.library.collections()])
         self.window.settingsChanged.connect(self._on_settings_changed)
         self.window.shown.connect(self._after_first_show)
+
+    def _open_memory(self, memory: LongTermMemory | None) -> tuple[LongTermMemory | None, str]:
+        """Memory shares the library's embedder; if its database is damaged, chat works without it."""
+        if memory is not None:
+            return memory, ""
+        try:
+            return LongTermMemory(data_dir(), self.settings.memory, lambda: self.library.embedder), ""
+        except HearthError as exc:
+            return None, f"{exc.message} {exc.hint}"
 
     def _retrieve(self, names: list[str], question: str) -> list[Passage]:
         return self.library.search(question, names)
@@ -126,6 +140,8 @@ class Hearth:
 
     def _on_settings_changed(self, settings: Settings) -> None:
         self.settings = settings
+        if self.memory is not None:
+            self.memory.settings = settings.memory
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, settings.ui.theme)
@@ -141,9 +157,13 @@ class Hearth:
         for thread in (self.thread, self.library_thread):
             thread.quit()
             thread.wait(30_000)
+        if self.window.memory_controls is not None:
+            self.window.memory_controls.stop()
         self.worker.shutdown()
         self.store.close()
         self.library.close()
+        if self.memory is not None:
+            self.memory.close()
 
 
 def seconds_since_process_start() -> float | None:

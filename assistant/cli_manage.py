@@ -43,6 +43,7 @@ def run_conversations(args: argparse.Namespace, store: ConversationStore) -> int
     elif action == "delete":
         title = store.get(args.id).title
         store.delete(args.id)
+        _forget_digest(args.id)
         print(f"Deleted conversation {args.id} ({title}).")
     elif action == "export":
         return _export(args, store)
@@ -53,6 +54,23 @@ def run_conversations(args: argparse.Namespace, store: ConversationStore) -> int
         for title in skipped:
             print(f"Skipped '{title}': it is already here.")
     return 0
+
+
+def _forget_digest(conversation_id: int) -> None:
+    """The conversation's summary in memory goes with it; memories drawn from it stay
+    (``hearth memory forget --conversation ID`` removes those too)."""
+    from assistant.cli_memory import open_memory
+    from assistant.config import load_settings
+
+    try:
+        memory = open_memory(load_settings())
+    except HearthError:
+        return
+    try:
+        if memory.store.digest(conversation_id) is not None:
+            memory.store.forget_digest(conversation_id)
+    finally:
+        memory.close()
 
 
 def _export(args: argparse.Namespace, store: ConversationStore) -> int:

@@ -163,7 +163,8 @@ def run_profiles(args: argparse.Namespace, settings: Settings) -> int:
         elif args.action == "use":
             print(f"Now using profile {profiles.use(args.name).name}.")
         elif args.action == "delete":
-            print(f"Deleted profile {profiles.delete(args.name).name}.")
+            deleted = memory.delete_profile(args.name)
+            print(f"Deleted profile {deleted.name} and its memories; its conversations now use the first profile.")
     finally:
         memory.close()
     return 0

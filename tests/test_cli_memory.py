@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings, save_settings
+from assistant.core.store import INCOGNITO_FIRST_ID
 
 
 def _hearth(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -51,7 +52,7 @@ def test_incognito_leaves_no_row_and_no_vector(hearth_home: Path) -> None:
     _ask("Remember that I keep a diary.")  # a saved memory, so the stores exist to be checked
     before = _hearth("memory", "list", "--json")
     answer = _ask("--incognito", "Remember that my daughter is called Mira. My cat is called Tom.")
-    assert answer["conversation_id"] >= 1_000_000_000_000
+    assert answer["conversation_id"] >= INCOGNITO_FIRST_ID
     with sqlite3.connect(hearth_home / "conversations.db") as db:
         assert db.execute("SELECT count(*) FROM conversations").fetchone()[0] == 1
         assert not db.execute("SELECT 1 FROM messages WHERE content LIKE '%Mira%'").fetchall()

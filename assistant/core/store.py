@@ -22,7 +22,8 @@ from assistant.core.messages import MessageStatus, Role
 
 SCHEMA_VERSION = 2
 DEFAULT_TITLE = "New conversation"
-INCOGNITO_FIRST_ID = 1_000_000_000_000
+# Far above any real conversation id, and still within the 32-bit ints Qt signals carry.
+INCOGNITO_FIRST_ID = 2_000_000_000
 # A STREAMING row untouched for this long belongs to a process that died (checkpoints come every second).
 STALE_STREAM_S = 15.0
 

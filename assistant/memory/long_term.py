@@ -23,7 +23,7 @@ from assistant.core.messages import ChatMessage
 from assistant.engine.base import Engine
 from assistant.knowledge.embedder import Embedder
 from assistant.memory.extraction import Candidate, Relation, explicit_memory, extract, relation, worth_extracting
-from assistant.memory.profiles import ProfileStore
+from assistant.memory.profiles import Profile, ProfileStore
 from assistant.memory.store import ConversationDigest, Memory, MemoryStore, MemoryVectors
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,16 @@ class LongTermMemory:
         except Exception as exc:
             self._failed("saving memories", exc)
         return changes
+
+    def delete_profile(self, key: int | str) -> Profile:
+        """Delete a profile and what it remembered; its conversations fall back to the first profile."""
+        profile = self.profiles.get(key)
+        if len(self.profiles.all()) == 1:
+            return self.profiles.delete(key)  # refused, with the reason
+        self.store.delete([m.id for m in self.store.memories(profile.id)])
+        for row in self.db.rows("SELECT conversation_id FROM conversation_digests WHERE profile_id = ?", (profile.id,)):
+            self.store.forget_digest(row["conversation_id"])
+        return self.profiles.delete(profile.id)
 
     def forget_conversation(self, conversation_id: int) -> int:
         return self.store.forget_conversation(conversation_id)

@@ -282,10 +282,14 @@ class MemoryStore:
         ids = [
             row["id"] for row in self.db.rows("SELECT id FROM memories WHERE conversation_id = ?", (conversation_id,))
         ]
+        self.forget_digest(conversation_id)
+        return self.delete(ids)
+
+    def forget_digest(self, conversation_id: int) -> None:
+        """The conversation's summary goes with it (a plain delete keeps the memories drawn from it)."""
         self.vectors.remove([f"c{conversation_id}"])
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM conversation_digests WHERE conversation_id = ?", (conversation_id,))
-        return self.delete(ids)
 
     def sweep_orphan_vectors(self) -> int:
         """Vectors whose memory or digest is gone (a crash between the two writes)."""

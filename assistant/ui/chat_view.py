@@ -111,6 +111,11 @@ class MessageWidget(QFrame):
         self.tool_cards.setWordWrap(True)
         self.tool_cards.setTextFormat(Qt.TextFormat.RichText)
         self.tool_cards.hide()
+        self.memory_note = QLabel()
+        self.memory_note.setObjectName("memoryNote")
+        self.memory_note.setWordWrap(True)
+        self.memory_note.setTextFormat(Qt.TextFormat.RichText)
+        self.memory_note.hide()
         self.sources_row = QHBoxLayout()
         self.sources_row.setContentsMargins(0, 0, 0, 0)
         self.source_buttons: list[QPushButton] = []
@@ -118,6 +123,7 @@ class MessageWidget(QFrame):
         layout.addWidget(self.tool_cards)
         layout.addWidget(self.text)
         layout.addLayout(self.sources_row)
+        layout.addWidget(self.memory_note)
         layout.addLayout(actions)
         self.set_last(False)
         self.update_message(message)
@@ -144,7 +150,18 @@ class MessageWidget(QFrame):
         self.edit_button.setVisible(message.role == "user")
         self._show_sources(message.stats.get("sources") or [])
         self._show_tool_calls(message.stats.get("tool_calls") or [])
+        self._show_memories(message.stats.get("memories") or [])
         self._update_reply_actions()
+
+    def _show_memories(self, memories: list[dict[str, object]]) -> None:
+        """Which memories the reply was given, so the user sees why it knew something."""
+        if not memories:
+            self.memory_note.hide()
+            return
+        items = "; ".join(html.escape(str(m.get("text", ""))[:160]) for m in memories)
+        self.memory_note.setText(f"<span style='color:#888'>Remembered:</span> {items}")
+        self.memory_note.setToolTip("Recalled from memory for this reply (Memory… in the toolbar to edit)")
+        self.memory_note.show()
 
     def _show_tool_calls(self, calls: list[dict[str, object]]) -> None:
         """One line per call: the tool, its arguments, what it returned, how long it took."""

@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
 from assistant.config import Settings, data_dir, save_settings
 from assistant.core.errors import HearthError
 from assistant.core.messages import GenerationStats, MessageStatus
-from assistant.core.store import ConversationStore, StoredMessage
+from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore, StoredMessage
+from assistant.memory.long_term import LongTermMemory
 from assistant.ui.chat_pane import ChatPane
 from assistant.ui.library_worker import LibraryWorker
+from assistant.ui.memory_controls import MemoryControls
 from assistant.ui.models import MessageListModel
 from assistant.ui.resources import app_icon
 from assistant.ui.side_panel import ConversationPanel
@@ -53,8 +55,11 @@ class MainWindow(QMainWindow):
         worker: ChatWorker,
         settings: Settings,
         library_worker: LibraryWorker | None = None,
+        memory: LongTermMemory | None = None,
     ) -> None:
         super().__init__()
+        self.memory = memory
+        self.memory_controls: MemoryControls | None = None
         self.library_worker = library_worker
         self.store = store
         self.worker = worker
@@ -71,6 +76,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.messages = MessageListModel()
         self._build()
+        if memory is not None:
+            self.memory_controls = MemoryControls(self, memory, self.toolbar)
+            self.memory_controls.profileChanged.connect(self._on_profile_changed)
         self._wire_worker()
         if library_worker is not None:
             library_worker.collectionsChanged.connect(self._on_collections_changed)
@@ -86,10 +94,15 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         self.addToolBar(toolbar)
+        self.toolbar = toolbar
         self.new_action = QAction("New chat", self)
         self.new_action.setToolTip("New chat (Ctrl+N)")
         self.new_action.triggered.connect(self.new_conversation)
         toolbar.addAction(self.new_action)
+        self.incognito_action = QAction("Incognito", self)
+        self.incognito_action.setToolTip("A conversation that stores nothing: no messages, no memories")
+        self.incognito_action.triggered.connect(self.new_incognito_conversation)
+        toolbar.addAction(self.incognito_action)
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Model: "))
         self.model_picker = QComboBox()
@@ -204,9 +217,10 @@ class MainWindow(QMainWindow):
 
     def open_conversation(self, conversation_id: int) -> None:
         self.panel.flush()
+        store = self.store_for(conversation_id)
         try:
-            conversation = self.store.get(conversation_id)
-            messages = self.store.messages(conversation_id)
+            conversation = store.get(conversation_id)
+            messages = store.messages(conversation_id)
         except HearthError as exc:
             self.show_error(exc.message, exc.hint)
             return
@@ -216,10 +230,31 @@ class MainWindow(QMainWindow):
         self.panel.show_conversation(conversation)
         self.sidebar.select(conversation_id)
         self.gauge.set_breakdown({})
+        incognito = conversation_id >= INCOGNITO_FIRST_ID
+        self.setWindowTitle("Hearth — incognito: nothing is saved" if incognito else "Hearth")
+        if incognito:
+            self.show_notice("Incognito: this conversation and anything said in it are gone when Hearth closes.")
         self.request_preview()
+
+    def store_for(self, conversation_id: int) -> ConversationStore:
+        """Incognito conversations live in the worker's in-memory store, the rest on disk."""
+        return self.worker.incognito_store if conversation_id >= INCOGNITO_FIRST_ID else self.store
+
+    def new_incognito_conversation(self) -> None:
+        conversation = self.worker.incognito_store.create("Incognito")
+        self.open_conversation(conversation.id)
+        self.input.setFocus()
+
+    def _on_profile_changed(self, profile_id: int) -> None:
+        self.refresh_conversations()
+        if self.conversation_id is not None and self.conversation_id < INCOGNITO_FIRST_ID:
+            if self.sidebar.model.row_of(self.conversation_id) < 0:
+                self._on_conversation_deleted(self.conversation_id)  # not in this profile: close it
 
     def new_conversation(self) -> None:
         conversation = self.store.create()
+        if self.memory_controls is not None:
+            self.store.set_options(conversation.id, self.memory_controls.new_conversation_options())
         self.search_box.clear()
         self.refresh_conversations()
         self.open_conversation(conversation.id)
@@ -241,8 +276,10 @@ class MainWindow(QMainWindow):
     def _on_panel_changed(self, system_prompt: str | None, options: dict[str, Any]) -> None:
         if self.conversation_id is None:
             return
-        self.store.set_system_prompt(self.conversation_id, system_prompt)
-        self.store.set_options(self.conversation_id, options)
+        store = self.store_for(self.conversation_id)
+        keep = {k: v for k, v in store.get(self.conversation_id).options.items() if k == "profile_id"}
+        store.set_system_prompt(self.conversation_id, system_prompt)
+        store.set_options(self.conversation_id, {**keep, **options})
         self.request_preview()
 
     # ----- chatting -----------------------------------------------------------------------------
@@ -282,7 +319,8 @@ class MainWindow(QMainWindow):
     def start_edit(self, message_id: int) -> None:
         if self.busy:
             return
-        message = self.store.message(message_id)
+        assert self.conversation_id is not None
+        message = self.store_for(self.conversation_id).message(message_id)
         self.editing_message_id = message_id
         self.input.setPlainText(message.content)
         self.edit_banner.setText(
@@ -368,13 +406,30 @@ class MainWindow(QMainWindow):
             QMessageBox.Icon.Question,
             "Allow this tool?",
             f"Hearth wants to use {tool_name} with:\n{json.dumps(arguments, ensure_ascii=False, indent=2)}",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes
+            | QMessageBox.StandardButton.YesToAll
+            | QMessageBox.StandardButton.No
+            | QMessageBox.StandardButton.NoToAll,
             self,
         )
-        box.setInformativeText("Allow it only if you asked for this; a document can try to trick the model.")
+        box.button(QMessageBox.StandardButton.Yes).setText("Allow once")
+        box.button(QMessageBox.StandardButton.YesToAll).setText("Always allow")
+        box.button(QMessageBox.StandardButton.No).setText("Deny")
+        box.button(QMessageBox.StandardButton.NoToAll).setText("Never")
+        box.setInformativeText(
+            "Allow it only if you asked for this; a document can try to trick the model. "
+            "Always and Never are remembered for this profile."
+        )
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.setObjectName("approvalDialog")
-        box.finished.connect(lambda button: self.worker.answer_approval(button == QMessageBox.StandardButton.Yes))
+        answers = {
+            QMessageBox.StandardButton.Yes: "once",
+            QMessageBox.StandardButton.YesToAll: "always",
+            QMessageBox.StandardButton.NoToAll: "never",
+        }
+        box.finished.connect(
+            lambda button: self.worker.answer_approval(answers.get(QMessageBox.StandardButton(button), False))
+        )
         box.open()
         self.last_approval = box
         return box
@@ -401,7 +456,9 @@ class MainWindow(QMainWindow):
         self.errorShown.emit(message)
         # Show what the store really holds now (a failed reply keeps its partial text there).
         if self.conversation_id is not None:
-            self.messages.set_messages(self.conversation_id, self.store.messages(self.conversation_id))
+            self.messages.set_messages(
+                self.conversation_id, self.store_for(self.conversation_id).messages(self.conversation_id)
+            )
         return box
 
     # ----- the document library ----------------------------------------------------------------

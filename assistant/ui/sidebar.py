@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QListView, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
-from assistant.core.store import ConversationStore
+from assistant.core.store import Conversation, ConversationStore
 from assistant.ui.models import ConversationListModel, IdRole
 
 
@@ -13,10 +15,13 @@ class ConversationSidebar(QWidget):
     conversationActivated = Signal(int)
     newRequested = Signal()
     conversationDeleted = Signal(int)
+    forgetRequested = Signal(int)
 
     def __init__(self, store: ConversationStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        # Which conversations to list (those of the active profile); all when None.
+        self.profile_filter: Callable[[Conversation], bool] | None = None
         self.current_id: int | None = None
         self.model = ConversationListModel()
         self.search_box = QLineEdit()
@@ -43,9 +48,17 @@ class ConversationSidebar(QWidget):
         layout.addWidget(new_button)
         self.setMinimumWidth(180)
 
+    def add_header(self, *widgets: QWidget) -> None:
+        """Widgets above the search box (the profile picker)."""
+        layout = self.layout()
+        for position, widget in enumerate(widgets):
+            layout.insertWidget(position, widget)  # type: ignore[attr-defined]
+
     def refresh(self) -> None:
         query = self.search_box.text().strip()
         conversations = [hit.conversation for hit in self.store.search(query)] if query else self.store.conversations()
+        if self.profile_filter is not None:
+            conversations = [c for c in conversations if self.profile_filter(c)]
         self.model.set_conversations(conversations)
         self.select(self.current_id)
 
@@ -101,4 +114,5 @@ class ConversationSidebar(QWidget):
         menu = QMenu(self)
         menu.addAction("Rename…", lambda: self.rename(conversation_id))
         menu.addAction("Delete…", lambda: self.delete(conversation_id))
+        menu.addAction("Forget this conversation…", lambda: self.forgetRequested.emit(conversation_id))
         menu.exec(self.list_view.viewport().mapToGlobal(position))

@@ -26,6 +26,7 @@ from assistant.core.errors import HearthError
 from assistant.core.session import (
     ChatSession,
     HistoryFolded,
+    MemoriesSaved,
     ReplyStarted,
     ReplyToken,
     Retrieve,
@@ -34,8 +35,9 @@ from assistant.core.session import (
     TurnFinished,
     UserMessageSaved,
 )
-from assistant.core.store import ConversationStore
+from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore
 from assistant.engine.base import Engine
+from assistant.memory.long_term import LongTermMemory
 from assistant.tools.registry import Tool, ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class ChatWorker(QObject):
     approvalRequested = Signal(str, object)  # tool name, arguments: answer with answer_approval()
     failed = Signal(str, str)  # message, hint
     notice = Signal(str)  # something the user should know that is not an error
+    memoriesSaved = Signal(int, object, object)  # conversation id, [(action, text)], problem or None
     _mcpStarted = Signal(object)  # McpTools, from the thread that started them
 
     def __init__(
@@ -74,9 +77,14 @@ class ChatWorker(QObject):
         engine_factory: EngineFactory,
         retrieve: Retrieve | None = None,
         tools: ToolRegistry | None = None,
+        memory: LongTermMemory | None = None,
     ) -> None:
         super().__init__()
         self.store = store
+        self.memory = memory
+        # Incognito conversations live in this in-memory store only, gone when the app closes.
+        self.incognito_store = ConversationStore.incognito()
+        self._incognito_session: ChatSession | None = None
         self._retrieve = retrieve
         self._tools = tools
         self._approval = threading.Event()
@@ -103,12 +111,12 @@ class ChatWorker(QObject):
         self._cancel.cancel()
         self.answer_approval(False)
 
-    def answer_approval(self, approved: bool) -> None:
+    def answer_approval(self, approved: bool | str) -> None:
         """Thread-safe: the user's answer to the last approvalRequested."""
         self._approved = approved
         self._approval.set()
 
-    def _approve(self, item: Tool, arguments: dict[str, Any]) -> bool:
+    def _approve(self, item: Tool, arguments: dict[str, Any]) -> bool | str:
         """Runs on this worker's thread inside the tool loop: ask the window, wait for the answer."""
         self._approval.clear()
         self._approved = False
@@ -158,15 +166,17 @@ class ChatWorker(QObject):
         self.loadStateChanged.emit("loading", "")
         if self._session is not None:
             self._session.engine.close()
-            self._session = None
+            self._session = self._incognito_session = None
         try:
             engine = self._engine_factory(settings)
             wait = getattr(engine, "wait_until_loaded", None)
             if wait is not None:
                 wait()
-            self._session = ChatSession(
-                self.store, engine, settings, retrieve=self._retrieve, tools=self._tools, approve=self._approve
+            common: dict[str, Any] = dict(
+                retrieve=self._retrieve, tools=self._tools, approve=self._approve, memory=self.memory
             )
+            self._session = ChatSession(self.store, engine, settings, **common)
+            self._incognito_session = ChatSession(self.incognito_store, engine, settings, incognito=True, **common)
         except HearthError as exc:
             self.loadStateChanged.emit("failed", exc.message)
             self.failed.emit(exc.message, exc.hint)
@@ -208,22 +218,27 @@ class ChatWorker(QObject):
 
     @Slot(int, str)
     def _preview(self, conversation_id: int, draft: str) -> None:
-        if self._session is None:
+        session = self.session_for(conversation_id)
+        if session is None:
             return
         try:
-            built = self._session.preview(conversation_id, draft)
+            built = session.preview(conversation_id, draft)
         except HearthError:
             return  # a draft too long for the window shows up when it is sent
         self.contextPreviewed.emit(conversation_id, built.breakdown)
 
+    def session_for(self, conversation_id: int) -> ChatSession | None:
+        return self._incognito_session if conversation_id >= INCOGNITO_FIRST_ID else self._session
+
     def _run(self, conversation_id: int, start: Callable[[ChatSession, CancelToken], Iterator[TurnEvent]]) -> None:
-        if self._session is None:
+        session = self.session_for(conversation_id)
+        if session is None:
             self.failed.emit("No model is loaded.", "Choose a model in the settings, or fix the error shown before.")
             return
         self._cancel = CancelToken()
         self.busyChanged.emit(True)
         try:
-            self._stream(conversation_id, start(self._session, self._cancel))
+            self._stream(session, conversation_id, start(session, self._cancel))
         except HearthError as exc:
             self.failed.emit(exc.message, exc.hint)
         except Exception as exc:
@@ -232,7 +247,7 @@ class ChatWorker(QObject):
         finally:
             self.busyChanged.emit(False)
 
-    def _stream(self, conversation_id: int, events: Iterator[TurnEvent]) -> None:
+    def _stream(self, session: ChatSession, conversation_id: int, events: Iterator[TurnEvent]) -> None:
         message_id = 0
         text = ""
         last_emit = 0.0
@@ -245,7 +260,7 @@ class ChatWorker(QObject):
                 self.historyFolded.emit(conversation_id, event.folded_messages)
             elif isinstance(event, ReplyStarted):
                 message_id = event.message_id
-                message = self.store.message(message_id)
+                message = session.store.message(message_id)
                 text = message.content  # non-empty when continuing
                 self.replyStarted.emit(conversation_id, message, event.context.breakdown)
             elif isinstance(event, ReplyToken):
@@ -256,6 +271,11 @@ class ChatWorker(QObject):
                     last_emit = now
             elif isinstance(event, TurnFinished):
                 self.turnFinished.emit(conversation_id, event.reply, event.stats)
+                # The reply is done: the window is free again while memory learns from it.
+                self.busyChanged.emit(False)
+            elif isinstance(event, MemoriesSaved):
+                changes = [(change.action, change.memory.text) for change in event.changes]
+                self.memoriesSaved.emit(conversation_id, changes, event.problem)
 
 
 # Every worker thread started, so tests can check none is left running.

@@ -35,9 +35,19 @@ def scripted() -> ScriptedEngine:
 def make_hearth(qtbot, hearth_home: Path) -> Iterator[Callable[..., Hearth]]:  # type: ignore[no-untyped-def]
     apps: list[Hearth] = []
 
-    def make(engine_factory: Callable[[Settings], Engine] | None = None, wait_ready: bool = True) -> Hearth:
+    def make(
+        engine_factory: Callable[[Settings], Engine] | None = None,
+        wait_ready: bool = True,
+        settings: Settings | None = None,
+        **extra: object,
+    ) -> Hearth:
         kwargs = {"engine_factory": engine_factory} if engine_factory else {}
-        hearth = Hearth(Settings(), **kwargs)
+        if settings is None:
+            # Memory would ask the scripted engine for an extraction after each reply; the memory
+            # tests turn it on, the other window tests leave their scripts to the chat alone.
+            settings = Settings()
+            settings.memory.enabled = False
+        hearth = Hearth(settings, **kwargs, **extra)  # type: ignore[arg-type]
         apps.append(hearth)
         qtbot.addWidget(hearth.window)
         if wait_ready:

@@ -168,7 +168,7 @@ def test_conversation_settings_are_saved_and_used(qtbot, hearth: Hearth, scripte
     window.panel.flush()
     stored = hearth.store.get(window.conversation_id)
     assert stored.system_prompt == "Answer like a pirate."
-    assert stored.options == {"temperature": 0.2, "max_tokens": 33}
+    assert stored.options == {"profile_id": 1, "temperature": 0.2, "max_tokens": 33}
     _send(qtbot, hearth, "hello")
     assert scripted.history[-1][0].content == "Answer like a pirate."
     assert scripted.options[-1].temperature == 0.2 and scripted.options[-1].max_tokens == 33

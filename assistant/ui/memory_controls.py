@@ -1,0 +1,137 @@
+"""The window's memory and profile controls: the profile picker, the Profiles and Memory dialogs,
+"forget this conversation", and what memory reports after each reply. Kept out of main_window.py,
+which only asks it for the active profile."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QMessageBox, QToolBar
+
+from assistant.config import save_settings
+from assistant.core.store import Conversation
+from assistant.memory.long_term import LongTermMemory
+from assistant.ui.jobs import JobRunner
+from assistant.ui.memory_dialog import MemoryDialog
+from assistant.ui.profile_dialog import ProfileDialog, ProfilePicker
+
+if TYPE_CHECKING:
+    from assistant.ui.main_window import MainWindow
+
+
+class MemoryControls(QObject):
+    profileChanged = Signal(int)
+    forgotten = Signal(int)  # conversation id, once its memories are gone too
+
+    def __init__(self, window: MainWindow, memory: LongTermMemory, toolbar: QToolBar) -> None:
+        super().__init__(window)
+        self.window = window
+        self.memory = memory
+        self.jobs = JobRunner(self)
+        self.jobs.failed.connect(window.show_notice)
+        # The picker sits above the conversation list it filters.
+        self.picker = ProfilePicker(memory.profiles)
+        self.picker.setToolTip("Profile: its instructions, facts about you, memories and conversations")
+        self.picker.profileChanged.connect(self._on_profile_changed)
+        window.sidebar.add_header(QLabel("Profile"), self.picker)
+        self.profiles_action = QAction("Profiles…", self)
+        self.profiles_action.setToolTip("Your instructions and facts about you, per profile")
+        self.profiles_action.triggered.connect(self.open_profiles)
+        toolbar.addAction(self.profiles_action)
+        self.memory_action = QAction("Memory…", self)
+        self.memory_action.setToolTip("What Hearth remembers about you")
+        self.memory_action.triggered.connect(self.open_memory)
+        toolbar.addAction(self.memory_action)
+        self.memory_dialog: MemoryDialog | None = None
+        self.profile_dialog: ProfileDialog | None = None
+        window.sidebar.profile_filter = self.in_active_profile
+        window.sidebar.forgetRequested.connect(self.forget_conversation)
+        window.sidebar.conversationDeleted.connect(self._forget_digest)
+        window.worker.memoriesSaved.connect(self._on_memories_saved)
+
+    def in_active_profile(self, conversation: Conversation) -> bool:
+        return self.memory.profiles.for_conversation(conversation.options).id == self.memory.profiles.active().id
+
+    def new_conversation_options(self) -> dict[str, Any]:
+        profile = self.memory.profiles.active()
+        options: dict[str, Any] = {"profile_id": profile.id}
+        if profile.collections:
+            options["collections"] = list(profile.collections)
+        return options
+
+    def _on_profile_changed(self, profile_id: int) -> None:
+        self.window.show_notice(f"Profile: {self.memory.profiles.get(profile_id).name}")
+        self.profileChanged.emit(profile_id)
+
+    def open_profiles(self) -> ProfileDialog:
+        dialog = ProfileDialog(self.memory.profiles, self.memory.delete_profile, self.window)
+        dialog.changed.connect(self._on_profiles_edited)
+        dialog.open()
+        self.profile_dialog = dialog
+        return dialog
+
+    def _on_profiles_edited(self) -> None:
+        self.picker.refresh()
+        self.profileChanged.emit(self.memory.profiles.active().id)
+
+    def open_memory(self) -> MemoryDialog:
+        dialog = MemoryDialog(self.memory, self.jobs, self.window)
+        dialog.pausedChanged.connect(self._on_paused)
+        dialog.open()
+        self.memory_dialog = dialog
+        return dialog
+
+    def _on_paused(self, paused: bool) -> None:
+        self.window.settings.memory.enabled = not paused
+        save_settings(self.window.settings)
+        self.window.show_notice("Memory paused: nothing is recalled or saved." if paused else "Memory is on.")
+
+    def forget_conversation(self, conversation_id: int) -> QMessageBox:
+        """Asks first; then the conversation and every memory drawn from it are deleted."""
+        title = self.window.store.get(conversation_id).title
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Forget conversation",
+            f"Delete “{title}” and everything Hearth remembered from it? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        box.setObjectName("forgetDialog")
+
+        def answered(button: int) -> None:
+            if button != QMessageBox.StandardButton.Yes:
+                return
+
+            def forget() -> int:
+                count = self.memory.forget_conversation(conversation_id)
+                self.window.store.delete(conversation_id)
+                return count
+
+            def done(count: int) -> None:
+                self.window.sidebar.conversationDeleted.emit(conversation_id)
+                self.window.refresh_conversations()
+                self.window.show_notice(f"Forgot the conversation and {count} memories from it.")
+                self.forgotten.emit(conversation_id)
+
+            self.jobs.submit(forget, done)
+
+        box.finished.connect(answered)
+        box.open()
+        return box
+
+    def _forget_digest(self, conversation_id: int) -> None:
+        if self.memory.store.digest(conversation_id) is not None:
+            self.jobs.submit(lambda: self.memory.store.forget_digest(conversation_id))
+
+    def _on_memories_saved(self, conversation_id: int, changes: list[tuple[str, str]], problem: str | None) -> None:
+        if problem:
+            self.window.show_notice(problem)
+        elif changes:
+            self.window.show_notice("Remembered: " + "; ".join(f"{text} ({action})" for action, text in changes))
+        if self.memory_dialog is not None and self.memory_dialog.isVisible():
+            self.memory_dialog.refresh()
+
+    def stop(self) -> None:
+        self.jobs.stop()

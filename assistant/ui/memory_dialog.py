@@ -1,0 +1,161 @@
+"""The memory panel: browse, search, add, edit and delete what Hearth remembers; pause memory;
+export and import memories and profiles. Reads are SQLite (instant); writes embed text, so they
+run as jobs off the UI thread and the list refreshes when they are done."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.memory.extraction import Candidate
+from assistant.memory.long_term import LongTermMemory
+from assistant.ui.jobs import JobRunner
+
+
+class MemoryDialog(QDialog):
+    pausedChanged = Signal(bool)
+
+    def __init__(self, memory: LongTermMemory, jobs: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.memory = memory
+        self.jobs = jobs
+        self.setWindowTitle("Memory")
+        self.setObjectName("memoryDialog")
+        self.resize(620, 460)
+        self.profile_label = QLabel()
+        self.pause = QCheckBox("Pause memory (recall nothing, save nothing)")
+        self.pause.setChecked(not memory.settings.enabled)
+        self.pause.toggled.connect(self._on_pause)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search memories")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.refresh)
+        self.list = QListWidget()
+        self.list.setAccessibleName("Memories")
+        self.list.setWordWrap(True)
+        self.list.itemDoubleClicked.connect(lambda item: self.edit_selected())
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #b00020;")
+        buttons = QHBoxLayout()
+        for text, slot in (
+            ("Add…", self.add),
+            ("Edit…", self.edit_selected),
+            ("Delete", self.delete_selected),
+            ("Export…", self.export),
+            ("Import…", self.import_file),
+        ):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.profile_label)
+        layout.addWidget(self.pause)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        self.jobs.failed.connect(self._show_problem)
+        self.refresh()
+
+    def refresh(self) -> None:
+        profile = self.memory.profiles.active()
+        self.profile_label.setText(f"What Hearth remembers in profile <b>{profile.name}</b>:")
+        self.problem.setText(self.memory.problem or "")
+        self.problem.setVisible(bool(self.memory.problem))
+        selected = self._selected_id()
+        self.list.clear()
+        for memory in self.memory.store.memories(profile.id, self.search.text()):
+            when = datetime.fromtimestamp(memory.updated_at).strftime("%d %b %Y")
+            replaced = f" · replaced {len(memory.history)}×" if memory.history else ""
+            item = QListWidgetItem(f"{memory.text}\n[{memory.kind} · {when}{replaced}]")
+            item.setData(Qt.ItemDataRole.UserRole, memory.id)
+            if memory.history:
+                item.setToolTip("Earlier: " + " → ".join(h["text"] for h in memory.history))
+            self.list.addItem(item)
+            if memory.id == selected:
+                self.list.setCurrentItem(item)
+
+    def _selected_id(self) -> int | None:
+        item = self.list.currentItem()
+        return int(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def add(self, text: str | None = None) -> None:
+        if not text:
+            text, ok = QInputDialog.getText(self, "Add a memory", "Something Hearth should remember about you:")
+            if not ok or not text.strip():
+                return
+        profile_id = self.memory.profiles.active().id
+        self.jobs.submit(lambda: self.memory.remember(profile_id, Candidate(text.strip())), lambda _: self.refresh())
+
+    def edit_selected(self, text: str | None = None) -> None:
+        memory_id = self._selected_id()
+        if memory_id is None:
+            return
+        if text is None:
+            current = self.memory.store.get(memory_id).text
+            text, ok = QInputDialog.getText(self, "Edit memory", "Memory:", text=current)
+            if not ok or not text.strip():
+                return
+        self.jobs.submit(lambda: self.memory.store.update(memory_id, text), lambda _: self.refresh())
+
+    def delete_selected(self) -> None:
+        memory_id = self._selected_id()
+        if memory_id is not None:
+            self.jobs.submit(lambda: self.memory.store.delete([memory_id]), lambda _: self.refresh())
+
+    def _on_pause(self, paused: bool) -> None:
+        self.memory.settings.enabled = not paused
+        self.pausedChanged.emit(paused)
+
+    def export(self, path: Path | None = None) -> None:
+        from assistant.memory.transfer import export_memory
+
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export memory", "hearth-memory.json", "JSON (*.json)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        path.write_text(json.dumps(export_memory(self.memory), ensure_ascii=False, indent=2), encoding="utf-8")
+
+    def import_file(self, path: Path | None = None) -> None:
+        from assistant.memory.transfer import import_memory
+
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Import memory", "", "JSON (*.json)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        target = path
+
+        def imported(counts: tuple[int, int]) -> None:
+            self.refresh()
+            QMessageBox.information(self, "Memory", f"Imported {counts[1]} memories and {counts[0]} profiles.")
+
+        self.jobs.submit(lambda: import_memory(self.memory, target), imported)
+
+    def _show_problem(self, message: str) -> None:
+        self.problem.setText(message)
+        self.problem.setVisible(True)

@@ -1,0 +1,186 @@
+"""Profiles: the picker in the toolbar and the dialog that edits them. Profiles are small SQLite rows,
+so they are read and written on the UI thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.core.errors import HearthError
+from assistant.memory.profiles import ProfileStore
+
+
+class ProfilePicker(QComboBox):
+    """One click switches profile: new conversations belong to it, the list shows its conversations."""
+
+    profileChanged = Signal(int)
+
+    def __init__(self, profiles: ProfileStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.profiles = profiles
+        self.setAccessibleName("Profile")
+        self.setMinimumWidth(120)
+        self.activated.connect(self._on_activated)
+        self.refresh()
+
+    def refresh(self) -> None:
+        active = self.profiles.active().id
+        blocked = self.blockSignals(True)
+        self.clear()
+        for profile in self.profiles.all():
+            self.addItem(profile.name, profile.id)
+            if profile.id == active:
+                self.setCurrentIndex(self.count() - 1)
+        self.blockSignals(blocked)
+
+    def choose(self, profile_id: int) -> None:
+        self.profiles.use(profile_id)
+        self.refresh()
+        self.profileChanged.emit(profile_id)
+
+    def _on_activated(self, index: int) -> None:
+        self.choose(int(self.itemData(index)))
+
+
+class ProfileDialog(QDialog):
+    """Edit the active profile; create and delete profiles."""
+
+    changed = Signal()
+
+    def __init__(
+        self, profiles: ProfileStore, delete_profile: Callable[[int], object], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.profiles = profiles
+        self.delete_profile = delete_profile
+        self.setWindowTitle("Profiles")
+        self.setObjectName("profileDialog")
+        self.resize(520, 440)
+        self.picker = QComboBox()
+        self.picker.currentIndexChanged.connect(self._load)
+        self.name = QLineEdit()
+        self.instructions = QPlainTextEdit()
+        self.instructions.setPlaceholderText("How Hearth should answer in this profile (replaces the default prompt)")
+        self.about = QPlainTextEdit()
+        self.about.setPlaceholderText("Facts about you, given to the model in every conversation of this profile")
+        self.collections = QLineEdit()
+        self.collections.setPlaceholderText("Collections new conversations use, comma-separated")
+        self.approvals = QLabel()
+        self.approvals.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020;")
+        form = QFormLayout()
+        form.addRow("Profile", self.picker)
+        form.addRow("Name", self.name)
+        form.addRow("Instructions", self.instructions)
+        form.addRow("About me", self.about)
+        form.addRow("Collections", self.collections)
+        form.addRow("Tool choices", self.approvals)
+        buttons = QHBoxLayout()
+        for text, slot in (("New…", self.create), ("Delete", self.delete), ("Save", self.save)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+        self._fill(self.profiles.active().id)
+
+    def _fill(self, select: int) -> None:
+        blocked = self.picker.blockSignals(True)
+        self.picker.clear()
+        for profile in self.profiles.all():
+            self.picker.addItem(profile.name, profile.id)
+            if profile.id == select:
+                self.picker.setCurrentIndex(self.picker.count() - 1)
+        self.picker.blockSignals(blocked)
+        self._load()
+
+    def _current_id(self) -> int:
+        return int(self.picker.currentData())
+
+    def _load(self) -> None:
+        profile = self.profiles.get(self._current_id())
+        self.name.setText(profile.name)
+        self.instructions.setPlainText(profile.instructions)
+        self.about.setPlainText(profile.about_me)
+        self.collections.setText(", ".join(profile.collections))
+        choices = ", ".join(f"{tool}: {policy}" for tool, policy in sorted(profile.tool_approvals.items()))
+        self.approvals.setText(choices or "none remembered (answer Always or Never to a tool prompt)")
+        self.error.clear()
+
+    def save(self) -> bool:
+        collections = [c.strip() for c in self.collections.text().split(",") if c.strip()]
+        try:
+            profile = self.profiles.update(
+                self._current_id(),
+                name=self.name.text(),
+                instructions=self.instructions.toPlainText().strip(),
+                about_me=self.about.toPlainText().strip(),
+                collections=collections,
+            )
+        except HearthError as exc:
+            self.error.setText(exc.message)
+            return False
+        self._fill(profile.id)
+        self.changed.emit()
+        return True
+
+    def create(self, name: str | None = None) -> None:
+        if not name:
+            name, ok = QInputDialog.getText(self, "New profile", "Name:")
+            if not ok:
+                return
+        try:
+            profile = self.profiles.create(name)
+        except HearthError as exc:
+            self.error.setText(exc.message)
+            return
+        self._fill(profile.id)
+        self.changed.emit()
+
+    def delete(self) -> QMessageBox | None:
+        profile = self.profiles.get(self._current_id())
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete profile",
+            f"Delete profile “{profile.name}” and everything it remembers? Its conversations stay, "
+            "under the first profile.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+
+        def answered(button: int) -> None:
+            if button != QMessageBox.StandardButton.Yes:
+                return
+            try:
+                self.delete_profile(profile.id)
+            except HearthError as exc:
+                self.error.setText(exc.message)
+                return
+            self._fill(self.profiles.active().id)
+            self.changed.emit()
+
+        box.finished.connect(answered)
+        box.open()
+        return box

@@ -1,0 +1,128 @@
+"""Memory and profiles in the window: recall shown under the reply, the memory panel, profiles,
+forgetting a conversation, and incognito chats that store nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from assistant.app import Hearth
+from assistant.config import Settings
+from assistant.engine.fake import ScriptedEngine
+from assistant.memory.long_term import LongTermMemory
+
+MIRA = "The user's daughter is called Mira."
+
+
+def _extraction(*facts: str) -> str:
+    return json.dumps({"summary": "Family.", "memories": [{"text": f, "kind": "fact"} for f in facts]})
+
+
+def _listed(window) -> list[int]:  # type: ignore[no-untyped-def]
+    model = window.conversations
+    return [c.id for row in range(model.rowCount()) if (c := model.conversation_at(row)) is not None]
+
+
+def _send(qtbot, hearth: Hearth, text: str) -> None:  # type: ignore[no-untyped-def]
+    window = hearth.window
+    window.input.setPlainText(text)
+    with qtbot.waitSignal(window.busyChanged, timeout=30_000, check_params_cb=lambda busy: not busy):
+        qtbot.keyClick(window.input, Qt.Key.Key_Return)
+
+
+def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
+    qtbot, make_hearth, make_memory: Callable[..., LongTermMemory], screenshot
+) -> None:
+    engine = ScriptedEngine(
+        ["What a lovely name!", _extraction(MIRA), "Your daughter is Mira.", _extraction()], token_delay_s=0.001
+    )
+    memory = make_memory()
+    hearth = make_hearth(lambda s: engine, settings=Settings(), memory=memory)
+    window = hearth.window
+    controls = window.memory_controls
+    assert controls is not None and controls.picker.currentText() == "Default"
+
+    window.new_conversation()
+    first = window.conversation_id
+    _send(qtbot, hearth, "My daughter is called Mira.")
+    qtbot.waitUntil(lambda: [m.text for m in memory.store.memories()] == [MIRA], timeout=10_000)
+    qtbot.waitUntil(lambda: "Remembered" in window.statusBar().currentMessage(), timeout=5_000)
+
+    window.new_conversation()
+    _send(qtbot, hearth, "What is my daughter's name?")
+    qtbot.waitUntil(lambda: engine.pending == 0, timeout=10_000)
+    assert MIRA in engine.history[2][0].content, "the memory reached the prompt"
+    reply_widget = window.chat_view.message_widgets[-1]
+    qtbot.waitUntil(reply_widget.memory_note.isVisible, timeout=5_000)
+    assert "Mira" in reply_widget.memory_note.text()
+    screenshot(window, "memory-recalled")
+
+    # The memory panel: add, edit, delete, pause.
+    dialog = controls.open_memory()
+    assert dialog.list.count() == 1
+    dialog.add("The user prefers tea to coffee.")
+    qtbot.waitUntil(lambda: dialog.list.count() == 2, timeout=10_000)
+    dialog.search.setText("tea")
+    assert dialog.list.count() == 1
+    dialog.list.setCurrentRow(0)
+    dialog.edit_selected("The user prefers green tea.")
+    qtbot.waitUntil(lambda: "green tea" in dialog.list.item(0).text(), timeout=10_000)
+    screenshot(dialog, "memory-panel")
+    dialog.delete_selected()
+    qtbot.waitUntil(lambda: dialog.list.count() == 0, timeout=10_000)
+    dialog.pause.setChecked(True)
+    assert not memory.active and not window.settings.memory.enabled
+    dialog.pause.setChecked(False)
+    dialog.accept()
+
+    # Profiles: a new one, switched to with one click, lists only its own conversations.
+    profiles = controls.open_profiles()
+    profiles.create("Work")
+    profiles.about.setPlainText("I am a nurse.")
+    assert profiles.save()
+    screenshot(profiles, "profiles")
+    profiles.accept()
+    work = memory.profiles.get("Work")
+    controls.picker.choose(work.id)
+    assert _listed(window) == [] and window.conversation_id is None
+    window.new_conversation()
+    assert hearth.store.get(window.conversation_id).options["profile_id"] == work.id
+    controls.picker.choose(memory.profiles.get("Default").id)
+    assert sorted(_listed(window)) == [first, first + 1], "only Default's two conversations"
+
+    # Forget the first conversation: it and the memory drawn from it are gone.
+    box = controls.forget_conversation(first)
+    box.done(QMessageBox.StandardButton.Yes)
+    qtbot.waitUntil(lambda: memory.store.memories() == [], timeout=10_000)
+    qtbot.waitUntil(lambda: first not in [c.id for c in hearth.store.conversations()], timeout=5_000)
+    assert memory.store.digest(first) is None
+
+    # Incognito: the reply is shown, nothing is written to either store.
+    saved_conversations = len(hearth.store.conversations())
+    engine.enqueue("Incognito answer.")
+    window.new_incognito_conversation()
+    assert "incognito" in window.windowTitle()
+    _send(qtbot, hearth, "Remember that my cat is called Tom.")
+    assert [m.content for m in window.messages.messages()][-1] == "Incognito answer."
+    assert len(hearth.store.conversations()) == saved_conversations
+    assert memory.store.memories() == [] and engine.pending == 0
+    screenshot(window, "incognito")
+
+
+def test_a_damaged_memory_database_leaves_chat_working(  # type: ignore[no-untyped-def]
+    qtbot, make_hearth, hearth_home: Path
+) -> None:
+    hearth_home.mkdir(parents=True, exist_ok=True)
+    (hearth_home / "memory.db").write_bytes(b"not a database" * 100)
+    engine = ScriptedEngine(["Still here."])
+    hearth = make_hearth(lambda s: engine, settings=Settings())
+    window = hearth.window
+    assert hearth.memory is None and window.memory_controls is None
+    assert "memory database" in window.statusBar().currentMessage()
+    window.new_conversation()
+    _send(qtbot, hearth, "hello")
+    assert [m.content for m in window.messages.messages()] == ["hello", "Still here."]
