@@ -247,9 +247,9 @@ class MainWindow(QMainWindow):
 
     def _on_profile_changed(self, profile_id: int) -> None:
         self.refresh_conversations()
-        if self.conversation_id is not None and self.conversation_id < INCOGNITO_FIRST_ID:
-            if self.sidebar.model.row_of(self.conversation_id) < 0:
-                self._on_conversation_deleted(self.conversation_id)  # not in this profile: close it
+        current = self.conversation_id
+        if current is not None and current < INCOGNITO_FIRST_ID and self.sidebar.model.row_of(current) < 0:
+            self._on_conversation_deleted(current)  # not in this profile: close it
 
     def new_conversation(self) -> None:
         conversation = self.store.create()
