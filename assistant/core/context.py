@@ -1,9 +1,12 @@
 """Assemble what the model sees for the coming turn, within its context window.
 
-Order: one system message (instructions, then profile, memories, retrieved passages, tool
-results and the summary of older turns, each a section of its own), then as much recent history
-as fits in ``n_ctx`` minus the reserve for the reply. History that no longer fits is not cut
-silently: the builder reports it, and the chat session folds it into the running summary.
+Order: one system message with what changes rarely (instructions, the profile, the summary of
+older turns), then as much recent history as fits in ``n_ctx`` minus the reserve for the reply.
+What is found for this turn only (memories, retrieved passages, tool results) goes with the
+newest user message, not in the system message: llama.cpp reuses its KV cache up to the first
+token that differs, so material that changes every turn must come late in the prompt or the whole
+conversation is evaluated again each turn. History that no longer fits is not cut silently: the
+builder reports it, and the chat session folds it into the running summary.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ _HEADINGS = {
     "tool_results": "Tool results",
     "summary": "Summary of the earlier part of this conversation",
 }
+
+# Kept in the system message; the other sections travel with the newest user message.
+STABLE_SECTIONS = ("system", "profile", "summary")
+TURN_HEADING = "The user's message"
 
 # After a fold, the kept history may use at most this share of the room left for history, so
 # that the next turns do not each need a fold of their own (and the KV cache stays reusable).
@@ -82,13 +89,16 @@ class ContextBuilder:
         texts = {"system": system_prompt.strip(), **{k: v.strip() for k, v in (sections or {}).items()}}
         texts["summary"] = summary.strip()
         breakdown = dict.fromkeys(SECTIONS, 0)
+        # With no new user message (a preview, a continuation) the turn's material stays in the system message.
+        attach = bool(history) and history[-1].role == "user"
         system_parts: list[str] = []
+        turn_parts: list[str] = []
         for name in SECTIONS[:-1]:
             text = texts.get(name, "")
             if not text:
                 continue
             part = text if name == "system" else f"## {_HEADINGS[name]}\n{text}"
-            system_parts.append(part)
+            (system_parts if name in STABLE_SECTIONS or not attach else turn_parts).append(part)
             breakdown[name] = self.counter.count_tokens(part)
         messages: list[ChatMessage] = []
         if system_parts:
@@ -108,6 +118,9 @@ class ContextBuilder:
         kept = history[len(history) - len(window) :]
         breakdown["history"] = sum(window)
         messages += [ChatMessage(item.role, item.content) for item in kept]
+        if turn_parts and kept:
+            question = messages[-1].content
+            messages[-1] = ChatMessage("user", "\n\n".join([*turn_parts, f"## {TURN_HEADING}\n{question}"]))
         left_out = history[: len(history) - len(window)]
         breakdown["reply_reserve"] = self.reply_reserve
         breakdown["free"] = max(0, self.budget - sum(breakdown[s] for s in SECTIONS))

@@ -100,7 +100,10 @@ def explicit_memory(text: str) -> Candidate | None:
 
 
 def worth_extracting(user_text: str) -> bool:
-    return bool(_ABOUT_THE_USER.search(user_text))
+    """Statements about the user; a question ("what should we plant?") teaches nothing durable, and
+    skipping it spares a generation of a few seconds on a small machine."""
+    text = user_text.strip()
+    return bool(_ABOUT_THE_USER.search(text)) and not text.endswith("?")
 
 
 def _options(schema: dict[str, Any], max_tokens: int) -> SamplingOptions:
@@ -117,13 +120,9 @@ def extract(
     """With ``conversation`` (the prompt the reply was generated from), the request is appended to it,
     so llama.cpp reuses the whole conversation from its KV cache and the next turn's prompt still
     shares its prefix; otherwise (or if that would not fit) the exchange is sent on its own."""
-    if conversation and _fits(engine, conversation, reply_text):
-        prompt = [
-            *conversation,
-            ChatMessage("assistant", reply_text),
-            ChatMessage("user", _EXTRACT_PROMPT.replace("the exchange below", "the user's last message above")),
-        ]
-    else:
+    instruction = _EXTRACT_PROMPT.replace("the exchange below", "the user's last message above")
+    prompt = _after_reply(engine, conversation, reply_text, instruction)
+    if prompt is None:
         exchange = f"User: {user_text.strip()[:2000]}\n\nAssistant: {reply_text.strip()[:1000]}"
         prompt = [ChatMessage("system", _EXTRACT_PROMPT), ChatMessage("user", exchange)]
     result = complete(engine, prompt, _options(EXTRACTION_SCHEMA, _EXTRACTION_TOKENS), cancel)
@@ -132,11 +131,17 @@ def extract(
     return parse_extraction(result.text)
 
 
-def _fits(engine: Engine, conversation: Sequence[ChatMessage], reply_text: str) -> bool:
+def _after_reply(
+    engine: Engine, conversation: Sequence[ChatMessage], reply_text: str, instruction: str
+) -> list[ChatMessage] | None:
+    """The conversation, the reply, then ``instruction``: a prompt whose long prefix is already in the
+    KV cache. None when there is no conversation or it would not fit the window."""
+    if not conversation:
+        return None
+    prompt = [*conversation, ChatMessage("assistant", reply_text), ChatMessage("user", instruction)]
     overhead = engine.message_overhead()
-    needed = sum(engine.count_tokens(m.content) + overhead for m in conversation)
-    needed += engine.count_tokens(reply_text) + engine.count_tokens(_EXTRACT_PROMPT) + 2 * overhead
-    return needed + _EXTRACTION_TOKENS <= engine.info.n_ctx
+    needed = sum(engine.count_tokens(m.content) + overhead for m in prompt)
+    return prompt if needed + _EXTRACTION_TOKENS <= engine.info.n_ctx else None
 
 
 def parse_extraction(raw: str) -> Extraction:
@@ -157,8 +162,19 @@ def parse_extraction(raw: str) -> Extraction:
     return Extraction(" ".join(summary.split()), candidates)
 
 
-def relation(engine: Engine, old: str, new: str, cancel: CancelToken | None = None) -> Relation:
-    prompt = [ChatMessage("system", _RELATION_PROMPT), ChatMessage("user", f"Old: {old}\nNew: {new}")]
+def relation(
+    engine: Engine,
+    old: str,
+    new: str,
+    cancel: CancelToken | None = None,
+    conversation: Sequence[ChatMessage] = (),
+    reply_text: str = "",
+) -> Relation:
+    question = f"Old: {old}\nNew: {new}"
+    prompt = _after_reply(engine, conversation, reply_text, f"{_RELATION_PROMPT}\n\n{question}") or [
+        ChatMessage("system", _RELATION_PROMPT),
+        ChatMessage("user", question),
+    ]
     result = complete(engine, prompt, _options(RELATION_SCHEMA, 20), cancel)
     if result.finish_reason == "cancelled":
         raise Cancelled()

@@ -189,7 +189,7 @@ class LongTermMemory:
             return []
 
         def judge(old: str, new: str) -> Relation:
-            return relation(engine, old, new, cancel)
+            return relation(engine, old, new, cancel, conversation, reply_text)
 
         changes: list[MemoryChange] = []
         try:

@@ -22,7 +22,11 @@ def test_everything_fits_and_the_breakdown_adds_up() -> None:
     history = _history(2)
     built = builder.build("Be kind.", history, sections={"memories": "Likes tea."})
     assert [m.role for m in built.messages] == ["system", "user", "assistant", "user", "assistant", "user"]
-    assert "Be kind." in built.messages[0].content and "Likes tea." in built.messages[0].content
+    assert built.messages[0].content == "Be kind."
+    # This turn's material goes with the newest message, so the prompt's prefix stays reusable.
+    newest = built.messages[-1].content
+    assert newest.startswith("## What you remember about the user\nLikes tea.")
+    assert newest.endswith("## The user's message\nthe new question")
     assert built.overflow == [] and built.dropped == 0
     b = built.breakdown
     assert set(SECTIONS) <= set(b) and b["reply_reserve"] == 100

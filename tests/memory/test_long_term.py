@@ -47,7 +47,7 @@ def test_a_fact_told_in_one_conversation_reaches_the_prompt_of_another(
 
     second = session.create_conversation()
     events = list(session.send(second.id, "What is my daughter's name?"))
-    prompt = engine.history[2][0].content
+    prompt = engine.history[2][-1].content
     assert "What you remember about the user" in prompt and MIRA in prompt
     started = next(e for e in events if isinstance(e, ReplyStarted))
     finished = next(e for e in events if isinstance(e, TurnFinished))
@@ -70,6 +70,7 @@ def test_explicit_requests_are_saved_without_asking_the_model(
     assert explicit_memory("From now on, answer in French") == Candidate("Answer in French.", "preference")
     assert explicit_memory("What do you remember?") is None
     assert not worth_extracting("What is the capital of France?") and worth_extracting("I moved to Lyon")
+    assert not worth_extracting("What should we plant first?")
 
 
 def test_a_near_duplicate_updates_the_old_memory(make_memory: MakeMemory) -> None:
@@ -153,7 +154,7 @@ def test_past_conversations_are_recalled_by_their_digest(store: ConversationStor
     events = list(session.send(later.id, "What did we decide about the garden tomatoes?"))
     recalled = next(e for e in events if isinstance(e, TurnFinished)).memories
     assert recalled and recalled[0]["kind"] == "conversation" and recalled[0]["conversation_id"] == garden.id
-    assert "plant tomatoes" in engine.history[2][0].content
+    assert "plant tomatoes" in engine.history[2][-1].content
 
 
 def test_unparseable_extraction_is_dropped_never_stored(store: ConversationStore, make_memory: MakeMemory) -> None:
@@ -190,7 +191,7 @@ def test_paused_memory_neither_recalls_nor_saves(store: ConversationStore, make_
     session = _session(store, engine, memory)
     conversation = session.create_conversation()
     events = list(session.send(conversation.id, "Remember that my son is Leo. What is my daughter's name?"))
-    assert MIRA not in engine.history[0][0].content
+    assert MIRA not in engine.history[0][0].content + engine.history[0][-1].content
     assert not [e for e in events if isinstance(e, MemoriesSaved)]
     assert len(memory.store.memories()) == 1
 

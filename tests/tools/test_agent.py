@@ -33,7 +33,7 @@ def test_a_call_then_none_feeds_the_result_to_the_answer(store: ConversationStor
     assert [(c.tool, c.result, c.ok) for c in called] == [("calculator", "233922", True)]
     # The decision was constrained by the schema of the real tools.
     assert engine.options[0].json_schema == decision_schema(session.tools)  # type: ignore[arg-type]
-    answer_prompt = engine.history[-1][0].content
+    answer_prompt = engine.history[-1][-1].content
     assert "<<<tool calculator" in answer_prompt and "233922" in answer_prompt
     finished = events[-1]
     assert isinstance(finished, TurnFinished)

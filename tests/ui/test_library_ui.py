@@ -49,7 +49,7 @@ def test_index_choose_ask_and_open_a_source(qtbot, hearth_home: Path, tmp_path: 
         window.input.setPlainText("How often do I descale the kettle?")
         with qtbot.waitSignal(window.busyChanged, timeout=20_000, check_params_cb=lambda busy: not busy):
             window.send(window.input.toPlainText())
-        assert "from kettle.pdf, page 2>>>" in engine.history[-1][0].content
+        assert "from kettle.pdf, page 2>>>" in engine.history[-1][-1].content
         reply = window.chat_view.message_widgets[-1]
         cards = {button.text().split("] ", 1)[1]: button for button in reply.source_buttons}
         assert set(cards) == {"kettle.pdf p.1", "kettle.pdf p.2"}

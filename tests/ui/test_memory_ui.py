@@ -37,9 +37,7 @@ def _send(qtbot, hearth: Hearth, text: str) -> None:  # type: ignore[no-untyped-
 def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     qtbot, make_hearth, make_memory: Callable[..., LongTermMemory], screenshot
 ) -> None:
-    engine = ScriptedEngine(
-        ["What a lovely name!", _extraction(MIRA), "Your daughter is Mira.", _extraction()], token_delay_s=0.001
-    )
+    engine = ScriptedEngine(["What a lovely name!", _extraction(MIRA), "Your daughter is Mira."], token_delay_s=0.001)
     memory = make_memory()
     hearth = make_hearth(lambda s: engine, settings=Settings(), memory=memory)
     window = hearth.window
@@ -55,7 +53,7 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     window.new_conversation()
     _send(qtbot, hearth, "What is my daughter's name?")
     qtbot.waitUntil(lambda: engine.pending == 0, timeout=10_000)
-    assert MIRA in engine.history[2][0].content, "the memory reached the prompt"
+    assert MIRA in engine.history[2][-1].content, "the memory reached the prompt"
     reply_widget = window.chat_view.message_widgets[-1]
     qtbot.waitUntil(reply_widget.memory_note.isVisible, timeout=5_000)
     assert "Mira" in reply_widget.memory_note.text()

@@ -64,7 +64,7 @@ def test_approve_one_file_read_refuse_another_and_see_the_cards(
         cards = reply.tool_cards.text()
         assert reply.tool_cards.isVisible() and cards.count("files_read") == 2
         assert "1.5 bar" in cards and "did not approve" in cards
-        assert "1.5 bar" in engine.history[-1][0].content  # the approved result reached the answer
+        assert "1.5 bar" in engine.history[-1][-1].content  # the approved result reached the answer
         screenshot(window, "15-tool-cards")
     finally:
         window.close()
