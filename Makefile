@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python bench/generation.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/ui.py
 	$(BIN)/python bench/rag.py
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(VENV) build dist artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -92,7 +92,8 @@ def main() -> None:
 
         print("(a) the same conversation, memory off / on (median of runs)")
         print(
-            f"{'turn':>4} {'TTFT off ms':>12} {'TTFT on ms':>11} {'ratio':>6} {'eval off':>9} {'eval on':>8} {'learn s':>8}"
+            f"{'turn':>4} {'TTFT off ms':>12} {'TTFT on ms':>11} {'ratio':>6} "
+            f"{'eval off':>9} {'eval on':>8} {'learn s':>8}"
         )
         for turn in range(len(TURNS)):
 
@@ -125,7 +126,8 @@ def main() -> None:
         timings.sort()
         p50, p95 = timings[len(timings) // 2], timings[int(len(timings) * 0.95)]
         print(
-            f"\n(b) recall over {args.memories} memories ({fill_s:.1f} s to add them): p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+            f"\n(b) recall over {args.memories} memories ({fill_s:.1f} s to add them): "
+            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"
         )
         print(f"(c) memories section: at most {max(section_tokens)} tokens (budget {memory.settings.max_tokens})")
         memory.close()
