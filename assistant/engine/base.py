@@ -25,6 +25,9 @@ class SamplingOptions:
     # Constrain the reply to JSON matching this schema (a grammar in llama.cpp; response_format on
     # servers), so even a small model can only produce a valid tool call.
     json_schema: dict[str, Any] | None = None
+    # OpenAI-style function definitions, rendered by templates that describe tools natively
+    # (EngineInfo.supports_tools); other engines ignore them.
+    tools: list[dict[str, Any]] | None = None
 
     @classmethod
     def from_settings(cls, settings: SamplingSettings) -> SamplingOptions:

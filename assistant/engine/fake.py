@@ -34,6 +34,7 @@ class ScriptedEngine:
         token_delay_s: float = 0.0,
         default_reply: str = "OK.",
         responder: Callable[[list[ChatMessage]], str] | None = None,
+        supports_tools: bool = False,
     ) -> None:
         """Replies come from the queue, then from ``responder(messages)``, then ``default_reply``."""
         self._replies: deque[str | BaseException] = deque(replies)
@@ -41,6 +42,7 @@ class ScriptedEngine:
         self.token_delay_s = token_delay_s
         self.default_reply = default_reply
         self.responder = responder
+        self.supports_tools = supports_tools
         self.history: list[list[ChatMessage]] = []
         self.options: list[SamplingOptions] = []
         self.closed = False
@@ -54,7 +56,7 @@ class ScriptedEngine:
 
     @property
     def info(self) -> EngineInfo:
-        return EngineInfo(name="scripted", n_ctx=self.n_ctx, backend="fake")
+        return EngineInfo(name="scripted", n_ctx=self.n_ctx, backend="fake", supports_tools=self.supports_tools)
 
     def count_tokens(self, text: str) -> int:
         return len(_TOKEN_RE.findall(text))

@@ -73,7 +73,13 @@ class LlamaEngine:
 
     @property
     def info(self) -> EngineInfo:
-        return EngineInfo(name=self.gguf.name, n_ctx=self.settings.n_ctx, backend="llama.cpp")
+        loaded = self._template is not None
+        return EngineInfo(
+            name=self.gguf.name,
+            n_ctx=self.settings.n_ctx,
+            backend="llama.cpp",
+            supports_tools=loaded and self._template.supports_tools,  # type: ignore[union-attr]
+        )
 
     def wait_until_loaded(self, timeout: float | None = None) -> None:
         """Block until the model is in memory; re-raises a load failure."""
@@ -200,9 +206,14 @@ class LlamaEngine:
     def _tokenize(self, text: str, special: bool, add_bos: bool = False) -> list[int]:
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special))
 
-    def _prompt_tokens(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> list[int]:
+    def _prompt_tokens(
+        self,
+        messages: Sequence[ChatMessage],
+        add_generation_prompt: bool = True,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> list[int]:
         assert self._template is not None
-        pieces: list[PromptPiece] = self._template.render(messages, add_generation_prompt)
+        pieces: list[PromptPiece] = self._template.render(messages, add_generation_prompt, tools)
         bos_text = self._template.bos_token
         template_adds_bos = bool(bos_text) and bool(pieces) and pieces[0].text.startswith(bos_text)
         tokens: list[int] = []
@@ -241,7 +252,7 @@ class LlamaEngine:
         llm = self._llm
         n_ctx = llm.n_ctx()
         started = time.perf_counter()
-        tokens = self._prompt_tokens(messages)
+        tokens = self._prompt_tokens(messages, tools=options.tools if self._template.supports_tools else None)  # type: ignore[union-attr]
         if len(tokens) >= n_ctx:
             raise PromptTooLongError(f"The prompt needs {len(tokens):,} tokens but the context window holds {n_ctx:,}.")
 

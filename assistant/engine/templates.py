@@ -8,6 +8,8 @@ with special tokens enabled) and *content* pieces (tokenized as plain text). Tha
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +39,19 @@ BUILTIN_FORMATS: dict[str, str] = {
         "{% for m in messages %}<start_of_turn>{{ 'model' if m['role'] == 'assistant' else 'user' }}\n"
         "{% if loop.first %}{{ sys }}{% endif %}{{ m['content'] }}<end_of_turn>\n{% endfor %}"
         "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+    ),
+    # Qwen 2.5's layout: ChatML, with tools described in the system turn (the model's trained format).
+    "qwen2.5": (
+        "{% if tools %}<|im_start|>system\n{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] }}"
+        "{% else %}You are a helpful assistant.{% endif %}\n\n# Tools\n\nYou may call one or more functions to "
+        "assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:"
+        "\n<tools>{% for tool in tools %}\n{{ tool | tojson }}{% endfor %}\n</tools>\n\nFor each function call, "
+        "return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n"
+        '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call><|im_end|>\n'
+        "{% elif messages[0]['role'] == 'system' %}<|im_start|>system\n{{ messages[0]['content'] }}<|im_end|>\n"
+        "{% endif %}{% for m in messages %}{% if not (m['role'] == 'system' and loop.first) %}"
+        "<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endif %}{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
     ),
     "mistral": (
         "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{% set sys = messages[0]['content'] + '\n\n' %}"
@@ -70,23 +85,53 @@ class ChatTemplate:
         self.bos_token = bos_token
         self.eos_token = eos_token
 
-    def render(self, messages: Sequence[ChatMessage], add_generation_prompt: bool = True) -> list[PromptPiece]:
+    def render(
+        self,
+        messages: Sequence[ChatMessage],
+        add_generation_prompt: bool = True,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> list[PromptPiece]:
+        """``tools``: OpenAI-style function definitions, for templates that describe tools themselves.
+        They are rendered as template text, so angle brackets in them are defused first: a tool's
+        description (an MCP server's, say) must not be able to spell a control token."""
         from jinja2 import TemplateError as JinjaError
 
         contents = [m.content for m in messages]
         placeholders = [{"role": m.role, "content": _SENTINEL.format(i)} for i, m in enumerate(messages)]
+        extra = {"tools": _defuse(tools)} if tools else {}
         try:
             rendered = self._template.render(
                 messages=placeholders,
                 add_generation_prompt=add_generation_prompt,
                 bos_token=self.bos_token,
                 eos_token=self.eos_token,
+                **extra,
             )
         except TemplateError:
             raise
         except (JinjaError, TypeError, ValueError, KeyError, IndexError) as exc:
             raise TemplateError(f"The model's chat template failed on this conversation: {exc}") from exc
         return _split(rendered, contents)
+
+    @functools.cached_property
+    def supports_tools(self) -> bool:
+        """Whether the template shows a tool list it is given (probed, as llama.cpp probes templates)."""
+        probe = {"type": "function", "function": {"name": "hearth_probe_tool", "description": "", "parameters": {}}}
+        try:
+            pieces = self.render([ChatMessage("user", "hi")], tools=[probe])
+        except TemplateError:
+            return False
+        return any("hearth_probe_tool" in piece.text for piece in pieces if not piece.is_content)
+
+
+def _defuse(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("<", "‹").replace(">", "›")
+    if isinstance(value, dict):
+        return {key: _defuse(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_defuse(item) for item in value]
+    return value
 
 
 def _split(rendered: str, contents: list[str]) -> list[PromptPiece]:
