@@ -9,7 +9,6 @@ with special tokens enabled) and *content* pieces (tokenized as plain text). Tha
 from __future__ import annotations
 
 import functools
-
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
