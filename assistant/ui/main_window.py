@@ -497,12 +497,17 @@ class MainWindow(QMainWindow):
                 self.model_picker.setCurrentIndex(self.model_picker.count() - 1)
 
     def _on_model_picked(self, index: int) -> None:
-        path = self.model_picker.itemData(index)
+        self.use_model(self.model_picker.itemData(index))
+
+    def use_model(self, path: str | Path | None) -> None:
+        """Switch to another GGUF file (the picker, or a profile's default model)."""
         from assistant.engine.catalogue import bundled_model_path
 
         bundled = bundled_model_path()
-        self.settings.model.path = None if bundled and str(bundled) == path else path
-        self.apply_settings(self.settings)
+        # A copy: apply_settings compares old and new to decide whether the model must reload.
+        settings = self.settings.model_copy(deep=True)
+        settings.model.path = None if path is None or (bundled and str(bundled) == str(path)) else Path(path)
+        self.apply_settings(settings)
 
     def open_settings(self) -> None:
         from assistant.ui.settings_dialog import SettingsDialog

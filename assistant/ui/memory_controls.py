@@ -62,7 +62,11 @@ class MemoryControls(QObject):
         return options
 
     def _on_profile_changed(self, profile_id: int) -> None:
-        self.window.show_notice(f"Profile: {self.memory.profiles.get(profile_id).name}")
+        profile = self.memory.profiles.get(profile_id)
+        self.window.show_notice(f"Profile: {profile.name}")
+        current = self.window.settings.model.path
+        if profile.model and (current is None or str(current) != profile.model):
+            self.window.use_model(profile.model)  # the profile's default model
         self.profileChanged.emit(profile_id)
 
     def open_profiles(self) -> ProfileDialog:

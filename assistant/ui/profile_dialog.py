@@ -78,6 +78,8 @@ class ProfileDialog(QDialog):
         self.instructions.setPlaceholderText("How Hearth should answer in this profile (replaces the default prompt)")
         self.about = QPlainTextEdit()
         self.about.setPlaceholderText("Facts about you, given to the model in every conversation of this profile")
+        self.model = QLineEdit()
+        self.model.setPlaceholderText("Default model for this profile (a GGUF path); empty keeps the current one")
         self.collections = QLineEdit()
         self.collections.setPlaceholderText("Collections new conversations use, comma-separated")
         self.approvals = QLabel()
@@ -89,6 +91,7 @@ class ProfileDialog(QDialog):
         form.addRow("Name", self.name)
         form.addRow("Instructions", self.instructions)
         form.addRow("About me", self.about)
+        form.addRow("Model", self.model)
         form.addRow("Collections", self.collections)
         form.addRow("Tool choices", self.approvals)
         buttons = QHBoxLayout()
@@ -125,6 +128,7 @@ class ProfileDialog(QDialog):
         self.instructions.setPlainText(profile.instructions)
         self.about.setPlainText(profile.about_me)
         self.collections.setText(", ".join(profile.collections))
+        self.model.setText(profile.model or "")
         choices = ", ".join(f"{tool}: {policy}" for tool, policy in sorted(profile.tool_approvals.items()))
         self.approvals.setText(choices or "none remembered (answer Always or Never to a tool prompt)")
         self.error.clear()
@@ -138,6 +142,7 @@ class ProfileDialog(QDialog):
                 instructions=self.instructions.toPlainText().strip(),
                 about_me=self.about.toPlainText().strip(),
                 collections=collections,
+                model=self.model.text().strip() or None,
             )
         except HearthError as exc:
             self.error.setText(exc.message)

@@ -4,6 +4,7 @@ forgetting a conversation, and incognito chats that store nothing."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -124,3 +125,33 @@ def test_a_damaged_memory_database_leaves_chat_working(  # type: ignore[no-untyp
     window.new_conversation()
     _send(qtbot, hearth, "hello")
     assert [m.content for m in window.messages.messages()] == ["hello", "Still here."]
+
+
+def test_picking_a_model_or_a_profile_with_one_reloads_the_engine(  # type: ignore[no-untyped-def]
+    qtbot, make_hearth, make_memory: Callable[..., LongTermMemory], hearth_home: Path, model_path: Path
+) -> None:
+    models = hearth_home / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    other = models / "other-copy.gguf"
+    shutil.copyfile(model_path, other)  # a second file (a symlink would be recognised as the same model)
+    loaded: list[object] = []
+
+    def factory(settings: Settings) -> ScriptedEngine:
+        loaded.append(settings.model.path)
+        return ScriptedEngine()
+
+    memory = make_memory(enabled=False)
+    hearth = make_hearth(factory, memory=memory)
+    window = hearth.window
+    qtbot.waitUntil(lambda: window.model_picker.count() == 2, timeout=10_000)
+    row = window.model_picker.findData(str(other))
+    assert row >= 0, [window.model_picker.itemData(i) for i in range(window.model_picker.count())]
+    with qtbot.waitSignal(window.modelStateChanged, timeout=10_000, check_params_cb=lambda s: s == "ready"):
+        window.model_picker.activated.emit(row)
+    assert loaded == [None, other] and window.settings.model.path == other
+
+    home = memory.profiles.create("Home", model=str(model_path))
+    assert window.memory_controls is not None
+    with qtbot.waitSignal(window.modelStateChanged, timeout=10_000, check_params_cb=lambda s: s == "ready"):
+        window.memory_controls.picker.choose(home.id)
+    assert loaded[-1] is None, "the profile's model (the bundled one) was loaded"
