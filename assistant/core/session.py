@@ -24,6 +24,8 @@ from assistant.knowledge.retriever import Passage, format_passages
 from assistant.memory.extraction import Candidate
 from assistant.memory.long_term import LongTermMemory, MemoryChange, Recalled
 from assistant.memory.profiles import Profile, ToolPolicy
+from assistant.reasoning.modes import StageFinished, StageStarted
+from assistant.reasoning.reply import ReplyStream, TurnStyle
 from assistant.tools.agent import Approve, AskUser, ToolAgent, format_results
 from assistant.tools.builtin import knowledge_tool, memory_tools
 from assistant.tools.calculator import is_plain_arithmetic
@@ -91,7 +93,17 @@ class MemoriesSaved:
     problem: str | None = None
 
 
-TurnEvent = UserMessageSaved | HistoryFolded | ToolCalled | ReplyStarted | ReplyToken | TurnFinished | MemoriesSaved
+TurnEvent = (
+    UserMessageSaved
+    | HistoryFolded
+    | ToolCalled
+    | ReplyStarted
+    | ReplyToken
+    | TurnFinished
+    | MemoriesSaved
+    | StageStarted
+    | StageFinished
+)
 
 
 class ChatSession:
@@ -162,7 +174,9 @@ class ChatSession:
 
     # ----- turns --------------------------------------------------------------------------------
 
-    def send(self, conversation_id: int, text: str, cancel: CancelToken | None = None) -> Iterator[TurnEvent]:
+    def send(
+        self, conversation_id: int, text: str, cancel: CancelToken | None = None, style: TurnStyle | None = None
+    ) -> Iterator[TurnEvent]:
         """Save ``text`` as the user's message and stream the reply to it."""
         cancel = cancel or CancelToken()
         if not text.strip():
@@ -183,7 +197,7 @@ class ChatSession:
         if self.tools is not None and "calculator" in self.tools.names() and is_plain_arithmetic(text):
             yield from self._calculate(conversation.id, text)
             return
-        yield from self._reply(conversation.id, cancel)
+        yield from self._reply(conversation.id, cancel, style=style)
 
     def _calculate(self, conversation_id: int, text: str) -> Iterator[TurnEvent]:
         """The deterministic fast path: a message that is plainly arithmetic is answered by the
@@ -203,16 +217,23 @@ class ChatSession:
         )
         yield TurnFinished(self.store.message(reply.id), GenerationResult(answer, "stop", stats), tool_calls=calls)
 
-    def regenerate(self, conversation_id: int, cancel: CancelToken | None = None) -> Iterator[TurnEvent]:
+    def regenerate(
+        self, conversation_id: int, cancel: CancelToken | None = None, style: TurnStyle | None = None
+    ) -> Iterator[TurnEvent]:
         """Replace the last reply with a new one."""
         messages = self.store.messages(conversation_id)
         if not messages or messages[-1].role != "assistant":
             raise HearthError("There is no reply to regenerate.")
         self.store.delete_messages_from(conversation_id, messages[-1].id)
-        yield from self._reply(conversation_id, cancel or CancelToken())
+        yield from self._reply(conversation_id, cancel or CancelToken(), style=style)
 
     def edit_and_resend(
-        self, conversation_id: int, message_id: int, text: str, cancel: CancelToken | None = None
+        self,
+        conversation_id: int,
+        message_id: int,
+        text: str,
+        cancel: CancelToken | None = None,
+        style: TurnStyle | None = None,
     ) -> Iterator[TurnEvent]:
         """Replace a user message (and everything after it) with ``text`` and answer again."""
         target = self.store.message(message_id)
@@ -221,7 +242,7 @@ class ChatSession:
         if not text.strip():
             raise EmptyPromptError("The message is empty.")
         self.store.delete_messages_from(conversation_id, message_id)
-        yield from self.send(conversation_id, text, cancel)
+        yield from self.send(conversation_id, text, cancel, style)
 
     def continue_reply(self, conversation_id: int, cancel: CancelToken | None = None) -> Iterator[TurnEvent]:
         """Carry on a reply that was stopped, interrupted or cut off, appending to the same message.
@@ -338,7 +359,11 @@ class ChatSession:
         yield built  # still overflowing after several folds: send what fits
 
     def _reply(
-        self, conversation_id: int, cancel: CancelToken, continuing: StoredMessage | None = None
+        self,
+        conversation_id: int,
+        cancel: CancelToken,
+        continuing: StoredMessage | None = None,
+        style: TurnStyle | None = None,
     ) -> Iterator[TurnEvent]:
         built: BuiltContext | None = None
         conversation = self.store.get(conversation_id)
@@ -384,22 +409,26 @@ class ChatSession:
         yield ReplyStarted(reply.id, built, sources, memories)
         pieces: list[str] = [prefix] if prefix else []
         last_checkpoint = self.clock()
-        result: GenerationResult | None = None
+        style = style if style is not None and continuing is None else TurnStyle()
+        stream = ReplyStream(self.engine, style)
         try:
             conversation = self.store.get(conversation_id)
-            for item in self.engine.stream(prompt, self.sampling(conversation), cancel):
-                if isinstance(item, GenerationResult):
-                    result = item
-                    break
+            for item in stream.run(prompt, self.sampling(conversation), cancel):
+                if not isinstance(item, str):
+                    yield item
+                    continue
                 pieces.append(item)
                 yield ReplyToken(item)
                 if self.clock() - last_checkpoint >= CHECKPOINT_S:
                     self.store.update_message(reply.id, "".join(pieces))
                     last_checkpoint = self.clock()
-        except BaseException:
-            self._keep_partial(reply.id, "".join(pieces), continued=continuing is not None)
+        except BaseException as exc:
+            # What completed is kept with the partial reply, and why it stopped.
+            done = {"stages": [s.to_dict() for s in stream.stages], "mode": style.mode, "error": str(exc)}
+            self._keep_partial(reply.id, "".join(pieces), continued=continuing is not None, stats=done)
             raise
-        assert result is not None, "the engine's stream ended without a result"
+        result = stream.result
+        assert result is not None
         result.stats.context = dict(built.breakdown)
         status = MessageStatus.STOPPED if result.finish_reason == "cancelled" else MessageStatus.COMPLETE
         stats = {**result.stats.to_dict(), "finish_reason": result.finish_reason}
@@ -409,6 +438,11 @@ class ChatSession:
             stats["tool_calls"] = [call.to_dict() for call in calls]
         if memories:
             stats["memories"] = memories
+        if style.mode != "direct" or stream.stages:
+            stats["mode"] = style.mode
+            stats["stages"] = [stage.to_dict() for stage in stream.stages]
+        if result.token_probs is not None:
+            stats["token_probs"] = result.token_probs
         if continuing is not None:
             result.text = _join(prefix, result.text)
         self.store.update_message(reply.id, result.text, status, stats)
@@ -451,9 +485,12 @@ class ChatSession:
         )
         return MemoriesSaved(changes, self.memory.problem)
 
-    def _keep_partial(self, message_id: int, text: str, continued: bool = False) -> None:
-        if text or continued:
-            self.store.update_message(message_id, text, MessageStatus.FAILED)
+    def _keep_partial(
+        self, message_id: int, text: str, continued: bool = False, stats: dict[str, Any] | None = None
+    ) -> None:
+        worth_keeping = bool(text or continued or (stats and stats.get("stages")))
+        if worth_keeping:
+            self.store.update_message(message_id, text, MessageStatus.FAILED, stats)
         else:
             self.store.delete_messages_from(self.store.message(message_id).conversation_id, message_id)
 

@@ -28,6 +28,8 @@ class SamplingOptions:
     # OpenAI-style function definitions, rendered by templates that describe tools natively
     # (EngineInfo.supports_tools); other engines ignore them.
     tools: list[dict[str, Any]] | None = None
+    # Record each generated token's probability and this many alternatives (0: off; costs a little speed).
+    logprobs: int = 0
 
     @classmethod
     def from_settings(cls, settings: SamplingSettings) -> SamplingOptions:
@@ -42,6 +44,8 @@ class EngineInfo:
     can_stream: bool = True
     supports_tools: bool = False
     supports_logprobs: bool = False
+    # The chat template opens a thinking block in the generation prompt (DeepSeek-R1's distills).
+    opens_thinking: bool = False
     exact_token_counts: bool = True  # False where counts are estimates (a remote server)
 
 
@@ -52,6 +56,8 @@ class GenerationResult:
     text: str
     finish_reason: FinishReason
     stats: GenerationStats = field(default_factory=GenerationStats)
+    # With SamplingOptions.logprobs: per token {"token", "p", "top": [{"token", "p"}, ...]}.
+    token_probs: list[dict[str, Any]] | None = None
 
 
 StreamItem = str | GenerationResult

@@ -79,6 +79,8 @@ class LlamaEngine:
             n_ctx=self.settings.n_ctx,
             backend="llama.cpp",
             supports_tools=loaded and self._template.supports_tools,  # type: ignore[union-attr]
+            supports_logprobs=True,
+            opens_thinking=loaded and self._template.opens_thinking,  # type: ignore[union-attr]
         )
 
     def wait_until_loaded(self, timeout: float | None = None) -> None:
@@ -283,6 +285,7 @@ class LlamaEngine:
             repeat_penalty=options.repeat_penalty,
             reset=True,
         )
+        token_probs: list[dict[str, Any]] | None = [] if options.logprobs else None
         for token in generator:
             if first_token_at is None:
                 first_token_at = time.perf_counter()
@@ -290,6 +293,8 @@ class LlamaEngine:
                 finish = "stop"
                 break
             completion += 1
+            if token_probs is not None:
+                token_probs.append(self._token_probability(token, options.logprobs))
             text = decoder.decode(bytes(llm.detokenize([token])))
             if text:
                 pieces.append(text)
@@ -313,7 +318,28 @@ class LlamaEngine:
             tokens_per_s=decode_rate(completion, first_token_at, finished_at),
             total_s=finished_at - started,
         )
-        out.put(GenerationResult("".join(pieces), finish, stats))
+        out.put(GenerationResult("".join(pieces), finish, stats, token_probs))
+
+    def _token_probability(self, token: int, alternatives: int) -> dict[str, Any]:
+        """The model's own distribution at this step (softmax of the raw logits, before repeat penalty,
+        temperature and grammar): the sampled token's probability and the most likely alternatives.
+        The logits of the position just decoded are kept by llama-cpp-python without logits_all."""
+        import numpy as np
+
+        logits = np.asarray(self._llm._scores[-1], dtype=np.float64)
+        probabilities = np.exp(logits - logits.max())
+        probabilities /= probabilities.sum()
+        top = np.argpartition(-probabilities, alternatives)[:alternatives]
+        top = top[np.argsort(-probabilities[top])]
+
+        def text(token_id: int) -> str:
+            return bytes(self._llm.detokenize([int(token_id)])).decode("utf-8", errors="replace")
+
+        return {
+            "token": text(token),
+            "p": float(probabilities[token]),
+            "top": [{"token": text(t), "p": float(probabilities[t])} for t in top],
+        }
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
         from llama_cpp.llama_grammar import LlamaGrammar

@@ -122,6 +122,15 @@ class ChatTemplate:
             return False
         return any("hearth_probe_tool" in piece.text for piece in pieces if not piece.is_content)
 
+    @functools.cached_property
+    def opens_thinking(self) -> bool:
+        """The generation prompt ends inside a thinking block, so the reply starts with thoughts."""
+        try:
+            pieces = self.render([ChatMessage("user", "hi")])
+        except TemplateError:
+            return False
+        return bool(pieces) and pieces[-1].text.rstrip().endswith(("<think>", "<thinking>"))
+
 
 def _defuse(value: Any) -> Any:
     if isinstance(value, str):

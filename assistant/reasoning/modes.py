@@ -1,0 +1,230 @@
+"""Thinking modes: the answer is not returned at once but planned, checked and revised, or sampled
+several times and reconciled. Each stage is a generation of its own, recorded with its text,
+tokens and time; the last one streams as the reply.
+
+Every stage's prompt is the conversation's prompt with something appended (an instruction added to
+the newest message, or the draft and the critique after it), so llama.cpp's KV cache serves the
+shared prefix and a stage costs only its own new tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from assistant.core.cancel import CancelToken
+from assistant.core.messages import ChatMessage
+from assistant.engine.base import Engine, GenerationResult, SamplingOptions, StreamItem, complete
+
+Mode = Literal["direct", "think", "refine", "vote"]
+MODES: tuple[Mode, ...] = ("direct", "think", "refine", "vote")
+MAX_ROUNDS = 3
+SHORT_ANSWER_WORDS = 12
+
+THINK_INSTRUCTION = (
+    "Before answering, think it through step by step: write a short plan, then work through the steps. "
+    "Write only your notes, not the final answer."
+)
+FINAL_FROM_NOTES = (
+    "Your notes:\n{notes}\n\nNow write the final answer to the message above, using your notes. "
+    "Do not repeat the notes."
+)
+CRITIQUE_INSTRUCTION = (
+    "Check your answer above against the question: list its errors, gaps and claims that are not supported"
+    "{library}. List nothing if the answer is correct and complete. Answer with JSON."
+)
+LIBRARY_CHECK = ", and every claim that is not backed by one of the numbered passages"
+REVISE_INSTRUCTION = "Write the answer again, fixing these issues. Write only the new answer."
+MERGE_INSTRUCTION = (
+    "Here are {count} candidate answers to the message above:\n{candidates}\n\n"
+    "Write one final answer: keep what they agree on and the best of each. Write only the answer."
+)
+CRITIQUE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"issues": {"type": "array", "maxItems": 5, "items": {"type": "string", "maxLength": 200}}},
+    "required": ["issues"],
+    "additionalProperties": False,
+}
+
+
+@dataclass
+class Stage:
+    name: str
+    text: str
+    tokens: int
+    duration_s: float
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "text": self.text,
+            "tokens": self.tokens,
+            "duration_s": round(self.duration_s, 3),
+        }
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass(frozen=True)
+class StageStarted:
+    name: str
+
+
+@dataclass(frozen=True)
+class StageFinished:
+    stage: Stage
+
+
+ModeItem = StreamItem | StageStarted | StageFinished
+
+
+class StageCancelled(Exception):
+    pass
+
+
+class ThinkingRunner:
+    """Runs one mode; ``stages`` holds what completed, also after a cancel or a failure."""
+
+    def __init__(self, engine: Engine, rounds: int = 1, votes: int = 3) -> None:
+        self.engine = engine
+        self.rounds = max(1, min(rounds, MAX_ROUNDS))
+        self.votes = max(2, votes)
+        self.stages: list[Stage] = []
+
+    def run(
+        self, mode: Mode, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken
+    ) -> Iterator[ModeItem]:
+        """Like Engine.stream (text pieces of the final answer, then its result), with stage events."""
+        if mode == "direct":
+            yield from self.engine.stream(prompt, options, cancel)
+            return
+        steps = {"think": self._think, "refine": self._refine, "vote": self._vote}[mode]
+        try:
+            yield from steps(prompt, options, cancel)
+        except StageCancelled:
+            yield GenerationResult("", "cancelled")
+
+    # ----- stages -------------------------------------------------------------------------------
+
+    def _stage(
+        self, name: str, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken
+    ) -> Iterator[ModeItem]:
+        yield StageStarted(name)
+        started = time.perf_counter()
+        result = complete(self.engine, prompt, options, cancel)
+        if result.finish_reason == "cancelled":
+            raise StageCancelled()
+        stage = Stage(name, result.text.strip(), result.stats.completion_tokens, time.perf_counter() - started)
+        self.stages.append(stage)
+        yield StageFinished(stage)
+
+    def _final(
+        self, name: str, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken
+    ) -> Iterator[ModeItem]:
+        """The last stage streams as the reply; it is recorded as a stage too."""
+        yield StageStarted(name)
+        started = time.perf_counter()
+        for item in self.engine.stream(prompt, options, cancel):
+            if isinstance(item, GenerationResult) and item.finish_reason != "cancelled":
+                tokens = item.stats.completion_tokens
+                stage = Stage(name, item.text.strip(), tokens, time.perf_counter() - started)
+                self.stages.append(stage)
+                yield StageFinished(stage)
+            yield item
+
+    def _given(self, name: str, text: str, note: str) -> Iterator[ModeItem]:
+        """A final answer decided without generating (an early stop, a majority): one piece."""
+        stage = Stage(name, text, 0, 0.0, note)
+        self.stages.append(stage)
+        yield StageFinished(stage)
+        yield text
+        yield GenerationResult(text, "stop")
+
+    def _think(self, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken) -> Iterator[ModeItem]:
+        yield from self._stage("plan", _with_instruction(prompt, THINK_INSTRUCTION), options, cancel)
+        notes = self.stages[-1].text
+        yield from self._final(
+            "answer", _with_instruction(prompt, FINAL_FROM_NOTES.format(notes=notes)), options, cancel
+        )
+
+    def _refine(self, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken) -> Iterator[ModeItem]:
+        yield from self._stage("draft", prompt, options, cancel)
+        answer = self.stages[-1].text
+        library = LIBRARY_CHECK if "<<<passage [" in prompt[-1].content else ""
+        critique_options = replace(options, temperature=0.0, json_schema=CRITIQUE_SCHEMA, max_tokens=300, seed=0)
+        for round_number in range(1, self.rounds + 1):
+            asked = [
+                *prompt,
+                ChatMessage("assistant", answer),
+                ChatMessage("user", CRITIQUE_INSTRUCTION.format(library=library)),
+            ]
+            yield from self._stage(f"critique {round_number}", asked, critique_options, cancel)
+            critique = self.stages[-1]
+            issues = _issues(critique.text)
+            if issues is None:
+                critique.note = "the critique was not valid JSON; the answer stands"
+            if not issues:
+                critique.note = critique.note or "no issues found: stopped early"
+                yield from self._given("answer", answer, "the last answer stands")
+                return
+            revise = [*asked, ChatMessage("assistant", critique.text), ChatMessage("user", REVISE_INSTRUCTION)]
+            if round_number == self.rounds:
+                yield from self._final(f"revision {round_number}", revise, options, cancel)
+                return
+            yield from self._stage(f"revision {round_number}", revise, options, cancel)
+            answer = self.stages[-1].text
+
+    def _vote(self, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken) -> Iterator[ModeItem]:
+        base_seed = options.seed if options.seed is not None else 1234
+        sampled = replace(options, temperature=max(options.temperature, 0.7))
+        for index in range(self.votes):
+            yield from self._stage(f"vote {index + 1}", prompt, replace(sampled, seed=base_seed + index), cancel)
+        answers = [stage.text for stage in self.stages[-self.votes :]]
+        winner = majority(answers)
+        if winner is not None:
+            answer, count = winner
+            yield from self._given("answer", answer, f"majority: {count} of {len(answers)} agree")
+            return
+        candidates = "\n".join(f"{n}. {text}" for n, text in enumerate(answers, 1))
+        merge = MERGE_INSTRUCTION.format(count=len(answers), candidates=candidates)
+        yield from self._final("merge", _with_instruction(prompt, merge), options, cancel)
+
+
+def _with_instruction(prompt: list[ChatMessage], instruction: str) -> list[ChatMessage]:
+    """The prompt with ``instruction`` added to its newest message (no second user turn in a row,
+    which some templates refuse), so everything before it stays a cached prefix."""
+    last = prompt[-1]
+    return [*prompt[:-1], ChatMessage(last.role, f"{last.content}\n\n{instruction}")]
+
+
+def _issues(raw: str) -> list[str] | None:
+    try:
+        issues = json.loads(raw)["issues"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return None
+    return [str(i).strip() for i in issues if str(i).strip()] if isinstance(issues, list) else None
+
+
+def _normalise(answer: str) -> str:
+    numbers = re.findall(r"-?\d+(?:[.,]\d+)?", answer)
+    if len(numbers) == 1:
+        return str(numbers[0]).replace(",", ".")
+    return " ".join(re.sub(r"[^\w\s]", " ", answer.lower()).split())
+
+
+def majority(answers: list[str]) -> tuple[str, int] | None:
+    """For short factual or numeric answers: the one most of them agree on (more than half), else None."""
+    if not answers or any(len(a.split()) > SHORT_ANSWER_WORDS for a in answers):
+        return None
+    counts = Counter(_normalise(a) for a in answers)
+    key, count = counts.most_common(1)[0]
+    if count * 2 <= len(answers):
+        return None
+    return next(a for a in answers if _normalise(a) == key), count

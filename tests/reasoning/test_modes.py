@@ -1,0 +1,148 @@
+"""Thinking modes on the fake engine: the prompts and order of stages, early stopping, voting,
+reasoning tags in the reply, cancels and failures between stages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.config import Settings
+from assistant.core.cancel import CancelToken
+from assistant.core.errors import EngineError
+from assistant.core.messages import ChatMessage, MessageStatus
+from assistant.core.session import ChatSession, ReplyToken, StageFinished, StageStarted, TurnFinished
+from assistant.core.store import ConversationStore
+from assistant.engine.base import SamplingOptions
+from assistant.engine.fake import ScriptedEngine
+from assistant.reasoning.modes import CRITIQUE_SCHEMA, ThinkingRunner, majority
+from assistant.reasoning.reply import TurnStyle
+
+QUESTION = "How many legs do three spiders have?"
+
+
+def _turn(store: ConversationStore, engine: ScriptedEngine, style: TurnStyle, text: str = QUESTION) -> list[object]:
+    session = ChatSession(store, engine, Settings())
+    return list(session.send(store.create().id, text, style=style))
+
+
+def _finished(events: list[object]) -> TurnFinished:
+    return next(e for e in events if isinstance(e, TurnFinished))
+
+
+def _stage_names(events: list[object]) -> list[str]:
+    return [e.stage.name for e in events if isinstance(e, StageFinished)]
+
+
+def test_think_plans_then_answers_with_the_plan_in_context(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["Plan: 8 legs each, times 3.", "24 legs."])
+    events = _turn(store, engine, TurnStyle("think"))
+    assert [e.name for e in events if isinstance(e, StageStarted)] == ["plan", "answer"]
+    plan_prompt, answer_prompt = engine.history
+    assert plan_prompt[-1].content.startswith(QUESTION) and "step by step" in plan_prompt[-1].content
+    assert "Plan: 8 legs each, times 3." in answer_prompt[-1].content
+    # Both stages extend the same conversation prompt: everything before the newest message is shared.
+    assert plan_prompt[:-1] == answer_prompt[:-1]
+    finished = _finished(events)
+    assert finished.reply.content == "24 legs."
+    stages = finished.reply.stats["stages"]
+    assert [s["name"] for s in stages] == ["plan", "answer"] and stages[0]["text"] == "Plan: 8 legs each, times 3."
+    assert all(set(s) >= {"name", "text", "tokens", "duration_s"} for s in stages)
+    assert "".join(e.text for e in events if isinstance(e, ReplyToken)) == "24 legs.", "only the answer streams"
+
+
+def test_refine_critiques_then_revises(store: ConversationStore) -> None:
+    critique = json.dumps({"issues": ["3 times 8 is 24, not 21."]})
+    engine = ScriptedEngine(["21 legs.", critique, "24 legs."])
+    events = _turn(store, engine, TurnStyle("refine"))
+    assert _stage_names(events) == ["draft", "critique 1", "revision 1"]
+    draft, asked, revise = engine.history
+    assert asked[-2] == ChatMessage("assistant", "21 legs.") and asked[:-2] == draft
+    assert engine.options[1].json_schema == CRITIQUE_SCHEMA and engine.options[1].temperature == 0.0
+    assert revise[-2].content == critique and "fixing these issues" in revise[-1].content
+    assert _finished(events).reply.content == "24 legs."
+
+
+def test_refine_stops_early_when_the_critique_finds_nothing(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["24 legs.", json.dumps({"issues": []}), "never used"])
+    events = _turn(store, engine, TurnStyle("refine", rounds=3))
+    assert _stage_names(events) == ["draft", "critique 1", "answer"]
+    finished = _finished(events)
+    assert finished.reply.content == "24 legs." and engine.pending == 1
+    assert finished.reply.stats["stages"][1]["note"].startswith("no issues found")
+
+
+def test_refine_rounds_are_capped(store: ConversationStore) -> None:
+    issue = json.dumps({"issues": ["still wrong"]})
+    engine = ScriptedEngine(["a", issue, "b", issue, "c", issue, "d", issue, "e"])
+    events = _turn(store, engine, TurnStyle("refine", rounds=9))
+    assert _stage_names(events)[-1] == "revision 3" and _finished(events).reply.content == "d"
+
+
+def test_refine_checks_citations_for_library_answers(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["x", json.dumps({"issues": []})])
+    prompt = [ChatMessage("user", "<<<passage [1] from a.txt>>>\ntext\n<<<end of passage [1]>>>\n\nQ?")]
+
+    list(ThinkingRunner(engine).run("refine", prompt, SamplingOptions(), CancelToken()))
+    assert "numbered passages" in engine.history[1][-1].content
+
+
+def test_vote_takes_the_majority_of_short_answers(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["24", "It is 24.", "21"])
+    events = _turn(store, engine, TurnStyle("vote", votes=3))
+    assert _stage_names(events) == ["vote 1", "vote 2", "vote 3", "answer"]
+    assert [o.seed for o in engine.options] == [1234, 1235, 1236] and all(o.temperature >= 0.7 for o in engine.options)
+    assert engine.history[0] == engine.history[1] == engine.history[2], "the same prompt: the KV cache serves it"
+    finished = _finished(events)
+    assert finished.reply.content == "24" and finished.reply.stats["stages"][-1]["note"] == "majority: 2 of 3 agree"
+
+
+def test_vote_merges_long_or_split_answers(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["Red.", "Blue.", "Green.", "Red, blue or green: no agreement."])
+    events = _turn(store, engine, TurnStyle("vote", votes=3), text="Which colour?")
+    assert _stage_names(events)[-1] == "merge"
+    assert "1. Red.\n2. Blue.\n3. Green." in engine.history[-1][-1].content
+    assert _finished(events).reply.content == "Red, blue or green: no agreement."
+    assert majority(["7", "seven", "7.0"]) is None and majority(["7", "7", "8"]) == ("7", 2)
+
+
+def test_reasoning_tags_become_a_stage_and_only_the_answer_is_kept(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["<think>Three spiders, eight legs.</think>\n\n24 legs.", "Next answer."])
+    session = ChatSession(store, engine, Settings())
+    conversation = store.create()
+    events = list(session.send(conversation.id, QUESTION))
+    finished = _finished(events)
+    assert finished.reply.content == "24 legs."
+    assert finished.reply.stats["stages"][0]["name"] == "thinking"
+    assert finished.reply.stats["stages"][0]["text"] == "Three spiders, eight legs."
+    streamed = "".join(e.text for e in events if isinstance(e, ReplyToken))
+    assert streamed.strip() == "24 legs." and "<think>" not in streamed
+    list(session.send(conversation.id, "And four?"))
+    history_text = " ".join(m.content for m in engine.history[-1])
+    assert "Three spiders, eight legs" not in history_text, "later turns see only the answer"
+
+
+def test_a_cancel_between_stages_keeps_what_completed(store: ConversationStore) -> None:
+    cancel = CancelToken()
+
+    def responder(messages: list[ChatMessage]) -> str:
+        cancel.cancel()  # the user presses Stop during the first stage
+        return "Plan: count."
+
+    engine = ScriptedEngine(responder=responder)
+    session = ChatSession(store, engine, Settings())
+    conversation = store.create()
+    events = list(session.send(conversation.id, QUESTION, cancel, TurnStyle("think")))
+    assert not [e for e in events if isinstance(e, TurnFinished) and e.result.finish_reason != "cancelled"]
+    assert len(engine.history) == 1, "no stage started after the cancel"
+
+
+def test_a_failing_stage_shows_what_completed_and_why(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["24 legs.", EngineError("the model crashed")])
+    session = ChatSession(store, engine, Settings())
+    conversation = store.create()
+    with pytest.raises(EngineError):
+        list(session.send(conversation.id, QUESTION, style=TurnStyle("refine")))
+    reply = store.messages(conversation.id)[-1]
+    assert reply.status == MessageStatus.FAILED
+    assert [s["name"] for s in reply.stats["stages"]] == ["draft"] and "crashed" in reply.stats["error"]
