@@ -26,6 +26,8 @@ from assistant.core.session import (
     TurnFinished,
 )
 from assistant.core.store import ConversationStore
+from assistant.reasoning.modes import StageFinished
+from assistant.reasoning.reply import TurnStyle
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
             "--approve-tools", action="store_true", help="run tools that need approval (file access) without asking"
         )
         sub.add_argument("--profile", metavar="NAME", help="start the conversation in this profile")
+        sub.add_argument(
+            "--mode",
+            choices=["direct", "think", "refine", "vote"],
+            default="direct",
+            help="think: plan first; refine: draft, critique, revise; vote: several samples reconciled",
+        )
+        sub.add_argument("--rounds", type=int, default=1, help="refine: critique-and-revise rounds (1-3)")
+        sub.add_argument("--votes", type=int, default=3, help="vote: independent samples")
+        sub.add_argument(
+            "--show-probs", action="store_true", help="print each token's probability and its top 5 alternatives"
+        )
         sub.add_argument(
             "--incognito", action="store_true", help="store nothing: no conversation, no memories (and recall none)"
         )
@@ -262,12 +275,24 @@ def _run_turn(events: Iterator[TurnEvent], out: TextIO | None) -> TurnFinished |
             print(f"[{event.folded_messages} older messages were folded into the summary]", file=sys.stderr)
         elif isinstance(event, TurnFinished):
             finished = event
+        elif isinstance(event, StageFinished) and out is not None:
+            stage = event.stage
+            print(f"[{stage.name}: {stage.tokens} tokens, {stage.duration_s:.1f} s]", file=sys.stderr)
         elif isinstance(event, MemoriesSaved):
             for change in event.changes if out is not None else []:
                 print(f"[memory {change.action}: {change.memory.text}]", file=sys.stderr)
             if event.problem:
                 print(f"warning: {event.problem}", file=sys.stderr)
     return finished
+
+
+def format_token_probs(token_probs: list[dict[str, Any]]) -> str:
+    """One line per token: its probability, then the alternatives the model weighed."""
+    lines = ["token probabilities (p, then the top alternatives):"]
+    for entry in token_probs:
+        alternatives = "  ".join(f"{alt['token']!r} {alt['p']:.2f}" for alt in entry["top"])
+        lines.append(f"{entry['token']!r:>16} {entry['p']:.2f}   {alternatives}")
+    return "\n".join(lines)
 
 
 def turn_json(conversation_id: int, finished: TurnFinished) -> dict[str, Any]:
@@ -283,13 +308,25 @@ def turn_json(conversation_id: int, finished: TurnFinished) -> dict[str, Any]:
         ],
         "tool_calls": finished.tool_calls,
         "memories": finished.memories,
+        "stages": [
+            {key: stage[key] for key in ("name", "text", "tokens", "duration_s")}
+            for stage in finished.reply.stats.get("stages", [])
+        ],
+        **({"token_probs": finished.result.token_probs} if finished.result.token_probs is not None else {}),
     }
 
 
-def _send(session: ChatSession, conversation_id: int, text: str, as_json: bool) -> TurnFinished | None:
+def _style(args: argparse.Namespace) -> TurnStyle:
+    return TurnStyle(args.mode, args.rounds, args.votes, args.show_probs)
+
+
+def _send(
+    session: ChatSession, conversation_id: int, text: str, as_json: bool, style: TurnStyle | None = None
+) -> TurnFinished | None:
     cancel = CancelToken()
     with _ctrl_c_stops(cancel):
-        finished = _run_turn(session.send(conversation_id, text, cancel), None if as_json else sys.stdout)
+        events = session.send(conversation_id, text, cancel, style)
+        finished = _run_turn(events, None if as_json else sys.stdout)
     if finished is None:
         return None
     if as_json:
@@ -298,6 +335,8 @@ def _send(session: ChatSession, conversation_id: int, text: str, as_json: bool) 
         for source in finished.sources:
             page = f", page {source['page']}" if source.get("page") else ""
             print(f"\n[{source['n']}] {source['path']}{page}", end="")
+        if finished.result.token_probs:
+            print("\n" + format_token_probs(finished.result.token_probs), end="")
         if finished.result.finish_reason == "cancelled":
             print("\n[stopped]", end="")
         elif finished.result.finish_reason == "length":
@@ -312,7 +351,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     try:
         conversation_id = args.conversation or _new_conversation(session, args)
         _use_collections(session, conversation_id, args.collection, args.tools)
-        finished = _send(session, conversation_id, text, args.json)
+        finished = _send(session, conversation_id, text, args.json, _style(args))
     finally:
         session.engine.close()
     return 130 if finished and finished.result.finish_reason == "cancelled" else 0
@@ -349,7 +388,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             if interactive:
                 print("hearth> ", end="", flush=True)
             try:
-                _send(session, conversation_id, text, args.json)
+                _send(session, conversation_id, text, args.json, _style(args))
             except HearthError as exc:
                 if not interactive:
                     raise

@@ -322,11 +322,13 @@ class LlamaEngine:
 
     def _token_probability(self, token: int, alternatives: int) -> dict[str, Any]:
         """The model's own distribution at this step (softmax of the raw logits, before repeat penalty,
-        temperature and grammar): the sampled token's probability and the most likely alternatives.
-        The logits of the position just decoded are kept by llama-cpp-python without logits_all."""
+        temperature and grammar): the sampled token's probability and the most likely alternatives."""
         import numpy as np
 
-        logits = np.asarray(self._llm._scores[-1], dtype=np.float64)
+        # The context's logits for the last decoded position: the ones this token was sampled from
+        # (llama-cpp-python copies logits into its own scores only with logits_all=True).
+        pointer = self._llm._ctx.get_logits_ith(-1)
+        logits = np.ctypeslib.as_array(pointer, shape=(self._llm.n_vocab(),)).astype(np.float64)
         probabilities = np.exp(logits - logits.max())
         probabilities /= probabilities.sum()
         top = np.argpartition(-probabilities, alternatives)[:alternatives]
