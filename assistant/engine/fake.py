@@ -114,7 +114,21 @@ class ScriptedEngine:
             tokens_per_s=len(produced) / elapsed if elapsed > 0 and produced else None,
             total_s=elapsed,
         )
-        yield GenerationResult("".join(produced), finish, stats)
+        yield GenerationResult("".join(produced), finish, stats, _made_up_probabilities(produced, options.logprobs))
 
     def close(self) -> None:
         self.closed = True
+
+
+def _made_up_probabilities(pieces: list[str], alternatives: int) -> list[dict[str, object]] | None:
+    """Deterministic stand-ins for the UI's tests: every third piece is doubtful."""
+    if not alternatives:
+        return None
+    entries: list[dict[str, object]] = []
+    for index, piece in enumerate(pieces):
+        p = 0.3 if index % 3 == 2 else 0.95
+        top = [{"token": piece, "p": p}] + [
+            {"token": f"alt{n}", "p": (1 - p) / (n + 2)} for n in range(alternatives - 1)
+        ]
+        entries.append({"token": piece, "p": p, "top": top})
+    return entries

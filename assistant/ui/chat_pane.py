@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from assistant.reasoning.reply import TurnStyle
 from assistant.ui.chat_view import ChatView
 from assistant.ui.composer import MessageInput
 from assistant.ui.gauge import ContextGauge
 from assistant.ui.models import MessageListModel
+
+MODE_CHOICES = (
+    ("Direct", "direct", "One pass"),
+    ("Think", "think", "A step-by-step plan first, then the answer"),
+    ("Refine", "refine", "Draft, critique, revise"),
+    ("Vote", "vote", "Three samples, reconciled"),
+)
 
 
 class ChatPane(QWidget):
@@ -31,6 +39,14 @@ class ChatPane(QWidget):
         self.stop_button.setToolTip("Stop (Esc)")
         self.stop_button.clicked.connect(self.stopRequested)
         self.stop_button.setEnabled(False)
+        self.mode_picker = QComboBox()
+        self.mode_picker.setAccessibleName("Thinking mode")
+        for label, mode, tip in MODE_CHOICES:
+            self.mode_picker.addItem(label, mode)
+            self.mode_picker.setItemData(self.mode_picker.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.mode_picker.setToolTip("How the next message is answered")
+        self.probs_box = QCheckBox("Confidence")
+        self.probs_box.setToolTip("Record each word's probability and alternatives (a little slower)")
         self.speed_label = QLabel("")
         self.speed_label.setAccessibleName("Generation speed")
         self.gauge = ContextGauge()
@@ -44,6 +60,8 @@ class ChatPane(QWidget):
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.mode_picker)
+        buttons.addWidget(self.probs_box)
         composer.addLayout(buttons)
         status = QHBoxLayout()
         status.addWidget(self.speed_label, 1)
@@ -55,6 +73,10 @@ class ChatPane(QWidget):
         layout.addWidget(self.edit_banner)
         layout.addLayout(composer)
         layout.addLayout(status)
+
+    def style(self) -> TurnStyle:
+        """The thinking mode and probability recording chosen for the next message."""
+        return TurnStyle(mode=self.mode_picker.currentData(), token_probs=self.probs_box.isChecked())
 
     def set_busy(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)

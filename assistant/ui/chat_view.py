@@ -29,6 +29,7 @@ from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
 from assistant.ui.markdown import render_markdown
 from assistant.ui.models import MessageListModel
+from assistant.ui.reasoning_view import StagesView, probabilities_html, show_alternatives
 
 PAGE = 40
 _STATUS_NOTES = {
@@ -106,6 +107,13 @@ class MessageWidget(QFrame):
         self.continue_button = self._action(
             actions, "Continue", "Carry on from where this reply stopped", self.continueRequested.emit
         )
+        self.confidence_button = self._action(
+            actions, "Confidence", "Tint the reply by how sure the model was of each word", self._toggle_confidence
+        )
+        self.confidence_button.setCheckable(True)
+        self.stages_view = StagesView()
+        self.last_hover = ""
+        self.text.highlighted.connect(self._on_hover)
         self.tool_cards = QLabel()
         self.tool_cards.setObjectName("toolCards")
         self.tool_cards.setWordWrap(True)
@@ -120,6 +128,7 @@ class MessageWidget(QFrame):
         self.sources_row.setContentsMargins(0, 0, 0, 0)
         self.source_buttons: list[QPushButton] = []
         layout.addWidget(self.header)
+        layout.addWidget(self.stages_view)
         layout.addWidget(self.tool_cards)
         layout.addWidget(self.text)
         layout.addLayout(self.sources_row)
@@ -144,9 +153,11 @@ class MessageWidget(QFrame):
         when = datetime.fromtimestamp(message.created_at).strftime("%H:%M")
         note = _STATUS_NOTES.get(message.status, "")
         self.header.setText(f"<b>{who}</b> · {when}" + (f" · <i>{note}</i>" if note else ""))
-        rendered = render_markdown(message.content or "…", dark=_is_dark(self))
-        self._code_blocks = rendered.code_blocks
-        self.text.setHtml(rendered.html)
+        self._render_text()
+        stats = message.stats
+        note = f"stopped: {stats['error']}" if stats.get("error") else ""
+        self.stages_view.set_stages(list(stats.get("stages") or []), note)
+        self.confidence_button.setVisible(bool(stats.get("token_probs")))
         self.edit_button.setVisible(message.role == "user")
         self._show_sources(message.stats.get("sources") or [])
         self._show_tool_calls(message.stats.get("tool_calls") or [])
@@ -214,6 +225,24 @@ class MessageWidget(QFrame):
         cut_short = self.message.status in _STATUS_NOTES or self.message.stats.get("finish_reason") == "length"
         self.continue_button.setVisible(reply and last and cut_short and bool(self.message.content.strip()))
         self.copy_button.setVisible(not streaming)
+
+    def _render_text(self) -> None:
+        probs = self.message.stats.get("token_probs")
+        if probs and self.confidence_button.isChecked():
+            self._code_blocks = []
+            self.text.setHtml(probabilities_html(probs, dark=_is_dark(self)))
+            return
+        rendered = render_markdown(self.message.content or "…", dark=_is_dark(self))
+        self._code_blocks = rendered.code_blocks
+        self.text.setHtml(rendered.html)
+
+    def _toggle_confidence(self) -> None:
+        self._render_text()
+
+    def _on_hover(self, url: QUrl) -> None:
+        probs = self.message.stats.get("token_probs") or []
+        shown = self.confidence_button.isChecked()
+        self.last_hover = show_alternatives(probs, url.toString(), self.text) if shown else ""
 
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == "copy":

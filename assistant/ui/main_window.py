@@ -208,6 +208,7 @@ class MainWindow(QMainWindow):
         w.modelsListed.connect(self._on_models_listed)
         w.approvalRequested.connect(self.ask_approval)
         w.notice.connect(self.show_notice)
+        w.stageChanged.connect(self._on_stage_changed)
         w.failed.connect(self.show_error)
 
     # ----- conversations ------------------------------------------------------------------------
@@ -293,9 +294,11 @@ class MainWindow(QMainWindow):
         self.panel.flush()
         if self.editing_message_id is not None:
             self.messages.remove_from(self.editing_message_id)
+            self.worker.styleRequested.emit(self.centre.style())
             self.worker.editRequested.emit(self.conversation_id, self.editing_message_id, text)
             self.cancel_edit()
         else:
+            self.worker.styleRequested.emit(self.centre.style())
             self.worker.sendRequested.emit(self.conversation_id, text)
         # The input is cleared once the worker has committed the message: a message refused
         # (too long for the model, no model loaded) stays where the user typed it.
@@ -308,6 +311,7 @@ class MainWindow(QMainWindow):
         messages = self.messages.messages()
         if messages and messages[-1].role == "assistant":
             self.messages.remove_from(messages[-1].id)
+            self.worker.styleRequested.emit(self.centre.style())
             self.worker.regenerateRequested.emit(self.conversation_id)
             self._on_busy(True)
 
@@ -383,6 +387,8 @@ class MainWindow(QMainWindow):
             self.replyShown.emit(message_id)
 
     def _on_turn_finished(self, conversation_id: int, reply: StoredMessage, stats: GenerationStats) -> None:
+        if self.statusBar().currentMessage().startswith("Working:"):
+            self.statusBar().clearMessage()
         if conversation_id == self.conversation_id:
             self.messages.replace(reply)
             self.gauge.set_breakdown(stats.context)
@@ -433,6 +439,10 @@ class MainWindow(QMainWindow):
         box.open()
         self.last_approval = box
         return box
+
+    def _on_stage_changed(self, conversation_id: int, name: str, finished: bool) -> None:
+        if conversation_id == self.conversation_id and not finished:
+            self.statusBar().showMessage(f"Working: {name}…", 60000)
 
     def show_notice(self, text: str) -> None:
         """Worth knowing, not worth a dialog: shown in the status bar for a while."""

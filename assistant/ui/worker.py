@@ -38,6 +38,8 @@ from assistant.core.session import (
 from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore
 from assistant.engine.base import Engine
 from assistant.memory.long_term import LongTermMemory
+from assistant.reasoning.modes import StageFinished, StageStarted
+from assistant.reasoning.reply import TurnStyle
 from assistant.tools.registry import Tool, ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class ChatWorker(QObject):
     editRequested = Signal(int, int, str)  # conversation, message, new text
     previewRequested = Signal(int, str)  # conversation, draft
     modelsRequested = Signal(object)  # Settings
+    styleRequested = Signal(object)  # TurnStyle for the requests that follow
 
     loadStateChanged = Signal(str, str)  # "loading" | "ready" | "failed", model name or error
     busyChanged = Signal(bool)
@@ -68,6 +71,7 @@ class ChatWorker(QObject):
     approvalRequested = Signal(str, object)  # tool name, arguments: answer with answer_approval()
     failed = Signal(str, str)  # message, hint
     notice = Signal(str)  # something the user should know that is not an error
+    stageChanged = Signal(int, str, bool)  # conversation id, stage name, finished
     memoriesSaved = Signal(int, object, object)  # conversation id, [(action, text)], problem or None
     _mcpStarted = Signal(object)  # McpTools, from the thread that started them
 
@@ -99,6 +103,8 @@ class ChatWorker(QObject):
         self.editRequested.connect(self._edit)
         self.previewRequested.connect(self._preview)
         self.modelsRequested.connect(self._list_models)
+        self.styleRequested.connect(self._set_style)
+        self._style = TurnStyle()
         self._mcpStarted.connect(self._register_mcp_tools)
         self._mcp: Any = None
 
@@ -198,13 +204,19 @@ class ChatWorker(QObject):
             current = None
         self.modelsListed.emit(list_models(settings), current)
 
+    @Slot(object)
+    def _set_style(self, style: TurnStyle) -> None:
+        self._style = style
+
     @Slot(int, str)
     def _send(self, conversation_id: int, text: str) -> None:
-        self._run(conversation_id, lambda session, cancel: session.send(conversation_id, text, cancel))
+        style = self._style
+        self._run(conversation_id, lambda session, cancel: session.send(conversation_id, text, cancel, style))
 
     @Slot(int)
     def _regenerate(self, conversation_id: int) -> None:
-        self._run(conversation_id, lambda session, cancel: session.regenerate(conversation_id, cancel))
+        style = self._style
+        self._run(conversation_id, lambda session, cancel: session.regenerate(conversation_id, cancel, style))
 
     @Slot(int)
     def _continue(self, conversation_id: int) -> None:
@@ -213,7 +225,8 @@ class ChatWorker(QObject):
     @Slot(int, int, str)
     def _edit(self, conversation_id: int, message_id: int, text: str) -> None:
         self._run(
-            conversation_id, lambda session, cancel: session.edit_and_resend(conversation_id, message_id, text, cancel)
+            conversation_id,
+            lambda session, cancel: session.edit_and_resend(conversation_id, message_id, text, cancel, self._style),
         )
 
     @Slot(int, str)
@@ -273,6 +286,10 @@ class ChatWorker(QObject):
                 self.turnFinished.emit(conversation_id, event.reply, event.stats)
                 # The reply is done: the window is free again while memory learns from it.
                 self.busyChanged.emit(False)
+            elif isinstance(event, StageStarted):
+                self.stageChanged.emit(conversation_id, event.name, False)
+            elif isinstance(event, StageFinished):
+                self.stageChanged.emit(conversation_id, event.stage.name, True)
             elif isinstance(event, MemoriesSaved):
                 changes = [(change.action, change.memory.text) for change in event.changes]
                 self.memoriesSaved.emit(conversation_id, changes, event.problem)
