@@ -45,6 +45,7 @@ bench: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/ui.py
 	$(BIN)/python bench/rag.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/modes.py
 
 clean:
 	rm -rf $(VENV) build dist artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -59,6 +59,8 @@ class Stage:
     tokens: int
     duration_s: float
     note: str = ""
+    prompt_tokens: int = 0
+    evaluated: int | None = None  # prompt tokens llama.cpp decoded; the rest came from the KV cache
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -69,6 +71,9 @@ class Stage:
         }
         if self.note:
             data["note"] = self.note
+        if self.prompt_tokens:
+            data["prompt_tokens"] = self.prompt_tokens
+            data["prompt_tokens_evaluated"] = self.evaluated
         return data
 
 
@@ -121,7 +126,7 @@ class ThinkingRunner:
         result = complete(self.engine, prompt, options, cancel)
         if result.finish_reason == "cancelled":
             raise StageCancelled()
-        stage = Stage(name, result.text.strip(), result.stats.completion_tokens, time.perf_counter() - started)
+        stage = _stage_of(name, result, started)
         self.stages.append(stage)
         yield StageFinished(stage)
 
@@ -133,8 +138,7 @@ class ThinkingRunner:
         started = time.perf_counter()
         for item in self.engine.stream(prompt, options, cancel):
             if isinstance(item, GenerationResult) and item.finish_reason != "cancelled":
-                tokens = item.stats.completion_tokens
-                stage = Stage(name, item.text.strip(), tokens, time.perf_counter() - started)
+                stage = _stage_of(name, item, started)
                 self.stages.append(stage)
                 yield StageFinished(stage)
             yield item
@@ -195,6 +199,18 @@ class ThinkingRunner:
         candidates = "\n".join(f"{n}. {text}" for n, text in enumerate(answers, 1))
         merge = MERGE_INSTRUCTION.format(count=len(answers), candidates=candidates)
         yield from self._final("merge", _with_instruction(prompt, merge), options, cancel)
+
+
+def _stage_of(name: str, result: GenerationResult, started: float) -> Stage:
+    stats = result.stats
+    return Stage(
+        name,
+        result.text.strip(),
+        stats.completion_tokens,
+        time.perf_counter() - started,
+        prompt_tokens=stats.prompt_tokens,
+        evaluated=stats.prompt_tokens_evaluated,
+    )
 
 
 def _with_instruction(prompt: list[ChatMessage], instruction: str) -> list[ChatMessage]:

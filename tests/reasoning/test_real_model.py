@@ -61,6 +61,14 @@ def test_each_mode_runs_end_to_end(
     stages = finished.reply.stats["stages"]
     assert [s["name"] for s in stages] == names
     assert all(s["tokens"] >= 0 and s["duration_s"] >= 0 for s in stages)
+    # Every stage after the first extends the conversation's prompt: the KV cache serves the prefix.
+    # (at least the system message; a cold prompt would evaluate every token), and a vote repeats
+    # the very same prompt, so only its last token is decoded again.
+    for stage in [s for s in stages if "prompt_tokens" in s][1:]:
+        reused = stage["prompt_tokens"] - stage["prompt_tokens_evaluated"]
+        assert reused >= 20, stage
+        if stage["name"].startswith("vote"):
+            assert stage["prompt_tokens_evaluated"] <= 1, stage
 
 
 def test_cli_mode_and_probabilities(hearth_home: Path) -> None:
