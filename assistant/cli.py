@@ -54,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
             default="direct",
             help="think: plan first; refine: draft, critique, revise; vote: several samples reconciled",
         )
-        sub.add_argument("--rounds", type=int, default=1, help="refine: critique-and-revise rounds (1-3)")
-        sub.add_argument("--votes", type=int, default=3, help="vote: independent samples")
+        sub.add_argument("--rounds", type=int, help="refine: critique-and-revise rounds (1-3; default from settings)")
+        sub.add_argument("--votes", type=int, help="vote: independent samples (default from settings)")
         sub.add_argument(
             "--show-probs", action="store_true", help="print each token's probability and its top 5 alternatives"
         )
@@ -316,8 +316,10 @@ def turn_json(conversation_id: int, finished: TurnFinished) -> dict[str, Any]:
     }
 
 
-def _style(args: argparse.Namespace) -> TurnStyle:
-    return TurnStyle(args.mode, args.rounds, args.votes, args.show_probs)
+def _style(args: argparse.Namespace, settings: Settings) -> TurnStyle:
+    rounds = args.rounds or settings.reasoning.refine_rounds
+    votes = args.votes or settings.reasoning.votes
+    return TurnStyle(args.mode, rounds, votes, args.show_probs)
 
 
 def _send(
@@ -351,7 +353,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     try:
         conversation_id = args.conversation or _new_conversation(session, args)
         _use_collections(session, conversation_id, args.collection, args.tools)
-        finished = _send(session, conversation_id, text, args.json, _style(args))
+        finished = _send(session, conversation_id, text, args.json, _style(args, settings))
     finally:
         session.engine.close()
     return 130 if finished and finished.result.finish_reason == "cancelled" else 0
@@ -388,7 +390,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             if interactive:
                 print("hearth> ", end="", flush=True)
             try:
-                _send(session, conversation_id, text, args.json, _style(args))
+                _send(session, conversation_id, text, args.json, _style(args, settings))
             except HearthError as exc:
                 if not interactive:
                     raise

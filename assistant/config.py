@@ -134,6 +134,11 @@ class MemorySettings(_Section):
     )
 
 
+class ReasoningSettings(_Section):
+    refine_rounds: int = Field(1, ge=1, le=3, description="Refine mode: critique-and-revise rounds at most.")
+    votes: int = Field(3, ge=2, le=7, description="Vote mode: independent samples to reconcile.")
+
+
 class UiSettings(_Section):
     theme: Literal["system", "light", "dark"] = Field("system", description="Follow the system, or force one.")
 
@@ -147,6 +152,7 @@ class Settings(_Section):
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    reasoning: ReasoningSettings = Field(default_factory=ReasoningSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
 
 

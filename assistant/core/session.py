@@ -24,7 +24,7 @@ from assistant.knowledge.retriever import Passage, format_passages
 from assistant.memory.extraction import Candidate
 from assistant.memory.long_term import LongTermMemory, MemoryChange, Recalled
 from assistant.memory.profiles import Profile, ToolPolicy
-from assistant.reasoning.modes import StageFinished, StageStarted
+from assistant.reasoning.modes import Stage, StageFinished, StageStarted
 from assistant.reasoning.reply import ReplyStream, TurnStyle
 from assistant.tools.agent import Approve, AskUser, ToolAgent, format_results
 from assistant.tools.builtin import knowledge_tool, memory_tools
@@ -440,7 +440,12 @@ class ChatSession:
             stats["memories"] = memories
         if style.mode != "direct" or stream.stages:
             stats["mode"] = style.mode
-            stats["stages"] = [stage.to_dict() for stage in stream.stages]
+            # The timeline: tool calls first, then the mode's stages (and the model's own thinking).
+            tool_stages = [
+                Stage(f"tool {call.tool}", call.result, 0, call.duration_s, "" if call.ok else "failed")
+                for call in calls
+            ]
+            stats["stages"] = [stage.to_dict() for stage in [*tool_stages, *stream.stages]]
         if result.token_probs is not None:
             stats["token_probs"] = result.token_probs
         if continuing is not None:

@@ -74,9 +74,10 @@ class ChatPane(QWidget):
         layout.addLayout(composer)
         layout.addLayout(status)
 
-    def style(self) -> TurnStyle:
+    def style(self, rounds: int = 1, votes: int = 3) -> TurnStyle:
         """The thinking mode and probability recording chosen for the next message."""
-        return TurnStyle(mode=self.mode_picker.currentData(), token_probs=self.probs_box.isChecked())
+        mode = self.mode_picker.currentData()
+        return TurnStyle(mode, rounds, votes, token_probs=self.probs_box.isChecked())
 
     def set_busy(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)

@@ -30,6 +30,7 @@ from assistant.core.errors import HearthError
 from assistant.core.messages import GenerationStats, MessageStatus
 from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore, StoredMessage
 from assistant.memory.long_term import LongTermMemory
+from assistant.reasoning.reply import TurnStyle
 from assistant.ui.chat_pane import ChatPane
 from assistant.ui.library_worker import LibraryWorker
 from assistant.ui.memory_controls import MemoryControls
@@ -294,16 +295,20 @@ class MainWindow(QMainWindow):
         self.panel.flush()
         if self.editing_message_id is not None:
             self.messages.remove_from(self.editing_message_id)
-            self.worker.styleRequested.emit(self.centre.style())
+            self.worker.styleRequested.emit(self._turn_style())
             self.worker.editRequested.emit(self.conversation_id, self.editing_message_id, text)
             self.cancel_edit()
         else:
-            self.worker.styleRequested.emit(self.centre.style())
+            self.worker.styleRequested.emit(self._turn_style())
             self.worker.sendRequested.emit(self.conversation_id, text)
         # The input is cleared once the worker has committed the message: a message refused
         # (too long for the model, no model loaded) stays where the user typed it.
         self._pending_text = text
         self._on_busy(True)
+
+    def _turn_style(self) -> TurnStyle:
+        reasoning = self.settings.reasoning
+        return self.centre.style(reasoning.refine_rounds, reasoning.votes)
 
     def regenerate(self) -> None:
         if self.busy or self.conversation_id is None:
@@ -311,7 +316,7 @@ class MainWindow(QMainWindow):
         messages = self.messages.messages()
         if messages and messages[-1].role == "assistant":
             self.messages.remove_from(messages[-1].id)
-            self.worker.styleRequested.emit(self.centre.style())
+            self.worker.styleRequested.emit(self._turn_style())
             self.worker.regenerateRequested.emit(self.conversation_id)
             self._on_busy(True)
 

@@ -1,4 +1,4 @@
-"""Settings: model, context, threads, GPU layers, default sampling, theme. Validated before saving."""
+"""Settings: model, context, threads, GPU layers, default sampling, thinking modes, theme. Validated before saving."""
 
 from __future__ import annotations
 
@@ -93,6 +93,14 @@ class SettingsDialog(QDialog):
         form.addRow("Repeat penalty", self.repeat_penalty)
         form.addRow("Longest reply (tokens)", self.max_tokens)
         form.addRow("Seed", self.seed)
+        self.refine_rounds = _spin(1, 3, settings.reasoning.refine_rounds)
+        self.refine_rounds.setToolTip(
+            "Refine mode: critique-and-revise rounds at most (it stops early when nothing is wrong)"
+        )
+        self.votes = _spin(2, 7, settings.reasoning.votes)
+        self.votes.setToolTip("Vote mode: independent answers to reconcile")
+        form.addRow("Refine rounds", self.refine_rounds)
+        form.addRow("Vote samples", self.votes)
 
         self.theme = QComboBox()
         self.theme.addItems(["system", "light", "dark"])
@@ -140,6 +148,7 @@ class SettingsDialog(QDialog):
             seed=None if self.seed.value() < 0 else self.seed.value(),
         )
         raw["ui"]["theme"] = self.theme.currentText()
+        raw["reasoning"] = {"refine_rounds": self.refine_rounds.value(), "votes": self.votes.value()}
         try:
             settings = Settings.model_validate(raw)
         except ValidationError as exc:

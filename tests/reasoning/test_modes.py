@@ -146,3 +146,17 @@ def test_a_failing_stage_shows_what_completed_and_why(store: ConversationStore) 
     reply = store.messages(conversation.id)[-1]
     assert reply.status == MessageStatus.FAILED
     assert [s["name"] for s in reply.stats["stages"]] == ["draft"] and "crashed" in reply.stats["error"]
+
+
+def test_tool_calls_open_the_timeline(store: ConversationStore) -> None:
+    from assistant.tools.builtin import build_registry
+
+    decisions = [json.dumps({"tool": "calculator", "arguments": {"expression": "3*8"}}), json.dumps({"tool": "none"})]
+    engine = ScriptedEngine([*decisions, "Plan: use the result.", "24 legs."])
+    session = ChatSession(store, engine, Settings(), tools=build_registry([]))
+    conversation = store.create()
+    store.set_options(conversation.id, {"tools": True})
+    finished = _finished(list(session.send(conversation.id, "Legs of three spiders?", style=TurnStyle("think"))))
+    stages = finished.reply.stats["stages"]
+    assert [s["name"] for s in stages] == ["tool calculator", "plan", "answer"]
+    assert stages[0]["text"] == "24"

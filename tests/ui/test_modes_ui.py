@@ -46,3 +46,16 @@ def test_refine_stages_unfold_and_confidence_tints_the_reply(qtbot, make_hearth,
     screenshot(window, "modes-refine-confidence")
     reply.confidence_button.click()
     assert "rgba" not in reply.text.toHtml()
+
+
+def test_the_settings_rounds_and_votes_reach_the_modes(qtbot, make_hearth) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(["a", "b", "c", "d", "e"], token_delay_s=0.001)
+    hearth = make_hearth(lambda s: engine)
+    window = hearth.window
+    window.settings.reasoning.votes = 5
+    window.new_conversation()
+    window.centre.mode_picker.setCurrentIndex(window.centre.mode_picker.findData("vote"))
+    engine.enqueue("merged")
+    _send(qtbot, window, "Pick a letter")
+    names = [s["name"] for s in window.chat_view.message_widgets[-1].message.stats["stages"]]
+    assert names == ["vote 1", "vote 2", "vote 3", "vote 4", "vote 5", "merge"]

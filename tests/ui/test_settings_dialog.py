@@ -32,9 +32,12 @@ def test_valid_settings_are_collected(qtbot, model_path: Path, screenshot) -> No
     dialog.temperature.setValue(0.3)
     dialog.seed.setValue(7)
     dialog.theme.setCurrentText("dark")
+    dialog.refine_rounds.setValue(2)
+    dialog.votes.setValue(5)
     dialog.accept()
     result = dialog.result_settings
     assert result is not None
+    assert (result.reasoning.refine_rounds, result.reasoning.votes) == (2, 5)
     assert result.model.path == model_path and result.model.n_ctx == 2048
     assert result.sampling.temperature == 0.3 and result.sampling.seed == 7 and result.ui.theme == "dark"
 
