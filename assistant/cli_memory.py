@@ -20,9 +20,9 @@ from assistant.memory.profiles import TOOL_POLICIES
 @functools.cache
 def shared_embedder() -> Embedder:
     """One embedder per process, shared by the library and memory (torch loads once)."""
-    from assistant.knowledge.embedder import SentenceTransformerEmbedder
+    from assistant.knowledge.embedder import default_embedder
 
-    return SentenceTransformerEmbedder()
+    return default_embedder()
 
 
 def open_memory(settings: Settings) -> LongTermMemory:

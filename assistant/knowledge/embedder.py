@@ -100,3 +100,11 @@ class HashingEmbedder:
             norm = math.sqrt(sum(v * v for v in vector)) or 1.0
             vectors.append([v / norm for v in vector])
         return vectors
+
+
+def default_embedder() -> Embedder:
+    """The bundle's ONNX export when there is one (no torch there), else sentence-transformers."""
+    from assistant.knowledge.onnx_embedder import OnnxEmbedder, onnx_embedder_path
+
+    exported = onnx_embedder_path()
+    return OnnxEmbedder(exported) if exported is not None else SentenceTransformerEmbedder()

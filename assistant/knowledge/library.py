@@ -13,7 +13,7 @@ from assistant.config import KnowledgeSettings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
 from assistant.knowledge.catalog import Catalog, CollectionInfo
-from assistant.knowledge.embedder import Embedder, SentenceTransformerEmbedder
+from assistant.knowledge.embedder import Embedder, default_embedder
 from assistant.knowledge.indexer import Indexer, IndexReport, Progress
 from assistant.knowledge.retriever import HybridRetriever, Passage
 from assistant.knowledge.vectors import EmbedderMismatchError, VectorStore
@@ -30,7 +30,7 @@ class Library:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = SentenceTransformerEmbedder()
+            self._embedder = default_embedder()
         return self._embedder
 
     @property

@@ -99,6 +99,20 @@ def explicit_memory(text: str) -> Candidate | None:
     return None
 
 
+_WORD = re.compile(r"[a-zà-ÿ0-9']{3,}", re.I)
+_NOT_EVIDENCE = {"the", "user", "user's", "users", "and", "has", "have", "called", "named", "is", "are", "their"}
+
+
+def grounded(candidate: Candidate, user_text: str) -> bool:
+    """A proposed fact must rest on the user's own words (one content word in common) and must not
+    babble (a word more than three times): small models otherwise invent or loop."""
+    words = [w.lower() for w in _WORD.findall(candidate.text)]
+    if not words or max(words.count(w) for w in words) > 3:
+        return False
+    said = {w.lower() for w in _WORD.findall(user_text)}
+    return any(w in said for w in words if w not in _NOT_EVIDENCE)
+
+
 def worth_extracting(user_text: str) -> bool:
     """Statements about the user; a question ("what should we plant?") teaches nothing durable, and
     skipping it spares a generation of a few seconds on a small machine."""

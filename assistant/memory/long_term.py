@@ -22,7 +22,15 @@ from assistant.core.errors import HearthError
 from assistant.core.messages import ChatMessage
 from assistant.engine.base import Engine
 from assistant.knowledge.embedder import Embedder
-from assistant.memory.extraction import Candidate, Relation, explicit_memory, extract, relation, worth_extracting
+from assistant.memory.extraction import (
+    Candidate,
+    Relation,
+    explicit_memory,
+    extract,
+    grounded,
+    relation,
+    worth_extracting,
+)
 from assistant.memory.profiles import Profile, ProfileStore
 from assistant.memory.store import ConversationDigest, Memory, MemoryStore, MemoryVectors
 
@@ -198,7 +206,11 @@ class LongTermMemory:
             candidates: list[Candidate] = [explicit] if explicit else []
             if not explicit and self.settings.extract and worth_extracting(user_text):
                 extraction = extract(engine, user_text, reply_text, cancel, conversation)
-                candidates, summary = extraction.candidates, extraction.summary
+                summary = extraction.summary
+                candidates = [c for c in extraction.candidates if grounded(c, user_text)]
+                dropped = len(extraction.candidates) - len(candidates)
+                if dropped:
+                    log.info("memory: %d proposed facts not grounded in the user's words were dropped", dropped)
             for candidate in candidates:
                 changes.append(self.remember(profile_id, candidate, conversation_id, message_id, judge))
             previous = self.store.digest(conversation_id)

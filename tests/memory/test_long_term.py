@@ -14,7 +14,7 @@ from assistant.core.errors import HearthError
 from assistant.core.session import ChatSession, MemoriesSaved, ReplyStarted, TurnFinished
 from assistant.core.store import ConversationStore
 from assistant.engine.fake import ScriptedEngine
-from assistant.memory.extraction import Candidate, explicit_memory, parse_extraction, worth_extracting
+from assistant.memory.extraction import Candidate, explicit_memory, grounded, parse_extraction, worth_extracting
 from assistant.memory.long_term import LongTermMemory
 
 MakeMemory = Callable[..., LongTermMemory]
@@ -71,6 +71,17 @@ def test_explicit_requests_are_saved_without_asking_the_model(
     assert explicit_memory("What do you remember?") is None
     assert not worth_extracting("What is the capital of France?") and worth_extracting("I moved to Lyon")
     assert not worth_extracting("What should we plant first?")
+
+
+def test_proposed_facts_must_rest_on_the_users_words(store: ConversationStore, make_memory: MakeMemory) -> None:
+    memory = make_memory()
+    babble = "The user's family is a family of a family of a family of a family."
+    engine = ScriptedEngine(["Nice!", _extraction(MIRA, "The user's work is a company.", babble)])
+    session = _session(store, engine, memory)
+    list(session.send(session.create_conversation().id, "My daughter is called Mira."))
+    assert [m.text for m in memory.store.memories()] == [MIRA]
+    assert grounded(Candidate("The user lives in Lyon."), "I moved to lyon last year")
+    assert not grounded(Candidate("The user is called."), "hello there")
 
 
 def test_a_near_duplicate_updates_the_old_memory(make_memory: MakeMemory) -> None:
