@@ -10,7 +10,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INSTALL_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck imports pytest bench clean
+.PHONY: setup run test lint typecheck imports pytest bench package package-test clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,16 @@ bench: setup
 	$(BIN)/python bench/rag.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/modes.py
+
+# The double-click bundle: dist/hearth/ and dist/hearth-linux-x86_64.tar.gz (packaging/build.sh).
+package: setup
+	$(BIN)/python -m pip install --quiet '.[package]'
+	PY=$(BIN)/python sh packaging/build.sh
+
+# Build, then start the built bundle in smoke mode and validate its .desktop entry.
+package-test: package
+	command -v desktop-file-validate >/dev/null || (apt-get update -qq && apt-get install -y -qq desktop-file-utils)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/test_bundle.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist artifacts .pytest_cache .mypy_cache .ruff_cache

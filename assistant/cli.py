@@ -33,6 +33,13 @@ from assistant.reasoning.reply import TurnStyle
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hearth", description="A private, offline assistant.")
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    parser.add_argument(
+        "--smoke-test",
+        nargs=2,
+        dest="top_smoke_test",
+        metavar=("OUT.png", "PROMPT"),
+        help="open the window, send PROMPT, save a screenshot, print one JSON line and exit",
+    )
     commands = parser.add_subparsers(dest="command")
 
     def model_options(sub: argparse.ArgumentParser) -> None:
@@ -122,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in (None, "gui"):
             from assistant.app import run_gui
 
-            smoke = getattr(args, "smoke_test", None)
+            smoke = getattr(args, "smoke_test", None) or args.top_smoke_test
             return run_gui((Path(smoke[0]), smoke[1]) if smoke else None, started_at)
         settings = load_settings()
         if args.command == "chat":
