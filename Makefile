@@ -49,7 +49,7 @@ bench: setup
 
 # The double-click bundle: dist/hearth/ and dist/hearth-linux-x86_64.tar.gz (packaging/build.sh).
 package: setup
-	$(BIN)/python -m pip install --quiet '.[package]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,package]'
 	PY=$(BIN)/python sh packaging/build.sh
 
 # Build, then start the built bundle in smoke mode and validate its .desktop entry.
