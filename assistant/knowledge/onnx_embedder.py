@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.errors import HearthError
+from assistant.knowledge.embedder import MINILM_DIMENSION, MINILM_NAME
 
 MAX_TOKENS = 256  # the model's max_seq_length, as sentence-transformers truncates
 ONNX_DIR_NAME = "embedder-onnx"
@@ -42,13 +43,8 @@ class OnnxEmbedder:
         self._session: Any = None
         self._tokenizer: Any = None
 
-    @property
-    def name(self) -> str:
-        return "all-MiniLM-L6-v2"
-
-    @property
-    def dimension(self) -> int:
-        return 384
+    name = MINILM_NAME
+    dimension = MINILM_DIMENSION
 
     def _load(self) -> tuple[Any, Any]:
         with self._lock:

@@ -13,20 +13,19 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QFileDialog,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from assistant.memory.extraction import Candidate
 from assistant.memory.long_term import LongTermMemory
+from assistant.ui.buttons import button_row
 from assistant.ui.jobs import JobRunner
 
 
@@ -55,21 +54,16 @@ class MemoryDialog(QDialog):
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b00020;")
-        buttons = QHBoxLayout()
-        for text, slot in (
-            ("Add…", self.add),
-            ("Edit…", self.edit_selected),
-            ("Delete", self.delete_selected),
-            ("Export…", self.export),
-            ("Import…", self.import_file),
-        ):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        close = QPushButton("Close")
-        close.clicked.connect(self.accept)
-        buttons.addWidget(close)
+        buttons = button_row(
+            [
+                ("Add…", self.add),
+                ("Edit…", self.edit_selected),
+                ("Delete", self.delete_selected),
+                ("Export…", self.export),
+                ("Import…", self.import_file),
+            ],
+            self.accept,
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(self.profile_label)
         layout.addWidget(self.pause)

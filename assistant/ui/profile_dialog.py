@@ -10,19 +10,18 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from assistant.core.errors import HearthError
 from assistant.memory.profiles import ProfileStore
+from assistant.ui.buttons import button_row
 
 
 class ProfilePicker(QComboBox):
@@ -94,15 +93,7 @@ class ProfileDialog(QDialog):
         form.addRow("Model", self.model)
         form.addRow("Collections", self.collections)
         form.addRow("Tool choices", self.approvals)
-        buttons = QHBoxLayout()
-        for text, slot in (("New…", self.create), ("Delete", self.delete), ("Save", self.save)):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        close = QPushButton("Close")
-        close.clicked.connect(self.accept)
-        buttons.addWidget(close)
+        buttons = button_row([("New…", self.create), ("Delete", self.delete), ("Save", self.save)], self.accept)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -1,0 +1,97 @@
+"""What a turn reports as it happens: the events ChatSession yields to the CLI and the GUI's worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.core.context import BuiltContext
+from assistant.core.messages import GenerationStats
+from assistant.core.store import StoredMessage
+from assistant.engine.base import GenerationResult
+from assistant.knowledge.retriever import Passage
+from assistant.memory.long_term import MemoryChange
+from assistant.reasoning.modes import StageFinished, StageStarted
+from assistant.tools.registry import ToolResult
+
+__all__ = [
+    "HistoryFolded",
+    "MemoriesSaved",
+    "ReplyStarted",
+    "ReplyToken",
+    "Retrieve",
+    "StageFinished",
+    "StageStarted",
+    "ToolCalled",
+    "TurnEvent",
+    "TurnFinished",
+    "UserMessageSaved",
+]
+
+
+@dataclass(frozen=True)
+class UserMessageSaved:
+    message: StoredMessage
+
+
+@dataclass(frozen=True)
+class HistoryFolded:
+    summary: str
+    folded_messages: int
+
+
+@dataclass(frozen=True)
+class ReplyStarted:
+    message_id: int
+    context: BuiltContext
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    memories: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReplyToken:
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnFinished:
+    reply: StoredMessage
+    result: GenerationResult
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    memories: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def stats(self) -> GenerationStats:
+        return self.result.stats
+
+
+# Given the conversation's active collection names and the question, the passages to cite.
+Retrieve = Callable[[list[str], str], list[Passage]]
+
+
+@dataclass(frozen=True)
+class ToolCalled:
+    result: ToolResult
+
+
+@dataclass(frozen=True)
+class MemoriesSaved:
+    """After a finished exchange: what memory learnt from it (and, if memory failed, why it is off)."""
+
+    changes: list[MemoryChange]
+    problem: str | None = None
+
+
+TurnEvent = (
+    UserMessageSaved
+    | HistoryFolded
+    | ToolCalled
+    | ReplyStarted
+    | ReplyToken
+    | TurnFinished
+    | MemoriesSaved
+    | StageStarted
+    | StageFinished
+)

@@ -1,0 +1,68 @@
+"""The tools a turn may use, and who decides whether each call runs.
+
+knowledge_search is bound to the answered conversation's collections and the memory tools to its
+profile, so a turn can only reach what its own conversation can. A call runs when the profile
+always allows its tool, or the tool needs no approval, or the user says yes; "always" and "never"
+answers are remembered in the profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from assistant.core.store import Conversation
+from assistant.knowledge.retriever import Passage
+from assistant.memory.extraction import Candidate
+from assistant.memory.long_term import LongTermMemory
+from assistant.memory.profiles import Profile, ProfileStore, ToolPolicy
+from assistant.tools.agent import Approve, AskUser
+from assistant.tools.builtin import knowledge_tool, memory_tools
+from assistant.tools.registry import Tool, ToolRegistry
+
+Retrieve = Callable[[list[str], str], list[Passage]]
+
+
+def tools_for_turn(
+    tools: ToolRegistry,
+    conversation: Conversation,
+    retrieve: Retrieve | None,
+    memory: LongTermMemory | None,
+    profile: Profile | None,
+    count_tokens: Callable[[str], int],
+) -> ToolRegistry:
+    extra: list[Tool] = []
+    names = [str(n) for n in conversation.options.get("collections", [])]
+    if names and retrieve is not None:
+        extra.append(knowledge_tool(lambda query: retrieve(names, query)))
+    if memory is not None and profile is not None:
+        extra += _memory_tools(memory, profile.id, conversation.id, count_tokens)
+    return tools.extended(*extra) if extra else tools
+
+
+def _memory_tools(
+    memory: LongTermMemory, profile_id: int, conversation_id: int, count_tokens: Callable[[str], int]
+) -> list[Tool]:
+    def recall(query: str) -> list[str]:
+        return [item["text"] for item in memory.recall(profile_id, query, count_tokens).to_list()]
+
+    def save(fact: str) -> str:
+        change = memory.remember(profile_id, Candidate(fact), conversation_id)
+        return f"Memory {change.action}: {change.memory.text}"
+
+    return memory_tools(recall, save)
+
+
+def profile_approver(profile: Profile | None, profiles: ProfileStore | None, ask: AskUser | None) -> Approve:
+    def approve(item: Tool, arguments: dict[str, Any]) -> bool:
+        policy = (profile.tool_approvals.get(item.name) if profile else None) or item.approval
+        if policy in ("allow", "deny"):
+            return policy == "allow"
+        answer = ask(item, arguments) if ask is not None else False
+        if answer in ("always", "never") and profile is not None and profiles is not None:
+            remembered: ToolPolicy = "allow" if answer == "always" else "deny"
+            profiles.set_tool_policy(profile.id, item.name, remembered)
+            profile.tool_approvals[item.name] = remembered
+        return answer in (True, "once", "always")
+
+    return approve
