@@ -9,6 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QFormLayout,
     QInputDialog,
     QLabel,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.core.errors import HearthError
-from assistant.memory.profiles import ProfileStore
+from assistant.memory.profiles import TOOL_POLICIES, ProfileStore
 from assistant.ui.buttons import button_row
 
 
@@ -81,8 +82,15 @@ class ProfileDialog(QDialog):
         self.model.setPlaceholderText("Default model for this profile (a GGUF path); empty keeps the current one")
         self.collections = QLineEdit()
         self.collections.setPlaceholderText("Collections new conversations use, comma-separated")
-        self.approvals = QLabel()
-        self.approvals.setWordWrap(True)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(-0.05, 2.0)
+        self.temperature.setSingleStep(0.05)
+        self.temperature.setSpecialValueText("the default")  # the lowest value: no override
+        self.temperature.setToolTip("Sampling temperature for this profile's conversations")
+        # One row per tool whose approval this profile remembers: allow, ask again, or deny.
+        self.approvals = QFormLayout()
+        self.approval_boxes: dict[str, QComboBox] = {}
+        self.no_approvals = QLabel("none remembered (answer Always or Never to a tool prompt)")
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020;")
         form = QFormLayout()
@@ -92,7 +100,13 @@ class ProfileDialog(QDialog):
         form.addRow("About me", self.about)
         form.addRow("Model", self.model)
         form.addRow("Collections", self.collections)
-        form.addRow("Tool choices", self.approvals)
+        form.addRow("Temperature", self.temperature)
+        approvals = QWidget()
+        approvals_layout = QVBoxLayout(approvals)
+        approvals_layout.setContentsMargins(0, 0, 0, 0)
+        approvals_layout.addWidget(self.no_approvals)
+        approvals_layout.addLayout(self.approvals)
+        form.addRow("Tool choices", approvals)
         buttons = button_row([("New…", self.create), ("Delete", self.delete), ("Save", self.save)], self.accept)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -120,12 +134,28 @@ class ProfileDialog(QDialog):
         self.about.setPlainText(profile.about_me)
         self.collections.setText(", ".join(profile.collections))
         self.model.setText(profile.model or "")
-        choices = ", ".join(f"{tool}: {policy}" for tool, policy in sorted(profile.tool_approvals.items()))
-        self.approvals.setText(choices or "none remembered (answer Always or Never to a tool prompt)")
+        temperature = profile.sampling.get("temperature")
+        self.temperature.setValue(float(temperature) if temperature is not None else self.temperature.minimum())
+        while self.approvals.rowCount():
+            self.approvals.removeRow(0)
+        self.approval_boxes = {}
+        for tool, policy in sorted(profile.tool_approvals.items()):
+            box = QComboBox()
+            box.addItems(list(TOOL_POLICIES))
+            box.setCurrentText(policy)
+            box.setAccessibleName(f"Approval for {tool}")
+            self.approvals.addRow(tool, box)
+            self.approval_boxes[tool] = box
+        self.no_approvals.setVisible(not self.approval_boxes)
         self.error.clear()
 
     def save(self) -> bool:
         collections = [c.strip() for c in self.collections.text().split(",") if c.strip()]
+        sampling = dict(self.profiles.get(self._current_id()).sampling)
+        if self.temperature.value() <= self.temperature.minimum():
+            sampling.pop("temperature", None)
+        else:
+            sampling["temperature"] = round(self.temperature.value(), 2)
         try:
             profile = self.profiles.update(
                 self._current_id(),
@@ -134,6 +164,8 @@ class ProfileDialog(QDialog):
                 about_me=self.about.toPlainText().strip(),
                 collections=collections,
                 model=self.model.text().strip() or None,
+                sampling=sampling,
+                tool_approvals={tool: box.currentText() for tool, box in self.approval_boxes.items()},
             )
         except HearthError as exc:
             self.error.setText(exc.message)

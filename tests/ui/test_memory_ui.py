@@ -82,7 +82,17 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     profiles = controls.open_profiles()
     profiles.create("Work")
     profiles.about.setPlainText("I am a nurse.")
+    profiles.temperature.setValue(0.3)
     assert profiles.save()
+    assert memory.profiles.get("Work").sampling == {"temperature": 0.3}
+    memory.profiles.set_tool_policy("Work", "files_read", "allow")
+    profiles._fill(memory.profiles.get("Work").id)
+    profiles.approval_boxes["files_read"].setCurrentText("deny")
+    assert profiles.save()
+    assert memory.profiles.get("Work").tool_approvals == {"files_read": "deny"}
+    profiles.temperature.setValue(profiles.temperature.minimum())
+    assert profiles.save() and memory.profiles.get("Work").sampling == {}
+    qtbot.wait(50)  # the rebuilt rows take their room on the next event loop
     screenshot(profiles, "profiles")
     profiles.accept()
     work = memory.profiles.get("Work")
