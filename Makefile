@@ -48,14 +48,30 @@ bench: setup
 	$(BIN)/python bench/modes.py
 
 # The double-click bundle: dist/hearth/ and dist/hearth-linux-x86_64.tar.gz (packaging/build.sh).
-package: setup
-	$(BIN)/python -m pip install --quiet -e '.[dev,package]'
-	PY=$(BIN)/python sh packaging/build.sh
+# It is built in a venv of its own whose llama.cpp is compiled for any x86-64 CPU with AVX2 (2013
+# on) rather than for this machine's CPU (GGML_NATIVE, the default), which could crash elsewhere
+# with "illegal instruction". That compile takes about 10 minutes, once.
+PACKAGE_VENV ?= .venv-package
+PACKAGE_STAMP := $(PACKAGE_VENV)/.hearth-installed
+PORTABLE_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+
+$(PACKAGE_STAMP): pyproject.toml
+	test -x $(PACKAGE_VENV)/bin/python || $(PYTHON) -m venv $(PACKAGE_VENV)
+	$(PACKAGE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PACKAGE_VENV)/bin/python -m pip install --quiet $(TORCH_INSTALL_ARGS) "$(TORCH_SPEC)"
+	@echo "Compiling llama.cpp for any AVX2 CPU; about 10 minutes the first time."
+	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(PACKAGE_VENV)/bin/python -m pip install --quiet --no-cache-dir \
+		--no-binary llama-cpp-python "llama-cpp-python>=0.3.16"
+	$(PACKAGE_VENV)/bin/python -m pip install --quiet -e '.[package]'
+	touch $@
+
+package: $(PACKAGE_STAMP)
+	PY=$(PACKAGE_VENV)/bin/python sh packaging/build.sh
 
 # Build, then start the built bundle in smoke mode and validate its .desktop entry.
-package-test: package
+package-test: setup package
 	command -v desktop-file-validate >/dev/null || (apt-get update -qq && apt-get install -y -qq desktop-file-utils)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/test_bundle.py $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PACKAGE_VENV) build dist artifacts .pytest_cache .mypy_cache .ruff_cache
