@@ -82,6 +82,7 @@ class LongTermMemory:
     def __init__(self, home: Path, settings: MemorySettings, embedder: Callable[[], Embedder]) -> None:
         self.settings = settings
         self.problem: str | None = None
+        self._swept = False
         self.duplicate_similarity = DUPLICATE_SIMILARITY
         self.related_similarity = RELATED_SIMILARITY
         try:
@@ -213,6 +214,12 @@ class LongTermMemory:
                     log.info("memory: %d proposed facts not grounded in the user's words were dropped", dropped)
             for candidate in candidates:
                 changes.append(self.remember(profile_id, candidate, conversation_id, message_id, judge))
+            if not self._swept:
+                # Once a run, where the vectors are open anyway: drop any a crash left without a row.
+                self._swept = True
+                swept = self.store.sweep_orphan_vectors()
+                if swept:
+                    log.info("memory: %d orphan vectors removed", swept)
             previous = self.store.digest(conversation_id)
             digest = summary or _plain_digest(previous.summary if previous else "", user_text)
             self.store.set_digest(conversation_id, profile_id, title, digest, user_text)

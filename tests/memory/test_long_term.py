@@ -241,10 +241,12 @@ def test_a_damaged_memory_database_is_a_clear_error_and_left_alone(tmp_path: Pat
         sqlite3.connect(home / "memory.db").execute("SELECT 1 FROM sqlite_master").fetchall()
 
 
-def test_orphan_vectors_are_swept(make_memory: MakeMemory) -> None:
+def test_orphan_vectors_are_swept_after_the_first_reply(store: ConversationStore, make_memory: MakeMemory) -> None:
     memory = make_memory()
     kept = memory.store.add(1, "The user likes tea.")
-    memory.store.vectors.put("m999", "gone", 1)
+    memory.store.vectors.put("m999", "gone", 1)  # as a crash between the two writes leaves them
     memory.store.vectors.put("c998", "gone", 1)
-    assert memory.store.sweep_orphan_vectors() == 2
-    assert memory.store.vectors.keys() == {f"m{kept.id}"}
+    session = _session(store, ScriptedEngine(["ok"]), memory)
+    conversation = session.create_conversation()
+    list(session.send(conversation.id, "hello"))
+    assert memory.store.vectors.keys() == {f"m{kept.id}", f"c{conversation.id}"}
