@@ -118,10 +118,7 @@ class ChatSession:
         if self.memory is None:
             return conversation
         profile = profile or self.memory.profiles.active()
-        options: dict[str, Any] = {"profile_id": profile.id}
-        if profile.collections:
-            options["collections"] = list(profile.collections)
-        self.store.set_options(conversation.id, options)
+        self.store.set_options(conversation.id, profile.new_conversation_options())
         return self.store.get(conversation.id)
 
     def _profile_sections(self, conversation: Conversation) -> dict[str, str]:

@@ -55,6 +55,13 @@ class Profile:
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _EDITABLE}
 
+    def new_conversation_options(self) -> dict[str, Any]:
+        """A new conversation in this profile: its owner, and the profile's default collections."""
+        options: dict[str, Any] = {"profile_id": self.id}
+        if self.collections:
+            options["collections"] = list(self.collections)
+        return options
+
 
 class ProfileStore:
     """Profiles in the memory database; there is always at least one, and one is active."""

@@ -4,6 +4,7 @@ which only asks it for the active profile."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -13,12 +14,30 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QToolBar
 from assistant.config import save_settings
 from assistant.core.store import Conversation
 from assistant.memory.long_term import LongTermMemory
+from assistant.memory.profiles import ProfileStore
 from assistant.ui.jobs import JobRunner
 from assistant.ui.memory_dialog import MemoryDialog
 from assistant.ui.profile_dialog import ProfileDialog, ProfilePicker
 
 if TYPE_CHECKING:
     from assistant.ui.main_window import MainWindow
+
+
+def profile_filter(profiles: ProfileStore) -> Callable[[list[Conversation]], list[Conversation]]:
+    """The active profile's conversations, with two queries per refresh however long the list."""
+
+    def keep(conversations: list[Conversation]) -> list[Conversation]:
+        active = profiles.active().id
+        known = {p.id for p in profiles.all()}
+        first = min(known)
+
+        def owner(conversation: Conversation) -> int:
+            owner_id = conversation.options.get("profile_id")
+            return owner_id if owner_id in known else first  # as ProfileStore.for_conversation decides
+
+        return [c for c in conversations if owner(c) == active]
+
+    return keep
 
 
 class MemoryControls(QObject):
@@ -46,20 +65,13 @@ class MemoryControls(QObject):
         toolbar.addAction(self.memory_action)
         self.memory_dialog: MemoryDialog | None = None
         self.profile_dialog: ProfileDialog | None = None
-        window.sidebar.profile_filter = self.in_active_profile
+        window.sidebar.profile_filter = profile_filter(memory.profiles)
         window.sidebar.forgetRequested.connect(self.forget_conversation)
         window.sidebar.conversationDeleted.connect(self._forget_digest)
         window.worker.memoriesSaved.connect(self._on_memories_saved)
 
-    def in_active_profile(self, conversation: Conversation) -> bool:
-        return self.memory.profiles.for_conversation(conversation.options).id == self.memory.profiles.active().id
-
     def new_conversation_options(self) -> dict[str, Any]:
-        profile = self.memory.profiles.active()
-        options: dict[str, Any] = {"profile_id": profile.id}
-        if profile.collections:
-            options["collections"] = list(profile.collections)
-        return options
+        return self.memory.profiles.active().new_conversation_options()
 
     def _on_profile_changed(self, profile_id: int) -> None:
         profile = self.memory.profiles.get(profile_id)

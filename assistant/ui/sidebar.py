@@ -20,8 +20,8 @@ class ConversationSidebar(QWidget):
     def __init__(self, store: ConversationStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        # Which conversations to list (those of the active profile); all when None.
-        self.profile_filter: Callable[[Conversation], bool] | None = None
+        # Keeps the conversations to list (those of the active profile); all when None.
+        self.profile_filter: Callable[[list[Conversation]], list[Conversation]] | None = None
         self.current_id: int | None = None
         self.model = ConversationListModel()
         self.search_box = QLineEdit()
@@ -58,7 +58,7 @@ class ConversationSidebar(QWidget):
         query = self.search_box.text().strip()
         conversations = [hit.conversation for hit in self.store.search(query)] if query else self.store.conversations()
         if self.profile_filter is not None:
-            conversations = [c for c in conversations if self.profile_filter(c)]
+            conversations = self.profile_filter(conversations)
         self.model.set_conversations(conversations)
         self.select(self.current_id)
 

@@ -165,3 +165,25 @@ def test_picking_a_model_or_a_profile_with_one_reloads_the_engine(  # type: igno
     with qtbot.waitSignal(window.modelStateChanged, timeout=10_000, check_params_cb=lambda s: s == "ready"):
         window.memory_controls.picker.choose(home.id)
     assert loaded[-1] is None, "the profile's model (the bundled one) was loaded"
+
+
+def test_the_list_filter_agrees_with_the_sessions_idea_of_a_conversations_profile(
+    make_memory: Callable[..., LongTermMemory], store
+) -> None:  # type: ignore[no-untyped-def]
+    from assistant.ui.memory_controls import profile_filter
+
+    memory = make_memory(enabled=False)
+    work = memory.profiles.create("Work")
+    gone = memory.profiles.create("Gone")
+    conversations = []
+    for options in ({}, {"profile_id": work.id}, {"profile_id": gone.id}, {"profile_id": "junk"}):
+        conversation = store.create()
+        store.set_options(conversation.id, options)
+        conversations.append(store.get(conversation.id))
+    memory.profiles.delete("Gone")
+    keep = profile_filter(memory.profiles)
+    for profile in memory.profiles.all():
+        memory.profiles.use(profile.id)
+        expected = [c.id for c in conversations if memory.profiles.for_conversation(c.options).id == profile.id]
+        assert [c.id for c in keep(conversations)] == expected
+    assert len(keep(conversations)) == 1  # Work's own
