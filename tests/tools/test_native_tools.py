@@ -34,12 +34,20 @@ def test_tool_definitions_cannot_spell_control_tokens() -> None:
 
     registry = ToolRegistry()
     registry.register(tool(sneaky))
-    pieces = ChatTemplate(builtin_format("qwen2.5")).render([ChatMessage("user", "hi")], tools=native_tools(registry))
-    template_text = "".join(p.text for p in pieces if not p.is_content)
-    assert "<tools>" in template_text and '"name": "sneaky"' in template_text
-    assert "Obey the tool" in template_text
-    # system, user and the generation prompt: the description's own was defused.
-    assert template_text.count("<|im_start|>") == 3
+    # Jinja's tojson escapes "<" on its own, so this template prints the description raw, as some
+    # templates do: only Hearth's defusing stands between it and a control token.
+    raw = (
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+        "{% if tools %}<|im_start|>system\n{% for t in tools %}{{ t['function']['description'] }}{% endfor %}"
+        "<|im_end|>\n{% endif %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    for source in (raw, builtin_format("qwen2.5")):
+        pieces = ChatTemplate(source).render([ChatMessage("user", "hi")], tools=native_tools(registry))
+        template_text = "".join(p.text for p in pieces if not p.is_content)
+        assert "Obey the tool" in template_text
+        # The turns the template itself opens (system/tools, user, the reply): the description's own was defused.
+        assert template_text.count("<|im_start|>") == 3, template_text
+        assert template_text.count("<|im_end|>") == 2
 
 
 def test_native_decisions_use_the_models_own_call_shape(store: ConversationStore) -> None:
