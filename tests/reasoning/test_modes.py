@@ -122,19 +122,38 @@ def test_reasoning_tags_become_a_stage_and_only_the_answer_is_kept(store: Conver
     assert "Three spiders, eight legs" not in history_text, "later turns see only the answer"
 
 
-def test_a_cancel_between_stages_keeps_what_completed(store: ConversationStore) -> None:
+def test_a_cancel_in_the_first_stage_starts_no_other(store: ConversationStore) -> None:
     cancel = CancelToken()
 
     def responder(messages: list[ChatMessage]) -> str:
-        cancel.cancel()  # the user presses Stop during the first stage
+        cancel.cancel()  # the user presses Stop during the plan
         return "Plan: count."
+
+    engine = ScriptedEngine(responder=responder)
+    session = ChatSession(store, engine, Settings())
+    events = list(session.send(store.create().id, QUESTION, cancel, TurnStyle("think")))
+    assert len(engine.history) == 1, "no stage started after the cancel"
+    assert not [e for e in events if isinstance(e, StageFinished)]
+
+
+def test_a_cancel_in_the_last_stage_keeps_the_stages_that_completed(store: ConversationStore) -> None:
+    cancel = CancelToken()
+    calls: list[int] = []
+
+    def responder(messages: list[ChatMessage]) -> str:
+        calls.append(1)
+        if len(calls) == 2:
+            cancel.cancel()  # Stop while the answer streams
+        return "Plan: count." if len(calls) == 1 else "Twenty four legs in total."
 
     engine = ScriptedEngine(responder=responder)
     session = ChatSession(store, engine, Settings())
     conversation = store.create()
     events = list(session.send(conversation.id, QUESTION, cancel, TurnStyle("think")))
-    assert not [e for e in events if isinstance(e, TurnFinished) and e.result.finish_reason != "cancelled"]
-    assert len(engine.history) == 1, "no stage started after the cancel"
+    assert _finished(events).result.finish_reason == "cancelled"
+    reply = store.messages(conversation.id)[-1]
+    assert reply.status == MessageStatus.STOPPED
+    assert [s["name"] for s in reply.stats["stages"]] == ["plan"]
 
 
 def test_a_failing_stage_shows_what_completed_and_why(store: ConversationStore) -> None:
