@@ -16,15 +16,8 @@ from assistant import __version__
 from assistant.config import Settings, apply_offline_environment, database_path, load_settings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
-from assistant.core.session import (
-    ChatSession,
-    HistoryFolded,
-    MemoriesSaved,
-    ReplyToken,
-    ToolCalled,
-    TurnEvent,
-    TurnFinished,
-)
+from assistant.core.events import HistoryFolded, MemoriesSaved, ReplyToken, ToolCalled, TurnEvent, TurnFinished
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.reasoning.modes import StageFinished
 from assistant.reasoning.reply import TurnStyle

@@ -15,14 +15,12 @@ from assistant.config import Settings
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.context import BuiltContext, ContextBuilder, HistoryItem
 from assistant.core.errors import EmptyPromptError, HearthError
-from assistant.core.events import (  # re-exported: callers import the events from here
+from assistant.core.events import (
     HistoryFolded,
     MemoriesSaved,
     ReplyStarted,
     ReplyToken,
     Retrieve,
-    StageFinished,
-    StageStarted,
     ToolCalled,
     TurnEvent,
     TurnFinished,
@@ -48,22 +46,6 @@ CONTINUE_INSTRUCTION = (
     "Continue your previous answer from exactly where it stopped. Do not repeat anything, do not comment."
 )
 _MAX_FOLDS_PER_TURN = 4
-
-
-__all__ = [
-    "ChatSession",
-    "HistoryFolded",
-    "MemoriesSaved",
-    "ReplyStarted",
-    "ReplyToken",
-    "Retrieve",
-    "StageFinished",
-    "StageStarted",
-    "ToolCalled",
-    "TurnEvent",
-    "TurnFinished",
-    "UserMessageSaved",
-]
 
 
 class ChatSession:

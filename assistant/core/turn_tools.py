@@ -11,16 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from assistant.core.events import Retrieve
 from assistant.core.store import Conversation
-from assistant.knowledge.retriever import Passage
 from assistant.memory.extraction import Candidate
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import Profile, ProfileStore, ToolPolicy
 from assistant.tools.agent import Approve, AskUser
 from assistant.tools.builtin import knowledge_tool, memory_tools
 from assistant.tools.registry import Tool, ToolRegistry
-
-Retrieve = Callable[[list[str], str], list[Passage]]
 
 
 def tools_for_turn(

@@ -23,8 +23,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from assistant.config import Settings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
-from assistant.core.session import (
-    ChatSession,
+from assistant.core.events import (
     HistoryFolded,
     MemoriesSaved,
     ReplyStarted,
@@ -35,6 +34,7 @@ from assistant.core.session import (
     TurnFinished,
     UserMessageSaved,
 )
+from assistant.core.session import ChatSession
 from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore
 from assistant.engine.base import Engine
 from assistant.memory.long_term import LongTermMemory

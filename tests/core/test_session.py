@@ -9,15 +9,9 @@ import pytest
 from assistant.config import Settings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import EmptyPromptError, EngineError, PromptTooLongError
+from assistant.core.events import HistoryFolded, ReplyStarted, ReplyToken, TurnFinished, UserMessageSaved
 from assistant.core.messages import MessageStatus
-from assistant.core.session import (
-    ChatSession,
-    HistoryFolded,
-    ReplyStarted,
-    ReplyToken,
-    TurnFinished,
-    UserMessageSaved,
-)
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.core.summary import SUMMARY_INSTRUCTIONS
 from assistant.engine.fake import ScriptedEngine

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings, save_settings
-from assistant.core.session import ChatSession, TurnFinished
+from assistant.core.events import TurnFinished
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.fake import ScriptedEngine
 

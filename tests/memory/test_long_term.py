@@ -11,7 +11,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.core.errors import HearthError
-from assistant.core.session import ChatSession, MemoriesSaved, ReplyStarted, TurnFinished
+from assistant.core.events import MemoriesSaved, ReplyStarted, TurnFinished
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.fake import ScriptedEngine
 from assistant.memory.extraction import Candidate, explicit_memory, grounded, parse_extraction, worth_extracting

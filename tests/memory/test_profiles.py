@@ -10,7 +10,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.core.errors import HearthError
-from assistant.core.session import ChatSession, ToolCalled
+from assistant.core.events import ToolCalled
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.fake import ScriptedEngine
 from assistant.memory.long_term import LongTermMemory

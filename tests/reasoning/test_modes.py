@@ -10,8 +10,9 @@ import pytest
 from assistant.config import Settings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import EngineError
+from assistant.core.events import ReplyToken, StageFinished, StageStarted, TurnFinished
 from assistant.core.messages import ChatMessage, MessageStatus
-from assistant.core.session import ChatSession, ReplyToken, StageFinished, StageStarted, TurnFinished
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.base import SamplingOptions
 from assistant.engine.fake import ScriptedEngine

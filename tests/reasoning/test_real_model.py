@@ -12,8 +12,9 @@ import pytest
 
 from assistant.config import Settings, save_settings
 from assistant.core.cancel import CancelToken
+from assistant.core.events import StageFinished, TurnFinished
 from assistant.core.messages import ChatMessage
-from assistant.core.session import ChatSession, StageFinished, TurnFinished
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.base import SamplingOptions, complete
 from assistant.reasoning.reply import TurnStyle

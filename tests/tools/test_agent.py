@@ -9,7 +9,8 @@ import pytest
 
 from assistant.config import ModelSettings, Settings
 from assistant.core.cancel import CancelToken
-from assistant.core.session import ChatSession, ToolCalled, TurnFinished
+from assistant.core.events import ToolCalled, TurnFinished
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.fake import ScriptedEngine
 from assistant.tools.agent import ToolAgent, decision_schema

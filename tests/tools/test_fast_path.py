@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from assistant.config import Settings
-from assistant.core.session import ChatSession, TurnFinished
+from assistant.core.events import TurnFinished
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.fake import ScriptedEngine
 from assistant.tools.builtin import build_registry

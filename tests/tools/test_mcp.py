@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from assistant.config import Settings
-from assistant.core.session import ChatSession, ToolCalled
+from assistant.core.events import ToolCalled
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.fake import ScriptedEngine
 from assistant.tools.builtin import build_registry

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant.config import ModelSettings, Settings
+from assistant.core.events import ToolCalled, TurnFinished
 from assistant.core.messages import ChatMessage
-from assistant.core.session import ChatSession, ToolCalled, TurnFinished
+from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.fake import ScriptedEngine
 from assistant.engine.templates import ChatTemplate, builtin_format
