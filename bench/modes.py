@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from assistant.chat.events import TurnFinished
+from assistant.chat.session import ChatSession
 from assistant.config import ModelSettings, Settings, apply_offline_environment
-from assistant.core.events import TurnFinished
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.catalogue import bundled_model_path
 from assistant.engine.llama import LlamaEngine

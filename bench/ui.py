@@ -36,11 +36,11 @@ def main() -> int:
 
     from assistant.app import Hearth
     from assistant.config import Settings
-    from assistant.engine.fake import ScriptedEngine
     from assistant.ui.stall import StallMeter
+    from tests.fakes import ScriptedEngine
 
     app = QApplication.instance() or QApplication([])
-    from assistant.core.summary import SUMMARY_INSTRUCTIONS
+    from assistant.chat.summary import SUMMARY_INSTRUCTIONS
 
     reply = " ".join(f"word{n}" for n in range(args.tokens))
 

@@ -13,10 +13,9 @@ import pytest
 from assistant.config import KnowledgeSettings, MemorySettings, ModelSettings, apply_offline_environment
 from assistant.core.store import ConversationStore
 from assistant.engine.catalogue import bundled_model_path
-from assistant.engine.fake import ScriptedEngine
-from assistant.knowledge.embedder import HashingEmbedder
 from assistant.knowledge.library import Library
 from assistant.memory.long_term import LongTermMemory
+from tests.fakes import HashingEmbedder, ScriptedEngine
 
 apply_offline_environment()
 _real_connect = socket.socket.connect
@@ -83,7 +82,7 @@ def _no_worker_thread_left_running() -> Iterator[None]:
     """A test that leaves a chat worker's QThread running fails (napari's conftest does the same)."""
     yield
     try:
-        from assistant.ui.worker import STARTED_THREADS
+        from assistant.ui.threads import STARTED_THREADS
     except ImportError:
         return
     running = [t.objectName() for t in STARTED_THREADS if t.isRunning()]

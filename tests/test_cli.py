@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from assistant import cli
+from assistant.chat.session import ChatSession
+from assistant.cli import chat as cli_chat
 from assistant.config import Settings, save_settings
 from assistant.core.messages import MessageStatus
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
-from assistant.engine.fake import ScriptedEngine
+from tests.fakes import ScriptedEngine
 
 STATS_KEYS = {"prompt_tokens", "prompt_tokens_evaluated", "completion_tokens", "ttft_s", "tokens_per_s", "context"}
 
@@ -154,7 +155,7 @@ def test_ctrl_c_stops_the_reply_and_keeps_it(store: ConversationStore, capsys: p
     conversation = store.create()
     timer = threading.Timer(0.3, os.kill, args=(os.getpid(), signal.SIGINT))
     timer.start()
-    finished = cli._send(session, conversation.id, "count forever", as_json=False)
+    finished = cli_chat.send(session, conversation.id, "count forever", as_json=False)
     timer.join()
     assert finished is not None and finished.result.finish_reason == "cancelled"
     reply = store.messages(conversation.id)[-1]

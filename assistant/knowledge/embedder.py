@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import math
-import re
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -69,40 +66,3 @@ class SentenceTransformerEmbedder:
             texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return [[float(x) for x in row] for row in vectors]
-
-
-class HashingEmbedder:
-    """Deterministic bag-of-words vectors for fast unit tests: same words, close vectors."""
-
-    def __init__(self, dimension: int = 64, name: str = "hashing-test") -> None:
-        self._dimension = dimension
-        self._name = name
-        self.calls = 0
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        self.calls += 1
-        vectors = []
-        for text in texts:
-            vector = [0.0] * self._dimension
-            for word in re.findall(r"\w+", text.lower()):
-                digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
-                vector[int.from_bytes(digest, "little") % self._dimension] += 1.0
-            norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-            vectors.append([v / norm for v in vector])
-        return vectors
-
-
-def default_embedder() -> Embedder:
-    """The bundle's ONNX export when there is one (no torch there), else sentence-transformers."""
-    from assistant.knowledge.onnx_embedder import OnnxEmbedder, onnx_embedder_path
-
-    exported = onnx_embedder_path()
-    return OnnxEmbedder(exported) if exported is not None else SentenceTransformerEmbedder()

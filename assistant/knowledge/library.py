@@ -13,10 +13,17 @@ from assistant.config import KnowledgeSettings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
 from assistant.knowledge.catalog import Catalog, CollectionInfo
-from assistant.knowledge.embedder import Embedder, default_embedder
+from assistant.knowledge.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.knowledge.indexer import Indexer, IndexReport, Progress
+from assistant.knowledge.onnx_embedder import OnnxEmbedder, onnx_embedder_path
 from assistant.knowledge.retriever import HybridRetriever, Passage
 from assistant.knowledge.vectors import EmbedderMismatchError, VectorStore
+
+
+def default_embedder() -> Embedder:
+    """The bundle's ONNX export when there is one (no torch there), else sentence-transformers."""
+    exported = onnx_embedder_path()
+    return OnnxEmbedder(exported) if exported is not None else SentenceTransformerEmbedder()
 
 
 class Library:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from assistant.core.errors import HearthError
-from assistant.tools.registry import Tool, ToolError
+from assistant.tools.registry import Tool, ToolError, arguments_model
 
 CONFIG_FILE = "mcp.json"
 PROTOCOL_VERSION = "2025-06-18"
@@ -304,10 +304,13 @@ def _as_tool(client: McpClient, entry: dict[str, Any]) -> Tool:
         return client.call_tool(remote_name, arguments)
 
     description = str(entry.get("description") or remote_name).strip()
+    name = tool_name(client.config.name, remote_name)
+    parameters = _parameters(entry.get("inputSchema"))
     return Tool(
-        name=tool_name(client.config.name, remote_name),
+        name=name,
         description=f"{description} (MCP server {client.config.name})",
-        parameters=_parameters(entry.get("inputSchema")),
+        parameters=parameters,
+        arguments=arguments_model(name, parameters),
         function=call,
         approval=client.config.approval,
         # The registry abandons the call a little after the client has given up on the server.

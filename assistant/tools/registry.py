@@ -10,15 +10,14 @@ import inspect
 import re
 import threading
 import time
-import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from assistant.core.errors import HearthError
-
-_JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
 class ToolError(Exception):
@@ -35,6 +34,9 @@ class Tool:
     # can override it per tool (always allow, ask, never).
     approval: Literal["allow", "ask"] = "allow"
     timeout_s: float = 10.0
+    # Validates the model's arguments before the function sees them; built from the signature (or,
+    # for a server's tool, from its schema's top-level properties) by ``arguments_model``.
+    arguments: type[BaseModel] | None = None
 
     def schema(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
@@ -59,21 +61,6 @@ class ToolResult:
         }
 
 
-def _json_type(annotation: Any) -> dict[str, Any]:
-    origin = get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in get_args(annotation) if a is not type(None)]
-        return _json_type(options[0]) if len(options) == 1 else {}
-    if origin is Literal:
-        return {"type": "string", "enum": list(get_args(annotation))}
-    if origin in (list, tuple):
-        (item,) = get_args(annotation)[:1] or (str,)
-        return {"type": "array", "items": _json_type(item)}
-    if annotation in _JSON_TYPES:
-        return {"type": _JSON_TYPES[annotation]}
-    raise TypeError(f"unsupported parameter type {annotation!r}")
-
-
 def _docstring_parts(function: Callable[..., Any]) -> tuple[str, dict[str, str]]:
     doc = inspect.getdoc(function) or ""
     summary, _, rest = doc.partition("\n\n")
@@ -91,22 +78,80 @@ def tool(
     approval: Literal["allow", "ask"] = "allow",
     timeout_s: float = 10.0,
 ) -> Tool:
-    """Make a Tool from a typed function; its docstring's first paragraph describes it."""
+    """Make a Tool from a typed function; its docstring's first paragraph describes it.
+
+    Its parameters become a pydantic model (strict: no "5" for 5, no true for 1, items of lists
+    checked), whose JSON schema is what the model is shown and constrained to.
+    """
     description, described = _docstring_parts(function)
     hints = typing.get_type_hints(function)
-    properties: dict[str, Any] = {}
-    required: list[str] = []
+    fields: dict[str, Any] = {}
     for parameter in inspect.signature(function).parameters.values():
-        schema = _json_type(hints.get(parameter.name, str))
-        if parameter.name in described:
-            schema["description"] = described[parameter.name]
-        if parameter.default is inspect.Parameter.empty:
-            required.append(parameter.name)
+        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+        fields[parameter.name] = (
+            hints.get(parameter.name, str),
+            Field(default, description=described.get(parameter.name)),
+        )
+    name = name or function.__name__
+    model = create_model(f"{name}_arguments", __config__=_STRICT, **fields)
+    return Tool(name, description, model_schema(model), function, approval, timeout_s, model)
+
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+_JSON_TYPES: dict[str, Any] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+}
+
+
+def arguments_model(name: str, parameters: dict[str, Any]) -> type[BaseModel]:
+    """A validator for a JSON schema written elsewhere (an MCP server's): its top-level properties,
+    which are required and their types; the server checks the rest itself."""
+    properties = parameters.get("properties", {})
+    required = set(parameters.get("required", []))
+    fields: dict[str, Any] = {}
+    for key, schema in properties.items():
+        declared = schema.get("type") if isinstance(schema, dict) else None
+        annotation = _JSON_TYPES.get(declared, Any) if isinstance(declared, str) else Any
+        fields[key] = (annotation, ... if key in required else None)
+    return create_model(f"{name}_arguments", __config__=_STRICT, **fields)
+
+
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema as a grammar wants it: no titles, optional values without null."""
+    schema = _tidy(model.model_json_schema())
+    schema.setdefault("required", [])
+    return {
+        key: schema[key] for key in ("type", "properties", "required", "additionalProperties", "$defs") if key in schema
+    }
+
+
+def _tidy(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_tidy(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    options = schema.get("anyOf")
+    if isinstance(options, list):
+        kept = [option for option in options if option != {"type": "null"}]
+        if len(kept) == 1:
+            rest = {key: value for key, value in schema.items() if key != "anyOf"}
+            if rest.get("default", 0) is None:
+                del rest["default"]
+            return _tidy({**kept[0], **rest})
+    tidied: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            tidied[key] = {name: _tidy(item) for name, item in value.items()}
         else:
-            schema["default"] = parameter.default
-        properties[parameter.name] = schema
-    parameters = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-    return Tool(name or function.__name__, description, parameters, function, approval, timeout_s)
+            tidied[key] = _tidy(value)
+    return tidied
 
 
 class ToolRegistry:
@@ -153,14 +198,15 @@ class ToolRegistry:
             return failed(exc.message)
         if not isinstance(arguments, dict):
             return failed(f"Arguments for {name} must be a JSON object.")
-        problem = _check_arguments(item, arguments)
-        if problem:
-            return failed(problem)
+        try:
+            validated = _validated(item, arguments)
+        except ValidationError as exc:
+            return failed(_explain(item, exc))
         outcome: dict[str, Any] = {}
 
         def run() -> None:
             try:
-                outcome["value"] = item.function(**arguments)
+                outcome["value"] = item.function(**validated)
             except ToolError as exc:
                 outcome["error"] = str(exc)
             except Exception as exc:  # a tool's bug must not end the chat
@@ -176,27 +222,28 @@ class ToolRegistry:
         return ToolResult(name, args, str(outcome.get("value", "")), ok=True, duration_s=time.perf_counter() - started)
 
 
-def _check_arguments(item: Tool, arguments: dict[str, Any]) -> str | None:
+def _validated(item: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as the function receives them: checked, and only those the model gave
+    (a function's own defaults fill the rest; a server's tool must not be sent invented nulls)."""
+    model = item.arguments or arguments_model(item.name, item.parameters)
+    checked = model.model_validate(arguments)
+    return {key: getattr(checked, key) for key in arguments}
+
+
+def _explain(item: Tool, error: ValidationError) -> str:
+    """The first problem, in words the model can act on."""
     properties = item.parameters.get("properties", {})
-    unknown = sorted(set(arguments) - set(properties))
-    if unknown:
-        return f"{item.name} has no parameter {', '.join(unknown)}; its parameters are {', '.join(properties)}."
-    missing = [p for p in item.parameters.get("required", []) if p not in arguments]
-    if missing:
-        return f"{item.name} needs {', '.join(missing)}."
-    checks: dict[str, type | tuple[type, ...]] = {
-        "string": str,
-        "integer": int,
-        "number": (int, float),
-        "boolean": bool,
-        "array": list,
-    }
-    for key, value in arguments.items():
-        expected = properties[key].get("type")
-        python_type = checks.get(expected) if isinstance(expected, str) else None
-        wrong_bool = isinstance(value, bool) and expected in ("integer", "number")
-        if python_type is not None and (not isinstance(value, python_type) or wrong_bool):
-            return f"{item.name}: '{key}' must be a {expected}."
-        if "enum" in properties[key] and value not in properties[key]["enum"]:
-            return f"{item.name}: '{key}' must be one of {', '.join(properties[key]['enum'])}."
-    return None
+    # A parameter the tool does not have explains a missing one best ("wrong" instead of "expression").
+    problems = sorted(error.errors(), key=lambda p: {"extra_forbidden": 0, "missing": 1}.get(p["type"], 2))
+    problem = problems[0]
+    where = ".".join(str(part) for part in problem["loc"])
+    kind = problem["type"]
+    key = str(problem["loc"][0]) if problem["loc"] else ""
+    if kind == "extra_forbidden":
+        return f"{item.name} has no parameter {key}; its parameters are {', '.join(properties) or 'none'}."
+    if kind == "missing":
+        return f"{item.name} needs {where}."
+    expected = properties.get(key, {}).get("type") if isinstance(properties.get(key), dict) else None
+    if expected and len(problem["loc"]) == 1 and kind != "literal_error":
+        return f"{item.name}: '{key}' must be a {expected}."
+    return f"{item.name}: '{where}': {problem['msg']}."

@@ -8,10 +8,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from assistant.core.errors import HearthError
-from assistant.ui.worker import STARTED_THREADS
+from assistant.ui.threads import start_on_thread
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,8 @@ class JobRunner(QObject):
         self._ids = itertools.count(1)
         self._callbacks: dict[int, Callable[[Any], None]] = {}
         self._executor = _Executor()
-        self._thread = QThread()
-        self._thread.setObjectName("hearth-jobs")
-        STARTED_THREADS.add(self._thread)
-        self._executor.moveToThread(self._thread)
         self._executor.finished.connect(self._on_finished)
-        self._thread.start()
+        self._thread = start_on_thread(self._executor, "hearth-jobs")
 
     def submit(self, function: Callable[[], Any], done: Callable[[Any], None] | None = None) -> None:
         job_id = next(self._ids)

@@ -15,7 +15,7 @@ from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
 from assistant.knowledge.library import Library
 from assistant.knowledge.watcher import FolderWatcher
-from assistant.ui.worker import STARTED_THREADS
+from assistant.ui.threads import start_on_thread
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,4 @@ class LibraryWorker(QObject):
 
 
 def start_library_worker(worker: LibraryWorker) -> QThread:
-    thread = QThread()
-    thread.setObjectName("hearth-library-worker")
-    STARTED_THREADS.add(thread)
-    worker.moveToThread(thread)
-    thread.start()
-    return thread
+    return start_on_thread(worker, "hearth-library-worker")

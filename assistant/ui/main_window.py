@@ -13,29 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QSizePolicy,
     QSplitter,
-    QToolBar,
-    QWidget,
 )
 
-from assistant.config import Settings, data_dir, save_settings
+from assistant.config import Settings, data_dir
 from assistant.core.errors import HearthError
 from assistant.core.messages import GenerationStats, MessageStatus
 from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore, StoredMessage
 from assistant.memory.long_term import LongTermMemory
 from assistant.reasoning.reply import TurnStyle
+from assistant.ui.approval import ask_approval
 from assistant.ui.chat_pane import ChatPane
 from assistant.ui.library_worker import LibraryWorker
+from assistant.ui.main_toolbar import MainToolbar
 from assistant.ui.memory_controls import MemoryControls
 from assistant.ui.models import MessageListModel
 from assistant.ui.resources import app_icon
+from assistant.ui.settings_controller import SettingsController
 from assistant.ui.side_panel import ConversationPanel
 from assistant.ui.sidebar import ConversationSidebar
 from assistant.ui.worker import ChatWorker
@@ -64,7 +62,8 @@ class MainWindow(QMainWindow):
         self.library_worker = library_worker
         self.store = store
         self.worker = worker
-        self.settings = settings
+        self.settings_controller = SettingsController(settings, worker, self)
+        self.settings_controller.changed.connect(self._on_settings_changed)
         self.busy = False
         self.model_state = "loading"
         self.editing_message_id: int | None = None
@@ -78,8 +77,21 @@ class MainWindow(QMainWindow):
         self.messages = MessageListModel()
         self._build()
         if memory is not None:
-            self.memory_controls = MemoryControls(self, memory, self.toolbar)
-            self.memory_controls.profileChanged.connect(self._on_profile_changed)
+            controls = MemoryControls(
+                self,
+                memory,
+                store,
+                self.sidebar,
+                worker,
+                self.toolbar,
+                settings=lambda: self.settings,
+                apply_settings=self.apply_settings,
+            )
+            controls.profileChanged.connect(self._on_profile_changed)
+            controls.modelWanted.connect(self.use_model)
+            controls.notice.connect(self.show_notice)
+            controls.forgotten.connect(self._on_conversation_forgotten)
+            self.memory_controls = controls
         self._wire_worker()
         if library_worker is not None:
             library_worker.collectionsChanged.connect(self._on_collections_changed)
@@ -91,44 +103,18 @@ class MainWindow(QMainWindow):
     # ----- construction -------------------------------------------------------------------------
 
     def _build(self) -> None:
-        toolbar = QToolBar("Main")
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setMovable(False)
+        toolbar = MainToolbar(self)
         self.addToolBar(toolbar)
         self.toolbar = toolbar
-        self.new_action = QAction("New chat", self)
-        self.new_action.setToolTip("New chat (Ctrl+N)")
+        self.new_action, self.incognito_action = toolbar.new_action, toolbar.incognito_action
+        self.model_picker, self.model_state_label = toolbar.model_picker, toolbar.model_state_label
+        self.panel_action, self.library_action = toolbar.panel_action, toolbar.library_action
+        self.settings_action = toolbar.settings_action
         self.new_action.triggered.connect(self.new_conversation)
-        toolbar.addAction(self.new_action)
-        self.incognito_action = QAction("Incognito", self)
-        self.incognito_action.setToolTip("A conversation that stores nothing: no messages, no memories")
         self.incognito_action.triggered.connect(self.new_incognito_conversation)
-        toolbar.addAction(self.incognito_action)
-        toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Model: "))
-        self.model_picker = QComboBox()
-        self.model_picker.setAccessibleName("Model")
-        self.model_picker.setMinimumWidth(220)
         self.model_picker.activated.connect(self._on_model_picked)
-        toolbar.addWidget(self.model_picker)
-        self.model_state_label = QLabel(" Loading model… ")
-        self.model_state_label.setAccessibleName("Model state")
-        toolbar.addWidget(self.model_state_label)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        toolbar.addWidget(spacer)
-        self.panel_action = QAction("Conversation settings", self)
-        self.panel_action.setCheckable(True)
-        self.panel_action.setChecked(True)
-        toolbar.addAction(self.panel_action)
-        self.library_action = QAction("Library…", self)
-        self.library_action.setToolTip("Document collections to answer from")
         self.library_action.triggered.connect(self.open_library)
-        toolbar.addAction(self.library_action)
-        self.settings_action = QAction("Settings", self)
-        self.settings_action.setToolTip("Settings (Ctrl+,)")
         self.settings_action.triggered.connect(self.open_settings)
-        toolbar.addAction(self.settings_action)
 
         # left: conversations
         self.sidebar = ConversationSidebar(self.store)
@@ -275,6 +261,10 @@ class MainWindow(QMainWindow):
             self.messages.set_messages(None, [])
             self.panel.show_conversation(None)
 
+    def _on_conversation_forgotten(self, conversation_id: int) -> None:
+        self._on_conversation_deleted(conversation_id)
+        self.refresh_conversations()
+
     def _on_panel_changed(self, system_prompt: str | None, options: dict[str, Any]) -> None:
         if self.conversation_id is None:
             return
@@ -360,9 +350,7 @@ class MainWindow(QMainWindow):
 
     def _on_load_state(self, state: str, detail: str) -> None:
         self.model_state = state
-        text = {"loading": "Loading model…", "ready": f"Ready: {detail}", "failed": "Model failed to load"}[state]
-        self.model_state_label.setText(f" {text} ")
-        self.model_state_label.setToolTip(detail)
+        self.toolbar.show_model_state(state, detail)
         if state == "ready":
             self.request_preview()
         self.modelStateChanged.emit(state)
@@ -411,39 +399,8 @@ class MainWindow(QMainWindow):
 
     def ask_approval(self, tool_name: str, arguments: dict[str, Any]) -> QMessageBox:
         """The model wants a tool that needs approval: ask, without blocking the window."""
-        import json
-
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Allow this tool?",
-            f"Hearth wants to use {tool_name} with:\n{json.dumps(arguments, ensure_ascii=False, indent=2)}",
-            QMessageBox.StandardButton.Yes
-            | QMessageBox.StandardButton.YesToAll
-            | QMessageBox.StandardButton.No
-            | QMessageBox.StandardButton.NoToAll,
-            self,
-        )
-        box.button(QMessageBox.StandardButton.Yes).setText("Allow once")
-        box.button(QMessageBox.StandardButton.YesToAll).setText("Always allow")
-        box.button(QMessageBox.StandardButton.No).setText("Deny")
-        box.button(QMessageBox.StandardButton.NoToAll).setText("Never")
-        box.setInformativeText(
-            "Allow it only if you asked for this; a document can try to trick the model. "
-            "Always and Never are remembered for this profile."
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        box.setObjectName("approvalDialog")
-        answers = {
-            QMessageBox.StandardButton.Yes: "once",
-            QMessageBox.StandardButton.YesToAll: "always",
-            QMessageBox.StandardButton.NoToAll: "never",
-        }
-        box.finished.connect(
-            lambda button: self.worker.answer_approval(answers.get(QMessageBox.StandardButton(button), False))
-        )
-        box.open()
-        self.last_approval = box
-        return box
+        self.last_approval = ask_approval(self, tool_name, arguments, self.worker.answer_approval)
+        return self.last_approval
 
     def _on_stage_changed(self, conversation_id: int, name: str, finished: bool) -> None:
         if conversation_id == self.conversation_id and not finished:
@@ -497,52 +454,33 @@ class MainWindow(QMainWindow):
         dialog.setObjectName("sourceDialog")
         dialog.open()
 
-    # ----- models and settings ------------------------------------------------------------------
+    # ----- models and settings: through the one SettingsController ------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        return self.settings_controller.settings
 
     def populate_models(self) -> None:
-        """Ask the worker for the model list: reading GGUF headers costs ~40 ms a file, not for this thread."""
-        self.worker.modelsRequested.emit(self.settings)
+        self.settings_controller.populate_models()
 
     def _on_models_listed(self, entries: list[Any], current: Path | None) -> None:
-        self.model_picker.clear()
-        for entry in entries:
-            label = entry.info.name if entry.info else f"{entry.path.name} (unusable)"
-            self.model_picker.addItem(f"{label} [{entry.source}]", str(entry.path))
-            if current is not None and entry.path.resolve() == current.resolve():
-                self.model_picker.setCurrentIndex(self.model_picker.count() - 1)
+        self.toolbar.show_models(entries, current)
 
     def _on_model_picked(self, index: int) -> None:
         self.use_model(self.model_picker.itemData(index))
 
     def use_model(self, path: str | Path | None) -> None:
-        """Switch to another GGUF file (the picker, or a profile's default model)."""
-        from assistant.engine.catalogue import bundled_model_path
-
-        bundled = bundled_model_path()
-        # A copy: apply_settings compares old and new to decide whether the model must reload.
-        settings = self.settings.model_copy(deep=True)
-        settings.model.path = None if path is None or (bundled and str(bundled) == str(path)) else Path(path)
-        self.apply_settings(settings)
+        self.settings_controller.use_model(path)
 
     def open_settings(self) -> None:
-        from assistant.ui.settings_dialog import SettingsDialog
-
-        dialog = SettingsDialog(self.settings, self)
-        dialog.setObjectName("settingsDialog")
-        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings))
-        dialog.open()
+        self.settings_controller.open_dialog(self)
 
     def apply_settings(self, settings: Settings | None) -> None:
-        if settings is None:
-            return
-        reload = settings.model != self.settings.model or settings.engine != self.settings.engine
-        save_settings(settings)
-        self.settings = settings
+        self.settings_controller.apply(settings)
+
+    def _on_settings_changed(self, settings: Settings) -> None:
         self.panel.defaults = settings
         self.settingsChanged.emit(settings)
-        if reload:
-            self.worker.loadRequested.emit(settings)
-            self.populate_models()
 
     # ----- window state -------------------------------------------------------------------------
 

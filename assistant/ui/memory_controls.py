@@ -1,26 +1,28 @@
 """The window's memory and profile controls: the profile picker, the Profiles and Memory dialogs,
-"forget this conversation", and what memory reports after each reply. Kept out of main_window.py,
-which only asks it for the active profile."""
+"forget this conversation", and what memory reports after each reply.
+
+It is handed what it works with (the sidebar, the worker, the store, the settings and the one way to
+change them) and tells the window what happened through its own signals; it knows nothing of the
+window itself."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMessageBox, QToolBar
+from PySide6.QtWidgets import QLabel, QMessageBox, QToolBar, QWidget
 
-from assistant.config import save_settings
-from assistant.core.store import Conversation
+from assistant.config import Settings
+from assistant.core.store import Conversation, ConversationStore
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import ProfileStore
 from assistant.ui.jobs import JobRunner
 from assistant.ui.memory_dialog import MemoryDialog
 from assistant.ui.profile_dialog import ProfileDialog, ProfilePicker
-
-if TYPE_CHECKING:
-    from assistant.ui.main_window import MainWindow
+from assistant.ui.sidebar import ConversationSidebar
+from assistant.ui.worker import ChatWorker
 
 
 def profile_filter(profiles: ProfileStore) -> Callable[[list[Conversation]], list[Conversation]]:
@@ -42,19 +44,34 @@ def profile_filter(profiles: ProfileStore) -> Callable[[list[Conversation]], lis
 
 class MemoryControls(QObject):
     profileChanged = Signal(int)
-    forgotten = Signal(int)  # conversation id, once its memories are gone too
+    forgotten = Signal(int)  # conversation id, once it and its memories are gone
+    modelWanted = Signal(str)  # the newly chosen profile's default model
+    notice = Signal(str)
 
-    def __init__(self, window: MainWindow, memory: LongTermMemory, toolbar: QToolBar) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        parent: QWidget,
+        memory: LongTermMemory,
+        store: ConversationStore,
+        sidebar: ConversationSidebar,
+        worker: ChatWorker,
+        toolbar: QToolBar,
+        settings: Callable[[], Settings],
+        apply_settings: Callable[[Settings], None],
+    ) -> None:
+        super().__init__(parent)
+        self.parent_widget = parent
         self.memory = memory
+        self.store = store
+        self.settings = settings
+        self.apply_settings = apply_settings
         self.jobs = JobRunner(self)
-        self.jobs.failed.connect(window.show_notice)
+        self.jobs.failed.connect(self.notice)
         # The picker sits above the conversation list it filters.
         self.picker = ProfilePicker(memory.profiles)
         self.picker.setToolTip("Profile: its instructions, facts about you, memories and conversations")
         self.picker.profileChanged.connect(self._on_profile_changed)
-        window.sidebar.add_header(QLabel("Profile"), self.picker)
+        sidebar.add_header(QLabel("Profile"), self.picker)
         self.profiles_action = QAction("Profiles…", self)
         self.profiles_action.setToolTip("Your instructions and facts about you, per profile")
         self.profiles_action.triggered.connect(self.open_profiles)
@@ -65,24 +82,24 @@ class MemoryControls(QObject):
         toolbar.addAction(self.memory_action)
         self.memory_dialog: MemoryDialog | None = None
         self.profile_dialog: ProfileDialog | None = None
-        window.sidebar.profile_filter = profile_filter(memory.profiles)
-        window.sidebar.forgetRequested.connect(self.forget_conversation)
-        window.sidebar.conversationDeleted.connect(self._forget_digest)
-        window.worker.memoriesSaved.connect(self._on_memories_saved)
+        sidebar.profile_filter = profile_filter(memory.profiles)
+        sidebar.forgetRequested.connect(self.forget_conversation)
+        sidebar.conversationDeleted.connect(self._forget_digest)
+        worker.memoriesSaved.connect(self._on_memories_saved)
 
     def new_conversation_options(self) -> dict[str, Any]:
         return self.memory.profiles.active().new_conversation_options()
 
     def _on_profile_changed(self, profile_id: int) -> None:
         profile = self.memory.profiles.get(profile_id)
-        self.window.show_notice(f"Profile: {profile.name}")
-        current = self.window.settings.model.path
+        self.notice.emit(f"Profile: {profile.name}")
+        current = self.settings().model.path
         if profile.model and (current is None or str(current) != profile.model):
-            self.window.use_model(profile.model)  # the profile's default model
+            self.modelWanted.emit(profile.model)
         self.profileChanged.emit(profile_id)
 
     def open_profiles(self) -> ProfileDialog:
-        dialog = ProfileDialog(self.memory.profiles, self.memory.delete_profile, self.window)
+        dialog = ProfileDialog(self.memory.profiles, self.memory.delete_profile, self.parent_widget)
         dialog.changed.connect(self._on_profiles_edited)
         dialog.open()
         self.profile_dialog = dialog
@@ -93,26 +110,27 @@ class MemoryControls(QObject):
         self.profileChanged.emit(self.memory.profiles.active().id)
 
     def open_memory(self) -> MemoryDialog:
-        dialog = MemoryDialog(self.memory, self.jobs, self.window)
+        dialog = MemoryDialog(self.memory, self.jobs, self.parent_widget)
         dialog.pausedChanged.connect(self._on_paused)
         dialog.open()
         self.memory_dialog = dialog
         return dialog
 
     def _on_paused(self, paused: bool) -> None:
-        self.window.settings.memory.enabled = not paused
-        save_settings(self.window.settings)
-        self.window.show_notice("Memory paused: nothing is recalled or saved." if paused else "Memory is on.")
+        settings = self.settings().model_copy(deep=True)
+        settings.memory.enabled = not paused
+        self.apply_settings(settings)
+        self.notice.emit("Memory paused: nothing is recalled or saved." if paused else "Memory is on.")
 
     def forget_conversation(self, conversation_id: int) -> QMessageBox:
         """Asks first; then the conversation and every memory drawn from it are deleted."""
-        title = self.window.store.get(conversation_id).title
+        title = self.store.get(conversation_id).title
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Forget conversation",
             f"Delete “{title}” and everything Hearth remembered from it? This cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self.window,
+            self.parent_widget,
         )
         box.setObjectName("forgetDialog")
 
@@ -122,14 +140,12 @@ class MemoryControls(QObject):
 
             def forget() -> int:
                 count = self.memory.forget_conversation(conversation_id)
-                self.window.store.delete(conversation_id)
+                self.store.delete(conversation_id)
                 return count
 
             def done(count: int) -> None:
-                self.window.sidebar.conversationDeleted.emit(conversation_id)
-                self.window.refresh_conversations()
-                self.window.show_notice(f"Forgot the conversation and {count} memories from it.")
                 self.forgotten.emit(conversation_id)
+                self.notice.emit(f"Forgot the conversation and {count} memories from it.")
 
             self.jobs.submit(forget, done)
 
@@ -143,9 +159,9 @@ class MemoryControls(QObject):
 
     def _on_memories_saved(self, conversation_id: int, changes: list[tuple[str, str]], problem: str | None) -> None:
         if problem:
-            self.window.show_notice(problem)
+            self.notice.emit(problem)
         elif changes:
-            self.window.show_notice("Remembered: " + "; ".join(f"{text} ({action})" for action, text in changes))
+            self.notice.emit("Remembered: " + "; ".join(f"{text} ({action})" for action, text in changes))
         if self.memory_dialog is not None and self.memory_dialog.isVisible():
             self.memory_dialog.refresh()
 

@@ -14,16 +14,12 @@ import logging
 import threading
 import time
 import traceback
-import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from assistant.config import Settings
-from assistant.core.cancel import CancelToken
-from assistant.core.errors import HearthError
-from assistant.core.events import (
+from assistant.chat.events import (
     HistoryFolded,
     MemoriesSaved,
     ReplyStarted,
@@ -34,13 +30,17 @@ from assistant.core.events import (
     TurnFinished,
     UserMessageSaved,
 )
-from assistant.core.session import ChatSession
+from assistant.chat.session import ChatSession
+from assistant.config import Settings
+from assistant.core.cancel import CancelToken
+from assistant.core.errors import HearthError
 from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore
 from assistant.engine.base import Engine
 from assistant.memory.long_term import LongTermMemory
 from assistant.reasoning.modes import StageFinished, StageStarted
 from assistant.reasoning.reply import TurnStyle
 from assistant.tools.registry import Tool, ToolRegistry
+from assistant.ui.threads import start_on_thread
 
 log = logging.getLogger(__name__)
 COALESCE_S = 0.033
@@ -295,14 +295,5 @@ class ChatWorker(QObject):
                 self.memoriesSaved.emit(conversation_id, changes, event.problem)
 
 
-# Every worker thread started, so tests can check none is left running.
-STARTED_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
-
-
 def start_worker(worker: ChatWorker) -> QThread:
-    thread = QThread()
-    STARTED_THREADS.add(thread)
-    thread.setObjectName("hearth-chat-worker")
-    worker.moveToThread(thread)
-    thread.start()
-    return thread
+    return start_on_thread(worker, "hearth-chat-worker")

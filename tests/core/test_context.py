@@ -4,7 +4,7 @@ import pytest
 
 from assistant.core.context import SECTIONS, ContextBuilder, HistoryItem
 from assistant.core.errors import PromptTooLongError
-from assistant.engine.fake import ScriptedEngine
+from tests.fakes import ScriptedEngine
 
 
 def _history(turns: int, words: int = 10) -> list[HistoryItem]:

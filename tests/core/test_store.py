@@ -108,10 +108,10 @@ def test_a_killed_writer_leaves_its_last_checkpoint(tmp_path: Path) -> None:
         f"""
         import itertools, sys
         from assistant.config import Settings
-        from assistant.core.session import ChatSession
-        from assistant.core.events import ReplyToken
+        from assistant.chat.session import ChatSession
+        from assistant.chat.events import ReplyToken
         from assistant.core.store import ConversationStore
-        from assistant.engine.fake import ScriptedEngine
+        from tests.fakes import ScriptedEngine
         engine = ScriptedEngine(["word " * 10000], token_delay_s=0.01)
         session = ChatSession(ConversationStore({str(db)!r}), engine, Settings())
         conversation = session.store.create()

@@ -230,3 +230,23 @@ def test_a_broken_template_in_the_model_is_a_clear_error(tmp_path: Path, model_p
         assert "corrected GGUF" in caught.value.hint
     finally:
         engine.close()
+
+
+def test_the_llama_cpp_internals_the_engine_relies_on_are_still_there(real_engine: LlamaEngine) -> None:
+    """The engine reuses the KV cache, reads logits and builds grammars through llama-cpp-python
+    internals that are not its public API; pyproject.toml pins a range, and this names what broke
+    if a release in it changes them."""
+    import inspect
+
+    import llama_cpp
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    real_engine.count_tokens("warm")  # loaded
+    llm = real_engine._llm
+    assert isinstance(llm.n_tokens, int), "Llama.n_tokens (the KV cache's length) is gone"
+    assert len(llm.input_ids) >= llm.n_tokens, "Llama.input_ids (the cached tokens) is gone"
+    assert callable(getattr(llm._ctx, "get_logits_ith", None)), "Llama._ctx.get_logits_ith is gone"
+    assert callable(llm.set_seed) and callable(llm.eval) and callable(llm.reset)
+    assert {"grammar", "reset", "temp", "min_p"} <= set(inspect.signature(llm.generate).parameters)
+    assert callable(llama_cpp.llama_model_get_vocab) and callable(llama_cpp.llama_vocab_is_eog)
+    assert LlamaGrammar.from_json_schema('{"type": "object"}', verbose=False) is not None

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from assistant.core.cancel import CancelToken
-from assistant.knowledge.embedder import HashingEmbedder
 from assistant.knowledge.vectors import EmbedderMismatchError
+from tests.fakes import HashingEmbedder
 from tests.knowledge.conftest import write_pdf
 
 
@@ -69,7 +69,7 @@ def test_a_killed_indexer_resumes_without_duplicates_or_orphans(make_library, tm
     home = tmp_path / "home"
     script = textwrap.dedent(f"""
         import time
-        from assistant.knowledge.embedder import HashingEmbedder
+        from tests.fakes import HashingEmbedder
         from assistant.knowledge.library import Library
         class Slow(HashingEmbedder):
             def embed(self, texts):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.chat.events import TurnFinished
+from assistant.chat.session import ChatSession
 from assistant.config import Settings, save_settings
-from assistant.core.events import TurnFinished
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
-from assistant.engine.fake import ScriptedEngine
+from tests.fakes import ScriptedEngine
 
 
 def _session(library, store: ConversationStore, engine: ScriptedEngine) -> ChatSession:  # type: ignore[no-untyped-def]

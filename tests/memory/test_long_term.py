@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from assistant.chat.events import MemoriesSaved, ReplyStarted, TurnFinished
+from assistant.chat.session import ChatSession
 from assistant.config import Settings
 from assistant.core.errors import HearthError
-from assistant.core.events import MemoriesSaved, ReplyStarted, TurnFinished
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
-from assistant.engine.fake import ScriptedEngine
 from assistant.memory.extraction import Candidate, explicit_memory, grounded, parse_extraction, worth_extracting
 from assistant.memory.long_term import LongTermMemory
+from tests.fakes import ScriptedEngine
 
 MakeMemory = Callable[..., LongTermMemory]
 MIRA = "The user's daughter is called Mira."

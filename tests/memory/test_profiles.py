@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
+from assistant.chat.events import ToolCalled
+from assistant.chat.session import ChatSession
 from assistant.config import Settings
 from assistant.core.errors import HearthError
-from assistant.core.events import ToolCalled
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
-from assistant.engine.fake import ScriptedEngine
 from assistant.memory.long_term import LongTermMemory
 from assistant.tools.builtin import build_registry
+from tests.fakes import ScriptedEngine
 
 MakeMemory = Callable[..., LongTermMemory]
 

@@ -7,17 +7,17 @@ import json
 
 import pytest
 
+from assistant.chat.events import ReplyToken, StageFinished, StageStarted, TurnFinished
+from assistant.chat.session import ChatSession
 from assistant.config import Settings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import EngineError
-from assistant.core.events import ReplyToken, StageFinished, StageStarted, TurnFinished
 from assistant.core.messages import ChatMessage, MessageStatus
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.base import SamplingOptions
-from assistant.engine.fake import ScriptedEngine
 from assistant.reasoning.modes import CRITIQUE_SCHEMA, ThinkingRunner, majority
 from assistant.reasoning.reply import TurnStyle
+from tests.fakes import ScriptedEngine
 
 QUESTION = "How many legs do three spiders have?"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.chat.events import StageFinished, TurnFinished
+from assistant.chat.session import ChatSession
 from assistant.config import Settings, save_settings
 from assistant.core.cancel import CancelToken
-from assistant.core.events import StageFinished, TurnFinished
 from assistant.core.messages import ChatMessage
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.engine.base import SamplingOptions, complete
 from assistant.reasoning.reply import TurnStyle

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from assistant.chat.events import ToolCalled, TurnFinished
+from assistant.chat.session import ChatSession
 from assistant.config import ModelSettings, Settings
 from assistant.core.cancel import CancelToken
-from assistant.core.events import ToolCalled, TurnFinished
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
-from assistant.engine.fake import ScriptedEngine
 from assistant.tools.agent import ToolAgent, decision_schema
 from assistant.tools.builtin import build_registry
+from tests.fakes import ScriptedEngine
 
 
 def _call(tool: str, **arguments: object) -> str:

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
+from assistant.chat.events import TurnFinished
+from assistant.chat.session import ChatSession
 from assistant.config import Settings
-from assistant.core.events import TurnFinished
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
-from assistant.engine.fake import ScriptedEngine
 from assistant.tools.builtin import build_registry
+from tests.fakes import ScriptedEngine
 
 
 def test_arithmetic_goes_straight_to_the_calculator(store: ConversationStore) -> None:

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
+from assistant.chat.events import ToolCalled
+from assistant.chat.session import ChatSession
 from assistant.config import Settings
-from assistant.core.events import ToolCalled
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
-from assistant.engine.fake import ScriptedEngine
 from assistant.tools.builtin import build_registry
 from assistant.tools.mcp import McpError, McpServerConfig, McpTools, load_config
 from assistant.tools.registry import ToolRegistry
+from tests.fakes import ScriptedEngine
 
 SERVER = Path(__file__).with_name("mcp_test_server.py")
 

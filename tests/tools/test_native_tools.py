@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from assistant.chat.events import ToolCalled, TurnFinished
+from assistant.chat.session import ChatSession
 from assistant.config import ModelSettings, Settings
-from assistant.core.events import ToolCalled, TurnFinished
 from assistant.core.messages import ChatMessage
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
-from assistant.engine.fake import ScriptedEngine
 from assistant.engine.templates import ChatTemplate, builtin_format
 from assistant.tools.agent import decision_schema, native_tools
 from assistant.tools.builtin import build_registry
 from assistant.tools.registry import ToolRegistry, tool
+from tests.fakes import ScriptedEngine
 
 
 def test_templates_that_render_tools_are_detected() -> None:

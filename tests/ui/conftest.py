@@ -10,7 +10,7 @@ import pytest
 from assistant.app import Hearth
 from assistant.config import Settings
 from assistant.engine.base import Engine
-from assistant.engine.fake import ScriptedEngine
+from tests.fakes import ScriptedEngine
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 

@@ -9,9 +9,8 @@ from PySide6.QtWidgets import QDialog
 
 from assistant.app import Hearth
 from assistant.config import KnowledgeSettings, Settings
-from assistant.engine.fake import ScriptedEngine
-from assistant.knowledge.embedder import HashingEmbedder
 from assistant.knowledge.library import Library
+from tests.fakes import HashingEmbedder, ScriptedEngine
 from tests.knowledge.conftest import write_pdf
 
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from assistant.app import Hearth
 from assistant.core.errors import EngineError
 from assistant.core.messages import MessageStatus
-from assistant.engine.fake import ScriptedEngine
+from tests.fakes import ScriptedEngine
 
 
 def _send(qtbot, hearth: Hearth, text: str, timeout: int = 30_000) -> None:  # type: ignore[no-untyped-def]

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from assistant.app import Hearth
 from assistant.config import Settings
-from assistant.engine.fake import ScriptedEngine
 from assistant.memory.long_term import LongTermMemory
+from tests.fakes import ScriptedEngine
 
 MIRA = "The user's daughter is called Mira."
 

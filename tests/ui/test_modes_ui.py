@@ -6,7 +6,7 @@ import json
 
 from PySide6.QtCore import Qt, QUrl
 
-from assistant.engine.fake import ScriptedEngine
+from tests.fakes import ScriptedEngine
 
 
 def _send(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]

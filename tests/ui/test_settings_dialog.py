@@ -43,7 +43,7 @@ def test_valid_settings_are_collected(qtbot, model_path: Path, screenshot) -> No
 
 
 def test_applying_settings_saves_them_and_reloads_the_model(qtbot, make_hearth, model_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from assistant.engine.fake import ScriptedEngine
+    from tests.fakes import ScriptedEngine
 
     loads = []
 

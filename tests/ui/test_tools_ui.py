@@ -10,9 +10,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from assistant.app import Hearth
 from assistant.config import KnowledgeSettings, Settings
-from assistant.engine.fake import ScriptedEngine
-from assistant.knowledge.embedder import HashingEmbedder
 from assistant.knowledge.library import Library
+from tests.fakes import HashingEmbedder, ScriptedEngine
 
 
 def test_approve_one_file_read_refuse_another_and_see_the_cards(

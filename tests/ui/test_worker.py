@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QApplication
 
 from assistant.config import Settings
 from assistant.core.store import ConversationStore
-from assistant.engine.fake import ScriptedEngine
 from assistant.ui.stall import StallMeter
 from assistant.ui.worker import COALESCE_S, ChatWorker, start_worker
+from tests.fakes import ScriptedEngine
 
 
 class Recorder(QObject):

@@ -8,14 +8,10 @@ while it streams, and folds old turns into a summary when they no longer fit the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-from assistant.config import Settings
-from assistant.core.cancel import Cancelled, CancelToken
-from assistant.core.context import BuiltContext, ContextBuilder, HistoryItem
-from assistant.core.errors import EmptyPromptError, HearthError
-from assistant.core.events import (
+from assistant.chat.events import (
     HistoryFolded,
     MemoriesSaved,
     ReplyStarted,
@@ -26,20 +22,25 @@ from assistant.core.events import (
     TurnFinished,
     UserMessageSaved,
 )
+from assistant.chat.summary import fold_into_summary
+from assistant.chat.turn import Turn, join_continuation
+from assistant.chat.turn_tools import profile_approver, tools_for_turn
+from assistant.config import Settings
+from assistant.core.cancel import Cancelled, CancelToken
+from assistant.core.context import BuiltContext, ContextBuilder, HistoryItem
+from assistant.core.errors import EmptyPromptError, HearthError
 from assistant.core.messages import ChatMessage, GenerationStats, MessageStatus
 from assistant.core.store import Conversation, ConversationStore, StoredMessage
-from assistant.core.summary import fold_into_summary
-from assistant.core.turn_tools import profile_approver, tools_for_turn
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.knowledge.retriever import Passage, format_passages
-from assistant.memory.long_term import LongTermMemory, Recalled
+from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import Profile
 from assistant.reasoning.modes import Stage
 from assistant.reasoning.reply import ReplyStream, TurnStyle
 from assistant.tools.agent import Approve, AskUser, ToolAgent, format_results
 from assistant.tools.calculator import is_plain_arithmetic
 from assistant.tools.calculator import normalise as normalise_expression
-from assistant.tools.registry import ToolRegistry, ToolResult
+from assistant.tools.registry import ToolRegistry
 
 CHECKPOINT_S = 1.0
 CONTINUE_INSTRUCTION = (
@@ -236,17 +237,16 @@ class ChatSession:
         wanted = conversation.options.get("tools", self.settings.tools.agent)
         return bool(wanted) and self.tools is not None
 
-    def passages(self, conversation: Conversation, history: list[HistoryItem]) -> list[Passage]:
-        """Passages from the conversation's active collections for its latest question."""
+    def passages(self, conversation: Conversation, question: str) -> list[Passage]:
+        """Passages from the conversation's active collections for ``question``."""
         names = [str(n) for n in conversation.options.get("collections", [])]
-        question = next((item.content for item in reversed(history) if item.role == "user"), "")
         if not names or not question or self.retrieve is None:
             return []
         return self.retrieve(names, question)
 
     def _build(
         self, conversation_id: int, cancel: CancelToken, sections: dict[str, str]
-    ) -> Iterator[TurnEvent | BuiltContext]:
+    ) -> Generator[TurnEvent, None, BuiltContext]:
         """Build the context, folding old turns into the summary while they overflow."""
         for _ in range(_MAX_FOLDS_PER_TURN):
             conversation = self.store.get(conversation_id)
@@ -260,12 +260,11 @@ class ChatSession:
             )
             to_fold = self.builder.fold_plan(history, built)
             if not to_fold:
-                yield built
-                return
+                return built
             summary = fold_into_summary(self.engine, conversation.summary, to_fold, cancel, self.builder.n_ctx)
             self.store.set_summary(conversation_id, summary, to_fold[-1].id)
             yield HistoryFolded(summary, len(to_fold))
-        yield built  # still overflowing after several folds: send what fits
+        return built  # still overflowing after several folds: send what fits
 
     def _reply(
         self,
@@ -274,55 +273,75 @@ class ChatSession:
         continuing: StoredMessage | None = None,
         style: TurnStyle | None = None,
     ) -> Iterator[TurnEvent]:
-        built: BuiltContext | None = None
-        conversation = self.store.get(conversation_id)
-        history = self._history(conversation_id)
-        found = self.passages(conversation, history)
-        sources = [p.to_dict() for p in found]
-        sections = self._profile_sections(conversation)
-        if found:
-            sections["passages"] = format_passages(found)
-        recalled = self._recall(conversation, history) if continuing is None else Recalled()
-        memories = recalled.to_list()
-        if memories:
-            sections["memories"] = recalled.section()
-        calls: list[ToolResult] = []
-        if continuing is None and self._uses_agent(conversation):
-            question = next((item.content for item in reversed(history) if item.role == "user"), "")
-            try:
-                agent = ToolAgent(self._turn_tools(conversation), self.engine, self._approver(conversation))
-                for call in agent.run(question, cancel):
-                    calls.append(call)
-                    yield ToolCalled(call)
-            except Cancelled:
-                return
-            if calls:
-                sections["tool_results"] = format_results(calls)
+        """The turn's steps, in order: gather the material, fit the context, stream, save, learn."""
+        turn = self._start_turn(conversation_id, continuing, style)
+        self._retrieve_passages(turn)
+        self._recall_memories(turn)
         try:
-            for step in self._build(conversation_id, cancel, sections):
-                if isinstance(step, BuiltContext):
-                    built = step
-                else:
-                    yield step
+            yield from self._call_tools(turn, cancel)
+            built = yield from self._build(conversation_id, cancel, turn.sections)
         except Cancelled:
             return
-        assert built is not None
-        prompt = built.messages
-        if continuing is None:
-            reply = self.store.add_message(conversation_id, "assistant", "", MessageStatus.STREAMING)
-            prefix = ""
-        else:
-            reply, prefix = continuing, continuing.content
-            self.store.update_message(reply.id, prefix, MessageStatus.STREAMING)
-            prompt = [*prompt, ChatMessage("user", CONTINUE_INSTRUCTION)]
-        yield ReplyStarted(reply.id, built, sources, memories)
-        pieces: list[str] = [prefix] if prefix else []
+        reply, prompt = self._open_reply(turn, built)
+        yield ReplyStarted(reply.id, built, turn.sources, turn.memories)
+        result, stages = yield from self._stream(turn, reply, prompt, cancel)
+        finished = self._save_reply(turn, reply, built, result, stages)
+        yield finished
+        if continuing is None and finished.reply.status is MessageStatus.COMPLETE and self.remembers:
+            yield self._learn(turn, prompt, result.text, cancel)
+
+    def _start_turn(self, conversation_id: int, continuing: StoredMessage | None, style: TurnStyle | None) -> Turn:
+        conversation = self.store.get(conversation_id)
+        history = self._history(conversation_id)
+        latest = next((item for item in reversed(history) if item.role == "user"), None)
+        # A continuation writes on in the plain style: its stages, if any, ran the first time.
+        chosen = style if style is not None and continuing is None else TurnStyle()
+        return Turn(conversation, history, latest, continuing, chosen, self._profile_sections(conversation))
+
+    def _retrieve_passages(self, turn: Turn) -> None:
+        found = self.passages(turn.conversation, turn.question)
+        turn.sources = [p.to_dict() for p in found]
+        if found:
+            turn.sections["passages"] = format_passages(found)
+
+    def _recall_memories(self, turn: Turn) -> None:
+        profile = self.profile(turn.conversation)
+        if turn.continuing is not None or not self.remembers or profile is None or self.memory is None:
+            return
+        recalled = self.memory.recall(profile.id, turn.question, self.engine.count_tokens, turn.conversation.id)
+        turn.memories = recalled.to_list()
+        if turn.memories:
+            turn.sections["memories"] = recalled.section()
+
+    def _call_tools(self, turn: Turn, cancel: CancelToken) -> Iterator[TurnEvent]:
+        """The agent's tool calls for a new question, when the conversation lets it use tools."""
+        if turn.continuing is not None or not self._uses_agent(turn.conversation):
+            return
+        agent = ToolAgent(self._turn_tools(turn.conversation), self.engine, self._approver(turn.conversation))
+        for call in agent.run(turn.question, cancel):
+            turn.calls.append(call)
+            yield ToolCalled(call)
+        if turn.calls:
+            turn.sections["tool_results"] = format_results(turn.calls)
+
+    def _open_reply(self, turn: Turn, built: BuiltContext) -> tuple[StoredMessage, list[ChatMessage]]:
+        """The reply's row (a new one, or the one being continued) and the prompt to stream from."""
+        if turn.continuing is None:
+            reply = self.store.add_message(turn.conversation.id, "assistant", "", MessageStatus.STREAMING)
+            return reply, built.messages
+        self.store.update_message(turn.continuing.id, turn.prefix, MessageStatus.STREAMING)
+        return turn.continuing, [*built.messages, ChatMessage("user", CONTINUE_INSTRUCTION)]
+
+    def _stream(
+        self, turn: Turn, reply: StoredMessage, prompt: list[ChatMessage], cancel: CancelToken
+    ) -> Generator[TurnEvent, None, tuple[GenerationResult, list[Stage]]]:
+        """Stream the reply, checkpointing its text; on any failure the partial reply is kept."""
+        pieces: list[str] = [turn.prefix] if turn.prefix else []
         last_checkpoint = self.clock()
-        style = style if style is not None and continuing is None else TurnStyle()
-        stream = ReplyStream(self.engine, style)
+        stream = ReplyStream(self.engine, turn.style)
         try:
-            conversation = self.store.get(conversation_id)
-            for item in stream.run(prompt, self.sampling(conversation), cancel):
+            sampling = self.sampling(self.store.get(turn.conversation.id))
+            for item in stream.run(prompt, sampling, cancel):
                 if not isinstance(item, str):
                     yield item
                     continue
@@ -332,68 +351,37 @@ class ChatSession:
                     self.store.update_message(reply.id, "".join(pieces))
                     last_checkpoint = self.clock()
         except BaseException as exc:
-            # What completed is kept with the partial reply, and why it stopped.
-            done = {"stages": [s.to_dict() for s in stream.stages], "mode": style.mode, "error": str(exc)}
-            self._keep_partial(reply.id, "".join(pieces), continued=continuing is not None, stats=done)
+            done = {"stages": [s.to_dict() for s in stream.stages], "mode": turn.style.mode, "error": str(exc)}
+            self._keep_partial(reply.id, "".join(pieces), continued=turn.continuing is not None, stats=done)
             raise
-        result = stream.result
-        assert result is not None
+        assert stream.result is not None
+        return stream.result, stream.stages
+
+    def _save_reply(
+        self, turn: Turn, reply: StoredMessage, built: BuiltContext, result: GenerationResult, stages: list[Stage]
+    ) -> TurnFinished:
         result.stats.context = dict(built.breakdown)
         status = MessageStatus.STOPPED if result.finish_reason == "cancelled" else MessageStatus.COMPLETE
-        stats = {**result.stats.to_dict(), "finish_reason": result.finish_reason}
-        if sources:
-            stats["sources"] = sources
-        if calls:
-            stats["tool_calls"] = [call.to_dict() for call in calls]
-        if memories:
-            stats["memories"] = memories
-        if style.mode != "direct" or stream.stages:
-            stats["mode"] = style.mode
-            # The timeline: tool calls first, then the mode's stages (and the model's own thinking).
-            tool_stages = [
-                Stage(f"tool {call.tool}", call.result, 0, call.duration_s, "" if call.ok else "failed")
-                for call in calls
-            ]
-            stats["stages"] = [stage.to_dict() for stage in [*tool_stages, *stream.stages]]
-        if result.token_probs is not None:
-            stats["token_probs"] = result.token_probs
-        if continuing is not None:
-            result.text = _join(prefix, result.text)
-        self.store.update_message(reply.id, result.text, status, stats)
-        yield TurnFinished(self.store.message(reply.id), result, sources, [call.to_dict() for call in calls], memories)
-        if continuing is None and status is MessageStatus.COMPLETE and self.remembers:
-            yield self._learn(conversation_id, history, prompt, result.text, cancel)
+        if turn.continuing is not None:
+            result.text = join_continuation(turn.prefix, result.text)
+        self.store.update_message(reply.id, result.text, status, turn.record(result, stages))
+        calls = [call.to_dict() for call in turn.calls]
+        return TurnFinished(self.store.message(reply.id), result, turn.sources, calls, turn.memories)
 
-    def _recall(self, conversation: Conversation, history: list[HistoryItem]) -> Recalled:
-        question = next((item.content for item in reversed(history) if item.role == "user"), "")
-        profile = self.profile(conversation)
-        if not self.remembers or profile is None or self.memory is None:
-            return Recalled()
-        return self.memory.recall(profile.id, question, self.engine.count_tokens, conversation.id)
-
-    def _learn(
-        self,
-        conversation_id: int,
-        history: list[HistoryItem],
-        prompt: list[ChatMessage],
-        reply_text: str,
-        cancel: CancelToken,
-    ) -> MemoriesSaved:
+    def _learn(self, turn: Turn, prompt: list[ChatMessage], reply_text: str, cancel: CancelToken) -> MemoriesSaved:
         assert self.memory is not None
-        conversation = self.store.get(conversation_id)
+        conversation = self.store.get(turn.conversation.id)
         profile = self.profile(conversation)
-        assert profile is not None
-        user = next((item for item in reversed(history) if item.role == "user"), None)
-        if user is None:
+        if profile is None or turn.latest is None:
             return MemoriesSaved([])
         changes = self.memory.learn(
             self.engine,
             profile.id,
-            conversation_id,
+            conversation.id,
             conversation.title,
-            user.content,
+            turn.latest.content,
             reply_text,
-            user.id,
+            turn.latest.id,
             cancel,
             prompt,
         )
@@ -407,10 +395,3 @@ class ChatSession:
             self.store.update_message(message_id, text, MessageStatus.FAILED, stats)
         else:
             self.store.delete_messages_from(self.store.message(message_id).conversation_id, message_id)
-
-
-def _join(prefix: str, continuation: str) -> str:
-    """Glue a continuation to the text it continues, with a space where neither side has one."""
-    if not prefix or not continuation or prefix[-1].isspace() or continuation[0].isspace():
-        return prefix + continuation
-    return prefix + (" " if continuation[0].isalnum() and prefix[-1].isalnum() else "") + continuation

@@ -1,4 +1,6 @@
-"""A scripted engine for fast tests of the logic around the model.
+"""Test doubles: a scripted engine and a hashing embedder, for fast tests of the logic around them.
+
+The scripted engine:
 
 Replies are queued with ``enqueue``; every conversation it was asked to continue is recorded in
 ``history`` so a test can assert on exactly what the model would have received.
@@ -6,6 +8,8 @@ Replies are queued with ``enqueue``; every conversation it was asked to continue
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 import time
 from collections import deque
@@ -132,3 +136,32 @@ def _made_up_probabilities(pieces: list[str], alternatives: int) -> list[dict[st
         ]
         entries.append({"token": piece, "p": p, "top": top})
     return entries
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors for fast unit tests: same words, close vectors."""
+
+    def __init__(self, dimension: int = 64, name: str = "hashing-test") -> None:
+        self._dimension = dimension
+        self._name = name
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        vectors = []
+        for text in texts:
+            vector = [0.0] * self._dimension
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+                vector[int.from_bytes(digest, "little") % self._dimension] += 1.0
+            norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+            vectors.append([v / norm for v in vector])
+        return vectors

@@ -20,7 +20,7 @@ from assistant.memory.profiles import TOOL_POLICIES
 @functools.cache
 def shared_embedder() -> Embedder:
     """One embedder per process, shared by the library and memory (torch loads once)."""
-    from assistant.knowledge.embedder import default_embedder
+    from assistant.knowledge.library import default_embedder
 
     return default_embedder()
 

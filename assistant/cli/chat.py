@@ -1,4 +1,4 @@
-"""The ``hearth`` command: parses arguments, calls the core, prints. Nothing else lives here."""
+"""``hearth chat`` and ``hearth ask``: a session opened from the arguments, turns streamed to the terminal."""
 
 from __future__ import annotations
 
@@ -6,163 +6,61 @@ import argparse
 import json
 import signal
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TextIO
 
 from assistant import __version__
-from assistant.config import Settings, apply_offline_environment, database_path, load_settings
+from assistant.chat.events import HistoryFolded, MemoriesSaved, ReplyToken, ToolCalled, TurnEvent, TurnFinished
+from assistant.chat.session import ChatSession
+from assistant.config import Settings, database_path
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
-from assistant.core.events import HistoryFolded, MemoriesSaved, ReplyToken, ToolCalled, TurnEvent, TurnFinished
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
 from assistant.reasoning.modes import StageFinished
 from assistant.reasoning.reply import TurnStyle
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hearth", description="A private, offline assistant.")
-    parser.add_argument("--version", action="version", version=f"hearth {__version__}")
-    parser.add_argument(
-        "--smoke-test",
-        nargs=2,
-        dest="top_smoke_test",
-        metavar=("OUT.png", "PROMPT"),
-        help="open the window, send PROMPT, save a screenshot, print one JSON line and exit",
+def add_parsers(commands: Any) -> None:
+    chat_command = commands.add_parser("chat", help="interactive chat in the terminal (Ctrl-C stops a reply)")
+    _model_options(chat_command)
+    ask_command = commands.add_parser("ask", help="answer one message, streamed to stdout")
+    ask_command.add_argument("text", help="the message; '-' reads it from stdin")
+    _model_options(ask_command)
+
+
+def _model_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--model", help="GGUF file to use instead of the configured one")
+    sub.add_argument("--chat-format", help="chat format for a model without a template (chatml, llama3...)")
+    sub.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
+    sub.add_argument("--json", action="store_true", help="print one JSON object per turn")
+    sub.add_argument(
+        "--collection", action="append", default=[], metavar="NAME", help="answer from this document collection"
     )
-    commands = parser.add_subparsers(dest="command")
-
-    def model_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--model", help="GGUF file to use instead of the configured one")
-        sub.add_argument("--chat-format", help="chat format for a model without a template (chatml, llama3...)")
-        sub.add_argument("--conversation", type=int, metavar="ID", help="continue this conversation")
-        sub.add_argument("--json", action="store_true", help="print one JSON object per turn")
-        sub.add_argument(
-            "--collection", action="append", default=[], metavar="NAME", help="answer from this document collection"
-        )
-        sub.add_argument("--tools", action="store_true", help="let the model call tools in this conversation")
-        sub.add_argument(
-            "--approve-tools", action="store_true", help="run tools that need approval (file access) without asking"
-        )
-        sub.add_argument("--profile", metavar="NAME", help="start the conversation in this profile")
-        sub.add_argument(
-            "--mode",
-            choices=["direct", "think", "refine", "vote"],
-            default="direct",
-            help="think: plan first; refine: draft, critique, revise; vote: several samples reconciled",
-        )
-        sub.add_argument("--rounds", type=int, help="refine: critique-and-revise rounds (1-3; default from settings)")
-        sub.add_argument("--votes", type=int, help="vote: independent samples (default from settings)")
-        sub.add_argument(
-            "--show-probs", action="store_true", help="print each token's probability and its top 5 alternatives"
-        )
-        sub.add_argument(
-            "--incognito", action="store_true", help="store nothing: no conversation, no memories (and recall none)"
-        )
-
-    gui = commands.add_parser("gui", help="open the desktop window (the default)")
-    gui.add_argument(
-        "--smoke-test",
-        nargs=2,
-        metavar=("OUT.png", "PROMPT"),
-        help="send PROMPT, wait for the reply, save a screenshot, print one JSON line and exit",
+    sub.add_argument("--tools", action="store_true", help="let the model call tools in this conversation")
+    sub.add_argument(
+        "--approve-tools", action="store_true", help="run tools that need approval (file access) without asking"
     )
-
-    chat = commands.add_parser("chat", help="interactive chat in the terminal (Ctrl-C stops a reply)")
-    model_options(chat)
-    ask = commands.add_parser("ask", help="answer one message, streamed to stdout")
-    ask.add_argument("text", help="the message; '-' reads it from stdin")
-    model_options(ask)
-
-    conversations = commands.add_parser("conversations", help="list, search, export... saved conversations")
-    conv = conversations.add_subparsers(dest="action", required=True)
-    conv_list = conv.add_parser("list")
-    conv_list.add_argument("--json", action="store_true")
-    show = conv.add_parser("show")
-    show.add_argument("id", type=int)
-    show.add_argument("--json", action="store_true")
-    search = conv.add_parser("search")
-    search.add_argument("query")
-    rename = conv.add_parser("rename")
-    rename.add_argument("id", type=int)
-    rename.add_argument("title")
-    delete = conv.add_parser("delete")
-    delete.add_argument("id", type=int)
-    export = conv.add_parser("export")
-    export.add_argument("ids", type=int, nargs="*", metavar="ID")
-    export.add_argument("--all", action="store_true", help="export every conversation")
-    export.add_argument("--format", choices=["md", "json"], default="md")
-    export.add_argument("-o", "--output", type=Path, help="file to write; stdout when absent")
-    imp = conv.add_parser("import")
-    imp.add_argument("file", type=Path)
-
-    from assistant.cli_library import add_parsers
-    from assistant.cli_memory import add_parsers as add_memory_parsers
-    from assistant.cli_tools import add_parsers as add_tool_parsers
-
-    add_parsers(commands)
-    add_tool_parsers(commands)
-    add_memory_parsers(commands)
-
-    models = commands.add_parser("models", help="the GGUF models Hearth can use")
-    models_actions = models.add_subparsers(dest="action", required=True)
-    models_list = models_actions.add_parser("list")
-    models_list.add_argument("--json", action="store_true")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    started_at = time.perf_counter()
-    apply_offline_environment()
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command in (None, "gui"):
-            from assistant.app import run_gui
-
-            smoke = getattr(args, "smoke_test", None) or args.top_smoke_test
-            return run_gui((Path(smoke[0]), smoke[1]) if smoke else None, started_at)
-        settings = load_settings()
-        if args.command == "chat":
-            return _chat(args, settings)
-        if args.command == "ask":
-            return _ask(args, settings)
-        if args.command == "conversations":
-            from assistant.cli_manage import run_conversations
-
-            return run_conversations(args, ConversationStore(database_path()))
-        if args.command in ("index", "collections", "search"):
-            from assistant.cli_library import run
-
-            return run(args, settings)
-        if args.command == "tools":
-            from assistant.cli_tools import run as run_tools
-
-            return run_tools(args, settings)
-        if args.command in ("memory", "profiles"):
-            from assistant.cli_memory import run_memory, run_profiles
-
-            return (run_memory if args.command == "memory" else run_profiles)(args, settings)
-        if args.command == "models":
-            from assistant.cli_manage import run_models
-
-            return run_models(args, settings)
-    except HearthError as exc:
-        print(f"hearth: {exc.user_text()}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        return 0
-    return 2
-
-
-# ----- chatting -----------------------------------------------------------------------------------
+    sub.add_argument("--profile", metavar="NAME", help="start the conversation in this profile")
+    sub.add_argument(
+        "--mode",
+        choices=["direct", "think", "refine", "vote"],
+        default="direct",
+        help="think: plan first; refine: draft, critique, revise; vote: several samples reconciled",
+    )
+    sub.add_argument("--rounds", type=int, help="refine: critique-and-revise rounds (1-3; default from settings)")
+    sub.add_argument("--votes", type=int, help="vote: independent samples (default from settings)")
+    sub.add_argument(
+        "--show-probs", action="store_true", help="print each token's probability and its top 5 alternatives"
+    )
+    sub.add_argument(
+        "--incognito", action="store_true", help="store nothing: no conversation, no memories (and recall none)"
+    )
 
 
 def _open_memory(args: argparse.Namespace, settings: Settings) -> Any:
     """Memory and profiles; a damaged memory store leaves chat working, with a warning."""
-    from assistant.cli_memory import open_memory
+    from assistant.cli.memory import open_memory
 
     try:
         memory = open_memory(settings)
@@ -190,8 +88,8 @@ def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
     engine = open_engine(settings, getattr(args, "model", None) or (profile.model if profile else None))
     retrieve = None
     if getattr(args, "collection", None) or (profile is not None and profile.collections):
-        from assistant.cli_library import open_library
-        from assistant.cli_memory import shared_embedder
+        from assistant.cli.library import open_library
+        from assistant.cli.memory import shared_embedder
 
         library = open_library(settings, shared_embedder())
         for name in args.collection:
@@ -200,7 +98,7 @@ def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
         def retrieve(names: list[str], question: str) -> list[Any]:
             return list(library.search(question, names))
 
-    from assistant.cli_tools import registry_for
+    from assistant.cli.tools import registry_for
 
     return ChatSession(
         ConversationStore.incognito() if args.incognito else ConversationStore(database_path()),
@@ -322,7 +220,7 @@ def _style(args: argparse.Namespace, settings: Settings) -> TurnStyle:
     return TurnStyle(args.mode, rounds, votes, args.show_probs)
 
 
-def _send(
+def send(
     session: ChatSession, conversation_id: int, text: str, as_json: bool, style: TurnStyle | None = None
 ) -> TurnFinished | None:
     cancel = CancelToken()
@@ -347,19 +245,19 @@ def _send(
     return finished
 
 
-def _ask(args: argparse.Namespace, settings: Settings) -> int:
+def ask(args: argparse.Namespace, settings: Settings) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     session = _open_session(args, settings)
     try:
         conversation_id = args.conversation or _new_conversation(session, args)
         _use_collections(session, conversation_id, args.collection, args.tools)
-        finished = _send(session, conversation_id, text, args.json, _style(args, settings))
+        finished = send(session, conversation_id, text, args.json, _style(args, settings))
     finally:
         session.engine.close()
     return 130 if finished and finished.result.finish_reason == "cancelled" else 0
 
 
-def _chat(args: argparse.Namespace, settings: Settings) -> int:
+def chat(args: argparse.Namespace, settings: Settings) -> int:
     session = _open_session(args, settings)
     store = session.store
     conversation_id = args.conversation or _new_conversation(session, args)
@@ -390,7 +288,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             if interactive:
                 print("hearth> ", end="", flush=True)
             try:
-                _send(session, conversation_id, text, args.json, _style(args, settings))
+                send(session, conversation_id, text, args.json, _style(args, settings))
             except HearthError as exc:
                 if not interactive:
                     raise
@@ -425,7 +323,3 @@ def _chat_command(store: ConversationStore, text: str, current: int, new: Callab
         return conversation.id
     print("Commands: /new  /list  /open ID  /quit")
     return current
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from assistant.core.events import Retrieve
+from assistant.chat.events import Retrieve
 from assistant.core.store import Conversation
 from assistant.memory.extraction import Candidate
 from assistant.memory.long_term import LongTermMemory

@@ -6,15 +6,15 @@ import itertools
 
 import pytest
 
+from assistant.chat.events import HistoryFolded, ReplyStarted, ReplyToken, TurnFinished, UserMessageSaved
+from assistant.chat.session import ChatSession
+from assistant.chat.summary import SUMMARY_INSTRUCTIONS
 from assistant.config import Settings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import EmptyPromptError, EngineError, PromptTooLongError
-from assistant.core.events import HistoryFolded, ReplyStarted, ReplyToken, TurnFinished, UserMessageSaved
 from assistant.core.messages import MessageStatus
-from assistant.core.session import ChatSession
 from assistant.core.store import ConversationStore
-from assistant.core.summary import SUMMARY_INSTRUCTIONS
-from assistant.engine.fake import ScriptedEngine
+from tests.fakes import ScriptedEngine
 
 
 def _session(store: ConversationStore, engine: ScriptedEngine, **context: object) -> ChatSession:

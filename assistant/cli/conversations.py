@@ -6,12 +6,36 @@ import argparse
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
 from assistant.core.transfer import export_json, import_json, to_markdown, to_record
+
+
+def add_parsers(commands: Any) -> None:
+    conversations = commands.add_parser("conversations", help="list, search, export... saved conversations")
+    conv = conversations.add_subparsers(dest="action", required=True)
+    conv_list = conv.add_parser("list")
+    conv_list.add_argument("--json", action="store_true")
+    show = conv.add_parser("show")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    search = conv.add_parser("search")
+    search.add_argument("query")
+    rename = conv.add_parser("rename")
+    rename.add_argument("id", type=int)
+    rename.add_argument("title")
+    delete = conv.add_parser("delete")
+    delete.add_argument("id", type=int)
+    export = conv.add_parser("export")
+    export.add_argument("ids", type=int, nargs="*", metavar="ID")
+    export.add_argument("--all", action="store_true", help="export every conversation")
+    export.add_argument("--format", choices=["md", "json"], default="md")
+    export.add_argument("-o", "--output", type=Path, help="file to write; stdout when absent")
+    imp = conv.add_parser("import")
+    imp.add_argument("file", type=Path)
 
 
 def run_conversations(args: argparse.Namespace, store: ConversationStore) -> int:
@@ -59,7 +83,7 @@ def run_conversations(args: argparse.Namespace, store: ConversationStore) -> int
 def _forget_digest(conversation_id: int) -> None:
     """The conversation's summary in memory goes with it; memories drawn from it stay
     (``hearth memory forget --conversation ID`` removes those too)."""
-    from assistant.cli_memory import open_memory
+    from assistant.cli.memory import open_memory
     from assistant.config import load_settings
 
     try:
@@ -86,49 +110,6 @@ def _export(args: argparse.Namespace, store: ConversationStore) -> int:
         print(f"Wrote {len(ids)} conversation(s) to {args.output}.", file=sys.stderr)
     else:
         sys.stdout.write(text)
-    return 0
-
-
-def run_models(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.engine.catalogue import list_models
-    from assistant.engine.gguf import human_bytes, human_count
-
-    entries = list_models(settings)
-    rows: list[dict[str, Any]] = []
-    for entry in entries:
-        row: dict[str, Any] = {"path": str(entry.path), "source": entry.source}
-        if entry.info is not None:
-            info = entry.info
-            row.update(
-                name=info.name,
-                architecture=info.architecture,
-                parameters=info.parameter_count,
-                quantization=info.quantization,
-                file_size=info.file_size,
-                context_length=info.context_length,
-                chat_template=info.chat_template is not None,
-                estimated_ram=info.estimated_ram_bytes(settings.model.n_ctx),
-                estimated_ram_n_ctx=settings.model.n_ctx,
-            )
-        else:
-            row["error"] = entry.error.message if entry.error else "unreadable"
-        rows.append(row)
-    if args.json:
-        _print_json(rows)
-        return 0
-    if not rows:
-        print("No models found. Put .gguf files in the models folder or pass --model.")
-    for row in rows:
-        print(f"{row.get('name', '?')}  [{row['source']}]\n  {row['path']}")
-        if "error" in row:
-            print(f"  unusable: {row['error']}")
-            continue
-        print(
-            f"  {row['architecture']}, {human_count(row['parameters'])} parameters, {row['quantization']}, "
-            f"{human_bytes(row['file_size'])}, trained context {row['context_length'] or '?'} tokens, "
-            f"chat template {'yes' if row['chat_template'] else 'NO (set a chat format)'}, "
-            f"about {human_bytes(row['estimated_ram'])} RAM at {row['estimated_ram_n_ctx']} tokens of context"
-        )
     return 0
 
 

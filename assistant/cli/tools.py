@@ -28,7 +28,7 @@ def add_parsers(commands: Any) -> None:
 def registry_for(settings: Settings, with_mcp: bool = True) -> ToolRegistry:
     """The built-in tools, with file access to the collections' folders and the settings' allow-list,
     plus the configured MCP servers' tools (their processes end with this one)."""
-    from assistant.cli_library import open_library
+    from assistant.cli.library import open_library
 
     library = open_library(settings)
     roots = [Path(root) for collection in library.collections() for root in collection.roots]

@@ -1,0 +1,91 @@
+"""The ``hearth`` command: parses arguments, calls the layers below, prints. Nothing else lives here.
+
+One module per command group (chat, conversations, library, tools, memory, models), each with its
+``add_parsers``; ``main`` hands the parsed arguments to the group's runner."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant import __version__
+from assistant.config import apply_offline_environment, database_path, load_settings
+from assistant.core.errors import HearthError
+from assistant.core.store import ConversationStore
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearth", description="A private, offline assistant.")
+    parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    parser.add_argument(
+        "--smoke-test",
+        nargs=2,
+        dest="top_smoke_test",
+        metavar=("OUT.png", "PROMPT"),
+        help="open the window, send PROMPT, save a screenshot, print one JSON line and exit",
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    gui = commands.add_parser("gui", help="open the desktop window (the default)")
+    gui.add_argument(
+        "--smoke-test",
+        nargs=2,
+        metavar=("OUT.png", "PROMPT"),
+        help="send PROMPT, wait for the reply, save a screenshot, print one JSON line and exit",
+    )
+
+    from assistant.cli import chat, conversations, library, memory, models, tools
+
+    for group in (chat, conversations, library, tools, memory, models):
+        group.add_parsers(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    started_at = time.perf_counter()
+    apply_offline_environment()
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command in (None, "gui"):
+            from assistant.app import run_gui
+
+            smoke = getattr(args, "smoke_test", None) or args.top_smoke_test
+            return run_gui((Path(smoke[0]), smoke[1]) if smoke else None, started_at)
+        settings = load_settings()
+        if args.command in ("chat", "ask"):
+            from assistant.cli.chat import ask, chat
+
+            return (chat if args.command == "chat" else ask)(args, settings)
+        if args.command == "conversations":
+            from assistant.cli.conversations import run_conversations
+
+            return run_conversations(args, ConversationStore(database_path()))
+        if args.command in ("index", "collections", "search"):
+            from assistant.cli.library import run
+
+            return run(args, settings)
+        if args.command == "tools":
+            from assistant.cli.tools import run as run_tools
+
+            return run_tools(args, settings)
+        if args.command in ("memory", "profiles"):
+            from assistant.cli.memory import run_memory, run_profiles
+
+            return (run_memory if args.command == "memory" else run_profiles)(args, settings)
+        if args.command == "models":
+            from assistant.cli.models import run_models
+
+            return run_models(args, settings)
+    except HearthError as exc:
+        print(f"hearth: {exc.user_text()}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

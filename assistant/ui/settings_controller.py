@@ -1,0 +1,55 @@
+"""The one path by which settings change in the window: the Settings dialog, the model picker, a
+profile's default model and the memory switch all hand a new Settings here, which saves it, says
+so, and reloads the model when the model or engine settings changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from assistant.config import Settings, save_settings
+from assistant.ui.worker import ChatWorker
+
+
+class SettingsController(QObject):
+    changed = Signal(object)  # the new Settings, after it was saved
+
+    def __init__(self, settings: Settings, worker: ChatWorker, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.worker = worker
+
+    def apply(self, settings: Settings | None) -> None:
+        if settings is None:
+            return
+        reload = settings.model != self.settings.model or settings.engine != self.settings.engine
+        save_settings(settings)
+        self.settings = settings
+        self.changed.emit(settings)
+        if reload:
+            self.worker.loadRequested.emit(settings)
+            self.populate_models()
+
+    def populate_models(self) -> None:
+        """Ask the worker for the model list: reading GGUF headers costs ~40 ms a file, not for this thread."""
+        self.worker.modelsRequested.emit(self.settings)
+
+    def use_model(self, path: str | Path | None) -> None:
+        """Switch to another GGUF file (the picker, or a profile's default model)."""
+        from assistant.engine.catalogue import bundled_model_path
+
+        bundled = bundled_model_path()
+        # A copy: apply compares old and new to decide whether the model must reload.
+        settings = self.settings.model_copy(deep=True)
+        settings.model.path = None if path is None or (bundled and str(bundled) == str(path)) else Path(path)
+        self.apply(settings)
+
+    def open_dialog(self, parent: QWidget) -> None:
+        from assistant.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, parent)
+        dialog.setObjectName("settingsDialog")
+        dialog.accepted.connect(lambda: self.apply(dialog.result_settings))
+        dialog.open()
