@@ -89,3 +89,16 @@ def test_failures_and_timeouts_become_results_never_exceptions() -> None:
     result = registry.execute("slow", {"x": 1})
     assert not result.ok and "did not finish" in result.result
     assert time.perf_counter() - started < 1
+
+
+def test_the_items_of_a_list_are_checked_too() -> None:
+    def total(values: list[int]) -> int:
+        """Sum."""
+        return sum(values)
+
+    registry = ToolRegistry()
+    registry.register(tool(total))
+    assert registry.execute("total", {"values": [1, 2, 3]}).result == "6"
+    refused = registry.execute("total", {"values": [1, "two"]})
+    assert not refused.ok and "values.1" in refused.result
+    assert not registry.execute("total", {"values": "1, 2"}).ok
