@@ -15,6 +15,7 @@ import codecs
 import json
 import os
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -265,8 +266,9 @@ class LlamaEngine:
         if evaluated is None:
             out.put(_cancelled_result([], started, prompt_tokens=len(tokens)))
             return
-        if options.seed is not None:
-            llm.set_seed(options.seed)
+        # Always set: a seeded call (tool decisions, memory, critiques use seed 0) would otherwise leave
+        # the sampler on its seed, and every "Regenerate" would return the same reply.
+        llm.set_seed(options.seed if options.seed is not None else secrets.randbits(31))
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         budget = min(options.max_tokens, n_ctx - len(tokens))

@@ -250,3 +250,14 @@ def test_the_llama_cpp_internals_the_engine_relies_on_are_still_there(real_engin
     assert {"grammar", "reset", "temp", "min_p"} <= set(inspect.signature(llm.generate).parameters)
     assert callable(llama_cpp.llama_model_get_vocab) and callable(llama_cpp.llama_vocab_is_eog)
     assert LlamaGrammar.from_json_schema('{"type": "object"}', verbose=False) is not None
+
+
+def test_unseeded_replies_vary_after_a_seeded_call(real_engine: LlamaEngine) -> None:
+    """Regenerate must give a new reply: a seeded call (a tool decision uses seed 0) must not leave
+    the sampler on its seed for the unseeded calls after it."""
+    messages = [ChatMessage("user", "Write a short poem about rain.")]
+    complete(real_engine, messages, SamplingOptions(temperature=1.0, max_tokens=8, seed=0))
+    replies = {
+        complete(real_engine, messages, SamplingOptions(temperature=1.0, max_tokens=24)).text for _ in range(3)
+    }
+    assert len(replies) > 1, replies
