@@ -132,11 +132,16 @@ class ChatTemplate:
         return bool(pieces) and pieces[-1].text.rstrip().endswith(("<think>", "<thinking>"))
 
 
+_DEFUSED = str.maketrans({"<": "‹", ">": "›", "\ue000": None, "\ue001": None})
+
+
 def _defuse(value: Any) -> Any:
+    """Angle brackets become look-alikes (no control token can be spelled) and Hearth's own
+    message markers are dropped, in keys as well as values: a template may print parameter names."""
     if isinstance(value, str):
-        return value.replace("<", "‹").replace(">", "›")
+        return value.translate(_DEFUSED)
     if isinstance(value, dict):
-        return {key: _defuse(item) for key, item in value.items()}
+        return {_defuse(key): _defuse(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_defuse(item) for item in value]
     return value

@@ -91,3 +91,42 @@ def test_the_bundled_model_calls_a_tool_through_a_tool_aware_template(
         assert isinstance(finished, TurnFinished) and finished.stats.context["tool_results"] > 0
     finally:
         engine.close()
+
+
+@pytest.mark.real_model
+def test_no_special_token_of_the_bundled_template_can_be_spelled_by_a_tool(real_engine: object) -> None:
+    """Every control token of the bundled model, as a tool's description, a parameter's name and a
+    parameter's description (MCP servers choose all three), rendered by a template that prints them
+    raw: none reaches the prompt as template text."""
+    import llama_cpp
+
+    from assistant.tools.registry import Tool
+
+    real_engine.count_tokens("warm")  # type: ignore[attr-defined]
+    llm = real_engine._llm  # type: ignore[attr-defined]
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    specials = [
+        llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+        for token in range(llm.n_vocab())
+        if llama_cpp.llama_vocab_get_attr(vocab, token) & llama_cpp.LLAMA_TOKEN_ATTR_CONTROL
+    ]
+    assert "<|im_end|>" in specials and "<|im_start|>" in specials
+    raw = (
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+        "{% if tools %}<|im_start|>system\n{% for t in tools %}{{ t['function']['description'] }}"
+        "{% for k, v in t['function']['parameters']['properties'].items() %}{{ k }}: {{ v['description'] }}"
+        "{% endfor %}{% endfor %}<|im_end|>\n{% endif %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    template = ChatTemplate(raw)
+
+    def rendered(name: str) -> str:
+        parameters = {"type": "object", "properties": {name: {"type": "string", "description": name}}}
+        registry = ToolRegistry()
+        registry.register(Tool("t", f"Look: {name}", parameters, lambda **_: ""))
+        pieces = template.render([ChatMessage("user", "hi")], tools=native_tools(registry))
+        return "".join(p.text for p in pieces if not p.is_content)
+
+    baseline = rendered("plain")
+    for special in specials:
+        assert rendered(special).count(special) == baseline.count(special), special
+    assert "\ue000" not in rendered("\ue0000\ue001") and "\ue001" not in rendered("\ue0000\ue001")
