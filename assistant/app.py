@@ -22,10 +22,12 @@ from assistant.config import Settings, data_dir, database_path, load_settings
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
 from assistant.engine.base import Engine
+from assistant.knowledge.catalog import CollectionInfo
 from assistant.knowledge.library import Library
 from assistant.knowledge.retriever import Passage
 from assistant.memory.long_term import LongTermMemory
 from assistant.tools.builtin import build_registry
+from assistant.tools.files import AllowedFolders
 from assistant.ui.library_worker import LibraryWorker, start_library_worker
 from assistant.ui.main_window import MainWindow
 from assistant.ui.markdown import warm_up
@@ -93,8 +95,10 @@ class Hearth:
         self.store = store or ConversationStore(database_path())
         # The library opens its SQLite catalogue now; Chroma and the embedder on first use, off this thread.
         self.library = library or Library(data_dir(), self.settings.knowledge)
-        folders = [Path(root) for c in self.library.collections() for root in c.roots]
-        tools = build_registry(folders + list(self.settings.tools.allowed_folders))
+        # The file tools read this on every call; it follows the collections and the settings.
+        self.allowed_folders = AllowedFolders()
+        self._allow(self.library.collections())
+        tools = build_registry(self.allowed_folders)
         self.memory, memory_problem = self._open_memory(memory)
         self.worker = ChatWorker(self.store, engine_factory, retrieve=self._retrieve, tools=tools, memory=self.memory)
         self.thread = start_worker(self.worker)
@@ -105,7 +109,13 @@ class Hearth:
             self.window.show_notice(memory_problem)
         self.window.panel.set_collection_names([c.name for c in self.library.collections()])
         self.window.settingsChanged.connect(self._on_settings_changed)
+        self.library_worker.collectionsChanged.connect(self._allow)
         self.window.shown.connect(self._after_first_show)
+
+    def _allow(self, collections: list[CollectionInfo] | None = None) -> None:
+        if collections is not None:
+            self._collection_folders = [Path(root) for c in collections for root in c.roots]
+        self.allowed_folders.set([*self._collection_folders, *self.settings.tools.allowed_folders])
 
     def _open_memory(self, memory: LongTermMemory | None) -> tuple[LongTermMemory | None, str]:
         """Memory shares the library's embedder; if its database is damaged, chat works without it."""
@@ -140,6 +150,7 @@ class Hearth:
 
     def _on_settings_changed(self, settings: Settings) -> None:
         self.settings = settings
+        self._allow()
         if self.memory is not None:
             self.memory.settings = settings.memory
         app = QApplication.instance()

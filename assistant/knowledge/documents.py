@@ -89,8 +89,9 @@ def normalise(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def load(path: Path) -> LoadedDocument | LoadError:
-    suffix = path.suffix.lower()
+def load(path: Path, suffix: str | None = None) -> LoadedDocument | LoadError:
+    """``suffix``: the format, when ``path`` does not show it (an open descriptor's /proc path)."""
+    suffix = (suffix or path.suffix).lower()
     loader = _LOADERS.get(suffix) or (_load_text if suffix in TEXT_SUFFIXES | CODE_SUFFIXES else None)
     if loader is None:
         return LoadError(path, f"unsupported file type '{suffix or path.name}'")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -12,9 +12,10 @@ from assistant.tools.files import FileAccess
 from assistant.tools.registry import Tool, ToolRegistry, tool
 
 
-def build_registry(allowed_folders: list[Path]) -> ToolRegistry:
+def build_registry(allowed_folders: Iterable[Path] | Callable[[], list[Path]]) -> ToolRegistry:
     """The tools every conversation can use. ``allowed_folders``: the collections' folders plus the
-    settings' allow-list. knowledge_search is added per turn, for conversations with collections."""
+    settings' allow-list (an ``AllowedFolders`` to follow their changes). knowledge_search is added
+    per turn, for conversations with collections."""
     files = FileAccess(allowed_folders)
     registry = ToolRegistry()
 
@@ -34,14 +35,15 @@ def build_registry(allowed_folders: list[Path]) -> ToolRegistry:
         """
         return files.search(pattern, contains)
 
-    def files_read(path: str, first_page: int = 1, last_page: int = 0) -> str:
-        """Read a text file, a DOCX, or pages of a PDF in the allowed folders (long files are cut).
+    def files_read(path: str, first_page: int = 1, last_page: int = 0, page: int = 1) -> str:
+        """Read a text file, a DOCX, or pages of a PDF in the allowed folders, a page of text at a time.
 
         path: the file's path
         first_page: for PDFs, the first page to read
         last_page: for PDFs, the last page to read (0 means to the end)
+        page: which page of the text to return, when it is long
         """
-        return files.read(path, first_page, last_page)
+        return files.read(path, first_page, last_page, page)
 
     def datetime_now() -> str:
         """The current local date and time."""

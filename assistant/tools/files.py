@@ -2,7 +2,13 @@
 
 Every path is resolved (``..`` and symlinks included) before it is checked against the allowed
 roots, so neither ``../../etc/passwd`` nor a symlink inside an allowed folder pointing outside it
-gets through. Only regular files are read (no FIFOs or devices), at most ``MAX_READ_BYTES``.
+gets through. The check is then repeated on what was actually opened: the file is opened without
+following a final symlink and without blocking (a FIFO swapped in cannot hang the call), and the
+open descriptor must be a regular file inside the allowed folders, so a path swapped between the
+check and the open is refused. Text is returned a page at a time.
+
+The allowed folders are read on every call from an ``AllowedFolders``, which the front ends
+replace whenever the collections or the settings change.
 """
 
 from __future__ import annotations
@@ -10,65 +16,107 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
+import sys
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from pathlib import Path
 
 from assistant.knowledge.documents import LoadedDocument, load
 from assistant.tools.registry import ToolError
 
 MAX_READ_BYTES = 200_000
+PAGE_CHARS = 6_000
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 MAX_RESULTS = 50
 MAX_SCANNED_FILES = 20_000
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class AllowedFolders:
+    """The folders file tools may look in. Replaced as a whole (one assignment, so a reader on
+    another thread sees the old list or the new one), read at every call."""
+
+    def __init__(self, folders: Iterable[Path] = ()) -> None:
+        self._folders = tuple(folders)
+
+    def set(self, folders: Iterable[Path]) -> None:
+        self._folders = tuple(folders)
+
+    def __call__(self) -> list[Path]:
+        return list(self._folders)
 
 
 class FileAccess:
-    def __init__(self, roots: list[Path]) -> None:
-        self.roots = [root.expanduser().resolve() for root in roots if root.expanduser().exists()]
+    def __init__(self, roots: Iterable[Path] | Callable[[], list[Path]]) -> None:
+        self._roots = roots if callable(roots) else AllowedFolders(roots)
+
+    @property
+    def roots(self) -> list[Path]:
+        return [root.expanduser().resolve() for root in self._roots() if root.expanduser().exists()]
+
+    def _inside(self, path: Path, roots: list[Path]) -> bool:
+        return any(path == root or path.is_relative_to(root) for root in roots)
 
     def resolve(self, path: str) -> Path:
         if "\x00" in path:
             raise ToolError("A path cannot contain a NUL byte.")
-        if not self.roots:
+        roots = self.roots
+        if not roots:
             raise ToolError("No folders are allowed for file tools. Add folders to a collection or to the settings.")
         candidate = Path(path).expanduser()
         if not candidate.is_absolute():
-            candidate = self.roots[0] / candidate
+            candidate = roots[0] / candidate
         try:
             resolved = candidate.resolve(strict=True)
         except FileNotFoundError:
             raise ToolError(f"{path} does not exist.") from None
         except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
             raise ToolError(f"{path} cannot be opened: {exc}") from None
-        if not any(resolved == root or resolved.is_relative_to(root) for root in self.roots):
-            raise ToolError(f"{path} is outside the folders you allowed ({', '.join(map(str, self.roots))}).")
+        if not self._inside(resolved, roots):
+            raise ToolError(f"{path} is outside the folders you allowed ({', '.join(map(str, roots))}).")
         return resolved
 
-    def read(self, path: str, first_page: int = 1, last_page: int = 0) -> str:
+    def _open(self, path: str) -> tuple[int, Path]:
+        """A descriptor for ``path`` (and the path checked), checked again after opening: a regular
+        file inside the allowed folders."""
         resolved = self.resolve(path)
-        info = resolved.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise ToolError(f"{path} is not a regular file.")
-        suffix = resolved.suffix.lower()
-        if suffix in (".pdf", ".docx"):
-            if info.st_size > 50 * 1024 * 1024:
-                raise ToolError(f"{path} is larger than 50 MB.")
-            loaded = load(resolved)
-            if not isinstance(loaded, LoadedDocument):
-                raise ToolError(f"{path}: {loaded.reason}")
-            sections = [
-                s
-                for s in loaded.sections
-                if s.page is None or (s.page >= first_page and (not last_page or s.page <= last_page))
-            ]
-            text = "\n\n".join((f"[page {s.page}]\n" if s.page else "") + s.text for s in sections)
-        else:
-            with resolved.open("rb") as handle:
+        try:
+            fd = os.open(resolved, _OPEN_FLAGS)
+        except OSError as exc:  # ELOOP: the file became a symlink after the check
+            raise ToolError(f"{path} cannot be opened: {exc.strerror}.") from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise ToolError(f"{path} is not a regular file.")
+            opened = _descriptor_path(fd)
+            if opened is not None:
+                inside = self._inside(opened, self.roots)
+            else:  # no way to name the descriptor: it must still be the file that was checked
+                checked = os.stat(resolved, follow_symlinks=False)
+                inside = (checked.st_dev, checked.st_ino) == (info.st_dev, info.st_ino)
+            if not inside:
+                raise ToolError(f"{path} changed while it was being opened; it was not read.")
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, resolved
+
+    def read(self, path: str, first_page: int = 1, last_page: int = 0, page: int = 1) -> str:
+        fd, resolved = self._open(path)
+        with os.fdopen(fd, "rb") as handle:
+            suffix = resolved.suffix.lower()
+            if suffix in (".pdf", ".docx"):
+                if os.fstat(fd).st_size > MAX_DOCUMENT_BYTES:
+                    raise ToolError(f"{path} is larger than {MAX_DOCUMENT_BYTES // 2**20} MB.")
+                text = _document_text(path, _reopenable(fd, resolved), suffix, first_page, last_page)
+            else:
                 raw = handle.read(MAX_READ_BYTES + 1)
-            if b"\x00" in raw[:8192]:
-                raise ToolError(f"{path} is a binary file, not text.")
-            text = raw.decode("utf-8", errors="replace")
-        if len(text) > MAX_READ_BYTES:
-            return text[:MAX_READ_BYTES] + f"\n[… cut at {MAX_READ_BYTES:,} characters]"
-        return text
+                if b"\x00" in raw[:8192]:
+                    raise ToolError(f"{path} is a binary file, not text.")
+                text = raw.decode("utf-8", errors="replace")
+                if len(raw) > MAX_READ_BYTES:
+                    text += f"\n[… the file goes on beyond {MAX_READ_BYTES:,} bytes; only that much can be read]"
+        return _page(text, page, path)
 
     def search(self, pattern: str = "*", contains: str = "") -> str:
         matches: list[str] = []
@@ -107,3 +155,47 @@ class FileAccess:
         except OSError:
             return False
         return b"\x00" not in raw[:8192] and needle in raw.decode("utf-8", errors="ignore").lower()
+
+
+def _page(text: str, page: int, path: str) -> str:
+    """One page of ``text``, saying how to get the next."""
+    pages = max(1, -(-len(text) // PAGE_CHARS))
+    if page < 1 or page > pages:
+        raise ToolError(f"{path} has {pages} page(s) of text; ask for page 1 to {pages}.")
+    chunk = text[(page - 1) * PAGE_CHARS : page * PAGE_CHARS]
+    if pages == 1:
+        return chunk
+    more = f" Call files_read with page={page + 1} for more." if page < pages else ""
+    return f"{chunk}\n[page {page} of {pages} of this file's text.{more}]"
+
+
+def _document_text(path: str, source: Path, suffix: str, first_page: int, last_page: int) -> str:
+    loaded = load(source, suffix)
+    if not isinstance(loaded, LoadedDocument):
+        raise ToolError(f"{path}: {loaded.reason}")
+    sections = [
+        s
+        for s in loaded.sections
+        if s.page is None or (s.page >= first_page and (not last_page or s.page <= last_page))
+    ]
+    return "\n\n".join((f"[page {s.page}]\n" if s.page else "") + s.text for s in sections)
+
+
+def _descriptor_path(fd: int) -> Path | None:
+    """The real path of what ``fd`` refers to, where the system can say (Linux, macOS)."""
+    with suppress(OSError):
+        if os.path.isdir("/proc/self/fd"):
+            return Path(os.readlink(f"/proc/self/fd/{fd}"))
+        if sys.platform == "darwin":
+            import fcntl
+
+            raw = fcntl.fcntl(fd, getattr(fcntl, "F_GETPATH", 50), b"\0" * 1024)
+            return Path(raw.rstrip(b"\0").decode())
+    return None
+
+
+def _reopenable(fd: int, checked: Path) -> Path:
+    """A path for parsers that open files by name: the open descriptor itself where the system
+    has one (so the parser reads exactly the checked file), else the checked path."""
+    proc = Path(f"/proc/self/fd/{fd}")
+    return proc if proc.exists() else checked

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.tools.files import MAX_READ_BYTES, FileAccess
+from assistant.tools.files import MAX_READ_BYTES, PAGE_CHARS, AllowedFolders, FileAccess
 from assistant.tools.registry import ToolError
 from tests.knowledge.conftest import write_pdf
 
@@ -67,11 +67,92 @@ def test_a_huge_file_is_capped(access: FileAccess) -> None:
         handle.write(b"start of the log\n" + b"a line of the log\n" * 20_000)
         handle.truncate(2 * 1024**3)
     assert huge.stat().st_size == 2 * 1024**3
-    text = access.read("huge.log")
-    assert text.startswith("start of the log") and len(text) < MAX_READ_BYTES + 100
-    assert text.endswith(f"[… cut at {MAX_READ_BYTES:,} characters]")
+    first = access.read("huge.log")
+    assert first.startswith("start of the log") and len(first) < PAGE_CHARS + 100
+    pages = -(-(MAX_READ_BYTES + 90) // PAGE_CHARS)
+    assert first.endswith(f"[page 1 of {pages} of this file's text. Call files_read with page=2 for more.]")
+    last = access.read("huge.log", page=pages)
+    assert f"only that much can be read]\n[page {pages} of {pages}" in last
+    with pytest.raises(ToolError, match=f"ask for page 1 to {pages}"):
+        access.read("huge.log", page=pages + 1)
 
 
 def test_no_allowed_folders_means_no_access(tmp_path: Path) -> None:
     with pytest.raises(ToolError, match="No folders are allowed"):
         FileAccess([]).read(str(tmp_path / "x.txt"))
+
+
+@pytest.fixture
+def swap_after_check(access: FileAccess, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Runs the queued swap right after the path was checked and before it is opened: the race a
+    hostile process (or a document-processing tool) could win."""
+    swaps: list[object] = []
+    checked = FileAccess.resolve
+
+    def resolve_then_swap(self: FileAccess, path: str) -> Path:
+        resolved = checked(self, path)
+        while swaps:
+            swaps.pop()()  # type: ignore[operator]
+        return resolved
+
+    monkeypatch.setattr(FileAccess, "resolve", resolve_then_swap)
+    return swaps
+
+
+def test_a_file_swapped_for_a_symlink_after_the_check_is_refused(
+    access: FileAccess, tmp_path: Path, swap_after_check: list[object]
+) -> None:
+    notes = access.roots[0] / "notes.txt"
+
+    def swap() -> None:
+        notes.unlink()
+        notes.symlink_to(tmp_path / "secret.txt")
+
+    swap_after_check.append(swap)
+    with pytest.raises(ToolError, match="cannot be opened"):
+        access.read("notes.txt")
+
+
+def test_a_file_swapped_for_a_fifo_after_the_check_does_not_hang(
+    access: FileAccess, swap_after_check: list[object]
+) -> None:
+    notes = access.roots[0] / "notes.txt"
+
+    def swap() -> None:
+        notes.unlink()
+        os.mkfifo(notes)
+
+    swap_after_check.append(swap)
+    with pytest.raises(ToolError, match="not a regular file"):
+        access.read("notes.txt")
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_check_is_refused(
+    access: FileAccess, tmp_path: Path, swap_after_check: list[object]
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "plan.md").write_text("someone else's plan")
+    sub = access.roots[0] / "sub"
+
+    def swap() -> None:
+        sub.rename(tmp_path / "moved-away")
+        sub.symlink_to(outside)
+
+    swap_after_check.append(swap)
+    with pytest.raises(ToolError, match="changed while it was being opened"):
+        access.read("sub/plan.md")
+
+
+def test_the_allowed_folders_follow_their_changes(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        (folder / "a.txt").write_text(f"in {folder.name}")
+    folders = AllowedFolders([first])
+    access = FileAccess(folders)
+    assert access.read(str(first / "a.txt")) == "in first"
+    folders.set([second])  # a collection was removed and another added
+    with pytest.raises(ToolError, match="outside the folders"):
+        access.read(str(first / "a.txt"))
+    assert access.read(str(second / "a.txt")) == "in second"

@@ -68,3 +68,25 @@ def test_approve_one_file_read_refuse_another_and_see_the_cards(
     finally:
         window.close()
         hearth.shutdown()
+
+
+def test_the_file_tools_follow_the_collections_as_they_change(qtbot, make_hearth, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A folder added to a collection after start-up can be read by files_read; once the collection
+    is removed, it cannot (the allowed folders used to be fixed at start-up)."""
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    (folder / "soup.txt").write_text("Leek soup: two leeks, one potato.")
+    library = Library(tmp_path / "lib", KnowledgeSettings(), HashingEmbedder())
+    hearth = make_hearth(lambda settings: ScriptedEngine(), library=library)
+    tools = hearth.worker._tools
+
+    def read() -> str:
+        return tools.execute("files_read", {"path": str(folder / "soup.txt")}).result
+
+    assert "No folders are allowed" in read()
+    worker = hearth.library_worker
+    # The worker's signals arrive on the UI thread, where the app updates the allowed folders.
+    worker.addRequested.emit("Recipes", [folder])
+    qtbot.waitUntil(lambda: read().startswith("Leek soup"), timeout=20_000)
+    worker.removeRequested.emit("Recipes")
+    qtbot.waitUntil(lambda: "No folders are allowed" in read(), timeout=20_000)
