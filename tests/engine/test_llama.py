@@ -257,7 +257,5 @@ def test_unseeded_replies_vary_after_a_seeded_call(real_engine: LlamaEngine) -> 
     the sampler on its seed for the unseeded calls after it."""
     messages = [ChatMessage("user", "Write a short poem about rain.")]
     complete(real_engine, messages, SamplingOptions(temperature=1.0, max_tokens=8, seed=0))
-    replies = {
-        complete(real_engine, messages, SamplingOptions(temperature=1.0, max_tokens=24)).text for _ in range(3)
-    }
+    replies = {complete(real_engine, messages, SamplingOptions(temperature=1.0, max_tokens=24)).text for _ in range(3)}
     assert len(replies) > 1, replies

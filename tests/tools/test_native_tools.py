@@ -115,7 +115,8 @@ def test_no_special_token_of_the_bundled_template_can_be_spelled_by_a_tool(real_
         "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
         "{% if tools %}<|im_start|>system\n{% for t in tools %}{{ t['function']['description'] }}"
         "{% for k, v in t['function']['parameters']['properties'].items() %}{{ k }}: {{ v['description'] }}"
-        "{% endfor %}{% endfor %}<|im_end|>\n{% endif %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+        "{% endfor %}{% endfor %}<|im_end|>\n{% endif %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
     )
     template = ChatTemplate(raw)
 
