@@ -47,6 +47,8 @@ CONTINUE_INSTRUCTION = (
     "Continue your previous answer from exactly where it stopped. Do not repeat anything, do not comment."
 )
 _MAX_FOLDS_PER_TURN = 4
+# Kept free of tool results: the decision instruction, the tool list and the section's own framing.
+DECISION_ROOM = 256
 
 
 class ChatSession:
@@ -278,8 +280,9 @@ class ChatSession:
         self._retrieve_passages(turn)
         self._recall_memories(turn)
         try:
-            yield from self._call_tools(turn, cancel)
             built = yield from self._build(conversation_id, cancel, turn.sections)
+            if (yield from self._call_tools(turn, built, cancel)):
+                built = yield from self._build(conversation_id, cancel, turn.sections)
         except Cancelled:
             return
         reply, prompt = self._open_reply(turn, built)
@@ -313,16 +316,22 @@ class ChatSession:
         if turn.memories:
             turn.sections["memories"] = recalled.section()
 
-    def _call_tools(self, turn: Turn, cancel: CancelToken) -> Iterator[TurnEvent]:
-        """The agent's tool calls for a new question, when the conversation lets it use tools."""
+    def _call_tools(self, turn: Turn, built: BuiltContext, cancel: CancelToken) -> Generator[TurnEvent, None, bool]:
+        """The agent's tool calls for a new question, when the conversation lets it use tools; each
+        decision extends the conversation's prompt, and the results share the room it leaves free.
+        Returns whether there are results to answer from."""
         if turn.continuing is not None or not self._uses_agent(turn.conversation):
-            return
-        agent = ToolAgent(self._turn_tools(turn.conversation), self.engine, self._approver(turn.conversation))
-        for call in agent.run(turn.question, cancel):
+            return False
+        room = built.breakdown.get("free", 0) - DECISION_ROOM
+        agent = ToolAgent(
+            self._turn_tools(turn.conversation), self.engine, self._approver(turn.conversation), result_tokens=room
+        )
+        for call in agent.run(built.messages, cancel, turn.question):
             turn.calls.append(call)
             yield ToolCalled(call)
         if turn.calls:
             turn.sections["tool_results"] = format_results(turn.calls)
+        return bool(turn.calls)
 
     def _open_reply(self, turn: Turn, built: BuiltContext) -> tuple[StoredMessage, list[ChatMessage]]:
         """The reply's row (a new one, or the one being continued) and the prompt to stream from."""

@@ -25,6 +25,13 @@ class ChatMessage:
     content: str
 
 
+def with_instruction(prompt: list[ChatMessage], instruction: str) -> list[ChatMessage]:
+    """The prompt with ``instruction`` added to its newest message (no second user turn in a row,
+    which some templates refuse), so everything before it stays a cached prefix."""
+    last = prompt[-1]
+    return [*prompt[:-1], ChatMessage(last.role, f"{last.content}\n\n{instruction}")]
+
+
 def decode_rate(tokens: int, first_token_at: float | None, finished_at: float) -> float | None:
     """Tokens per second after the first one (the first token's wait is TTFT, reported apart)."""
     if first_token_at is None or tokens < 2 or finished_at <= first_token_at:

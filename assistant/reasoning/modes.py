@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from assistant.core.cancel import CancelToken
-from assistant.core.messages import ChatMessage
+from assistant.core.messages import ChatMessage, with_instruction
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions, StreamItem, complete
 
 Mode = Literal["direct", "think", "refine", "vote"]
@@ -152,10 +152,10 @@ class ThinkingRunner:
         yield GenerationResult(text, "stop")
 
     def _think(self, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken) -> Iterator[ModeItem]:
-        yield from self._stage("plan", _with_instruction(prompt, THINK_INSTRUCTION), options, cancel)
+        yield from self._stage("plan", with_instruction(prompt, THINK_INSTRUCTION), options, cancel)
         notes = self.stages[-1].text
         yield from self._final(
-            "answer", _with_instruction(prompt, FINAL_FROM_NOTES.format(notes=notes)), options, cancel
+            "answer", with_instruction(prompt, FINAL_FROM_NOTES.format(notes=notes)), options, cancel
         )
 
     def _refine(self, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken) -> Iterator[ModeItem]:
@@ -198,7 +198,7 @@ class ThinkingRunner:
             return
         candidates = "\n".join(f"{n}. {text}" for n, text in enumerate(answers, 1))
         merge = MERGE_INSTRUCTION.format(count=len(answers), candidates=candidates)
-        yield from self._final("merge", _with_instruction(prompt, merge), options, cancel)
+        yield from self._final("merge", with_instruction(prompt, merge), options, cancel)
 
 
 def _stage_of(name: str, result: GenerationResult, started: float) -> Stage:
@@ -211,13 +211,6 @@ def _stage_of(name: str, result: GenerationResult, started: float) -> Stage:
         prompt_tokens=stats.prompt_tokens,
         evaluated=stats.prompt_tokens_evaluated,
     )
-
-
-def _with_instruction(prompt: list[ChatMessage], instruction: str) -> list[ChatMessage]:
-    """The prompt with ``instruction`` added to its newest message (no second user turn in a row,
-    which some templates refuse), so everything before it stays a cached prefix."""
-    last = prompt[-1]
-    return [*prompt[:-1], ChatMessage(last.role, f"{last.content}\n\n{instruction}")]
 
 
 def _issues(raw: str) -> list[str] | None:
