@@ -175,3 +175,43 @@ def test_knowledge_search_is_offered_only_with_collections_and_searches_them(
     called = [e.result for e in events if isinstance(e, ToolCalled)]
     assert called[0].tool == "knowledge_search" and called[0].ok
     assert "house.txt" in called[0].result and "garden.txt" not in called[0].result
+
+
+def test_a_follow_up_decision_sees_the_conversation_and_shares_its_prefix(store: ConversationStore) -> None:
+    """ "and in Tokyo?" means nothing alone: the decision is made on the conversation's own prompt,
+    and everything before the newest message is the same as in the answer's prompt (the KV cache)."""
+    engine = ScriptedEngine([NONE, "It is 9 in Paris.", NONE, "And 4 in Tokyo."])
+    session = ChatSession(store, engine, Settings(), tools=build_registry([]))
+    conversation = store.create()
+    store.set_options(conversation.id, {"tools": True})
+    list(session.send(conversation.id, "What time is it in Paris?"))
+    list(session.send(conversation.id, "and in Tokyo?"))
+    decision, answer = engine.history[2], engine.history[3]
+    assert any("What time is it in Paris?" in m.content for m in decision[:-1])
+    assert decision[:-1] == answer[:-1]
+    assert decision[-1].content.startswith(answer[-1].content)
+    assert decision[-1].content.endswith("The message: and in Tokyo?")
+
+
+def test_a_huge_tool_result_is_fitted_to_the_context_window(store: ConversationStore, tmp_path: Path) -> None:
+    """Approving the read of a 100 KB file used to end the turn with PromptTooLongError."""
+    big = tmp_path / "log.txt"
+    big.write_text("".join(f"line {n}: the pump pressure was normal\n" for n in range(3000)))
+    assert big.stat().st_size > 100_000
+    engine = ScriptedEngine(
+        [_call("files_read", path=str(big), page=1), _call("files_read", path=str(big), page=2), NONE, "Normal."],
+        n_ctx=2048,
+    )
+    settings = Settings()
+    settings.context.reply_reserve = 256
+    session = ChatSession(store, engine, settings, tools=build_registry([tmp_path]), approve=lambda *_: True)
+    conversation = store.create()
+    store.set_options(conversation.id, {"tools": True})
+    events = list(session.send(conversation.id, "Was the pump pressure normal in my log?"))
+    finished = events[-1]
+    assert isinstance(finished, TurnFinished) and finished.result.text == "Normal."
+    calls = [e.result for e in events if isinstance(e, ToolCalled)]
+    assert len(calls) == 2 and all(c.ok for c in calls)
+    assert all("cut to fit the context window" in c.result for c in calls)
+    assert "line 0: the pump" in calls[0].result
+    assert engine.prompt_tokens(engine.history[-1]) < 2048 - 256
