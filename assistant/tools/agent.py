@@ -11,13 +11,17 @@ a tool result asked for it.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.messages import ChatMessage
 from assistant.engine.base import Engine, SamplingOptions, complete
+from assistant.engine.grammar import schema_problem
 from assistant.tools.registry import Tool, ToolRegistry, ToolResult
+
+log = logging.getLogger(__name__)
 
 MAX_STEPS = 3
 DECISION_TOKENS = 200
@@ -61,6 +65,21 @@ def decision_schema(registry: ToolRegistry, key: str = "tool") -> dict[str, Any]
     return {"oneOf": options}
 
 
+def constrainable(registry: ToolRegistry, key: str = "tool") -> ToolRegistry:
+    """The registry when its decision schema can be constrained; otherwise without the tools whose
+    own decision cannot (checked one by one), so one bad schema never fails the turn."""
+    if schema_problem(decision_schema(registry, key)) is None:
+        return registry
+    kept = []
+    for item in registry.tools():
+        problem = schema_problem(decision_schema(ToolRegistry().extended(item), key))
+        if problem is None:
+            kept.append(item)
+        else:
+            log.warning("tool %s left out of this turn: its schema cannot be constrained (%s)", item.name, problem)
+    return ToolRegistry().extended(*kept)
+
+
 def native_tools(registry: ToolRegistry) -> list[dict[str, Any]]:
     return [{"type": "function", "function": item.schema()} for item in registry.tools()]
 
@@ -84,7 +103,7 @@ class ToolAgent:
     def __init__(
         self, registry: ToolRegistry, engine: Engine, approve: Approve | None = None, max_steps: int = MAX_STEPS
     ) -> None:
-        self.registry = registry
+        self.registry = constrainable(registry, "name" if engine.info.supports_tools else "tool")
         self.engine = engine
         self.approve = approve
         self.max_steps = max_steps
@@ -136,13 +155,13 @@ class ToolAgent:
                 yield ToolResult(str(name), arguments, "The same call was repeated; the loop was stopped.", ok=False)
                 return
             seen.add(key)
-            result = self._call(str(name), arguments)
+            result = self._call(str(name), arguments, cancel)
             results.append(result)
             yield result
             if cancel.cancelled:
                 return
 
-    def _call(self, name: str, arguments: Any) -> ToolResult:
+    def _call(self, name: str, arguments: Any, cancel: CancelToken | None = None) -> ToolResult:
         if name in self.registry.names():
             item = self.registry.get(name)
             args = arguments if isinstance(arguments, dict) else {}
@@ -151,4 +170,4 @@ class ToolAgent:
             allowed = self.approve(item, args) if self.approve is not None else item.approval == "allow"
             if allowed is not True:
                 return ToolResult(name, args, "The user did not approve this call.", ok=False)
-        return self.registry.execute(name, arguments)
+        return self.registry.execute(name, arguments, cancel)
