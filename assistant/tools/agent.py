@@ -109,7 +109,7 @@ class ToolAgent:
         self.max_steps = max_steps
         self.native = engine.info.supports_tools
         self.key = "name" if self.native else "tool"
-        self.schema = decision_schema(registry, self.key)
+        self.schema = decision_schema(self.registry, self.key)
 
     def _decide(self, question: str, results: list[ToolResult], cancel: CancelToken) -> str:
         tools = "; ".join(

@@ -1,8 +1,11 @@
 """One MCP server over stdio: newline-delimited JSON-RPC on the child's pipes.
 
-Small and synchronous on purpose (see the SDK measurements in tests/tools/test_mcp_hostile.py's
-docstring): one reader thread matches responses to requests and one writer thread owns the child's
-stdin, so it runs on any worker thread without an event loop.
+Small and synchronous on purpose: one reader thread matches responses to requests and one writer
+thread owns the child's stdin, so it runs on any worker thread without an event loop. The official
+SDK was measured against it (2 cores, mcp 2.3): importing its client takes about 0.5 s instead of
+0.08 s, with 38 MiB more memory and 400 more modules (the bundle excludes it today); a call round
+trip is 1.8 ms instead of 0.8 ms; and its stdio transport joins chunks into one unbounded string
+until a newline, so the line cap below would need a transport of our own anyway.
 
 Nothing the server sends is trusted. A line longer than ``MAX_LINE_BYTES`` ends the connection
 instead of growing memory; every request, its write included, has a time-out (a server that stops
@@ -232,8 +235,9 @@ class McpClient:
             self._arrived.notify_all()
         process = self._process
         if process is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                 process.kill()
+                process.wait(timeout=5)  # reaped, so "stopped" means gone
 
     # ----- the two pipe threads -----------------------------------------------------------------
 

@@ -25,7 +25,8 @@ def block_text(block: Any) -> str:
         return "[content the server sent malformed]"
     kind = block.get("type")
     if kind == "text":
-        return _str(block.get("text"))
+        text = block.get("text")
+        return text[:MAX_RESULT_CHARS] if isinstance(text, str) else ""
     if kind in ("image", "audio"):
         return f"[{kind}: {_str(block.get('mimeType')) or 'unknown type'}, {_size(block.get('data'))}]"
     if kind == "resource":
@@ -33,7 +34,7 @@ def block_text(block: Any) -> str:
         resource: dict[str, Any] = found if isinstance(found, dict) else {}
         uri = _str(resource.get("uri")) or "no URI"
         if isinstance(resource.get("text"), str):
-            return f"[resource: {uri}]\n{resource['text']}"
+            return f"[resource: {uri}]\n{resource['text'][:MAX_RESULT_CHARS]}"
         mime = _str(resource.get("mimeType")) or "binary"
         return f"[resource: {uri}, {mime}, {_size(resource.get('blob'))}]"
     if kind == "resource_link":

@@ -17,11 +17,12 @@ from typing import Any
 
 from assistant.core.errors import HearthError
 
-MAX_DEPTH = 32
+MAX_DEPTH = 64
 MAX_NODES = 5_000
 # Where a definition refers to itself the inlined copy stops, accepting any value: the server still
-# validates what it receives, and the model keeps a usable tool instead of none.
-_ANY: dict[str, Any] = {}
+# validates what it receives, and the model keeps a usable tool instead of none. Spelled out because
+# llama.cpp's converter rejects ``"items": {}`` (it then looks for prefixItems).
+_ANY: dict[str, Any] = {"type": ["object", "array", "string", "number", "boolean", "null"]}
 # Keywords whose value maps names to schemas, and keywords whose value is data, not a schema.
 _NAMED = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _DATA = ("const", "enum", "default", "examples", "required")
@@ -68,6 +69,8 @@ def inline_refs(schema: Any) -> dict[str, Any]:
                 inlined[key] = {name: visit(item, depth + 1, resolving) for name, item in value.items()}
             elif key in _DATA:
                 inlined[key] = value
+            elif key == "items" and value == {}:
+                inlined[key] = dict(_ANY)  # what z.array(z.any()) and list[Any] write
             else:
                 inlined[key] = visit(value, depth + 1, resolving)
         return inlined
