@@ -35,7 +35,19 @@ typecheck: setup
 imports: setup
 	$(BIN)/lint-imports
 
-pytest: setup
+# The reference MCP server (tests/tools/test_mcp_interop.py), pinned, in an ignored folder; the
+# stamp is named after the version so changing the pin reinstalls it.
+MCP_EVERYTHING_VERSION ?= 2026.8.31
+MCP_NPM := build/mcp-npm
+MCP_NPM_STAMP := $(MCP_NPM)/.installed-$(MCP_EVERYTHING_VERSION)
+
+$(MCP_NPM_STAMP):
+	@command -v npm >/dev/null || (echo "npm (Node.js) is needed for the MCP interoperability tests" >&2; exit 1)
+	npm install --prefix $(MCP_NPM) --no-audit --no-fund --loglevel=error \
+		"@modelcontextprotocol/server-everything@$(MCP_EVERYTHING_VERSION)"
+	touch $@
+
+pytest: setup $(MCP_NPM_STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import logging
 import os
 import queue
 import secrets
@@ -43,6 +44,8 @@ from assistant.engine.base import (
 )
 from assistant.engine.gguf import GGUFInfo, read_gguf
 from assistant.engine.templates import ChatTemplate, PromptPiece, builtin_format
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _POLL_S = 0.02  # how often a waiting caller looks at its cancel token
@@ -351,7 +354,15 @@ class LlamaEngine:
         # Not sort_keys: the grammar emits properties in the schema's order ("tool" before "arguments").
         key = json.dumps(schema)
         if key not in self._grammars:
-            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+            try:
+                self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+            except Exception as exc:  # the converter raises asserts, TypeErrors, ValueErrors...
+                # A schema the converter rejects must not fail the turn: any JSON object is the
+                # closest constraint left, and whoever asked checks the output anyway.
+                log.warning(
+                    "JSON schema cannot be constrained (%s: %s); any JSON object allowed", type(exc).__name__, exc
+                )
+                self._grammars[key] = LlamaGrammar.from_json_schema('{"type": "object"}', verbose=False)
         return self._grammars[key]
 
     def _prefill(self, tokens: list[int], stopped: Callable[[], bool]) -> int | None:

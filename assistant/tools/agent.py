@@ -18,6 +18,7 @@ a tool result asked for it.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -25,7 +26,10 @@ from typing import Any
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.messages import ChatMessage, with_instruction
 from assistant.engine.base import Engine, SamplingOptions, complete
+from assistant.engine.grammar import schema_problem
 from assistant.tools.registry import Tool, ToolRegistry, ToolResult
+
+log = logging.getLogger(__name__)
 
 MAX_STEPS = 3
 DECISION_TOKENS = 200
@@ -68,6 +72,21 @@ def decision_schema(registry: ToolRegistry, key: str = "tool") -> dict[str, Any]
         }
     )
     return {"oneOf": options}
+
+
+def constrainable(registry: ToolRegistry, key: str = "tool") -> ToolRegistry:
+    """The registry when its decision schema can be constrained; otherwise without the tools whose
+    own decision cannot (checked one by one), so one bad schema never fails the turn."""
+    if schema_problem(decision_schema(registry, key)) is None:
+        return registry
+    kept = []
+    for item in registry.tools():
+        problem = schema_problem(decision_schema(ToolRegistry().extended(item), key))
+        if problem is None:
+            kept.append(item)
+        else:
+            log.warning("tool %s left out of this turn: its schema cannot be constrained (%s)", item.name, problem)
+    return ToolRegistry().extended(*kept)
 
 
 def native_tools(registry: ToolRegistry) -> list[dict[str, Any]]:
@@ -121,14 +140,14 @@ class ToolAgent:
         result_tokens: int | None = None,
     ) -> None:
         """``result_tokens``: the room all results together may take in the context window."""
-        self.registry = registry
+        self.registry = constrainable(registry, "name" if engine.info.supports_tools else "tool")
         self.engine = engine
         self.approve = approve
         self.max_steps = max_steps
         self.result_tokens = result_tokens
         self.native = engine.info.supports_tools
         self.key = "name" if self.native else "tool"
-        self.schema = decision_schema(registry, self.key)
+        self.schema = decision_schema(self.registry, self.key)
 
     def _decide(self, prompt: list[ChatMessage], question: str, results: list[ToolResult], cancel: CancelToken) -> str:
         tools = "; ".join(
@@ -194,7 +213,7 @@ class ToolAgent:
                 yield ToolResult(str(name), arguments, "The same call was repeated; the loop was stopped.", ok=False)
                 return
             seen.add(key)
-            result = self._fit(self._call(str(name), arguments), results, self.max_steps - step)
+            result = self._fit(self._call(str(name), arguments, cancel), results, self.max_steps - step)
             results.append(result)
             yield result
             if cancel.cancelled:
@@ -208,7 +227,7 @@ class ToolAgent:
         share = max(MIN_RESULT_TOKENS, (self.result_tokens - used) // max(1, steps_left))
         return fit_result(result, share, self.engine.count_tokens)
 
-    def _call(self, name: str, arguments: Any) -> ToolResult:
+    def _call(self, name: str, arguments: Any, cancel: CancelToken | None = None) -> ToolResult:
         if name in self.registry.names():
             item = self.registry.get(name)
             args = arguments if isinstance(arguments, dict) else {}
@@ -217,4 +236,4 @@ class ToolAgent:
             allowed = self.approve(item, args) if self.approve is not None else item.approval == "allow"
             if allowed is not True:
                 return ToolResult(name, args, "The user did not approve this call.", ok=False)
-        return self.registry.execute(name, arguments)
+        return self.registry.execute(name, arguments, cancel)

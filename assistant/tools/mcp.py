@@ -5,47 +5,40 @@ The servers are the user's own choice, listed in ``mcp.json`` in the data direct
 tools join the registry as ``server__tool`` and need the user's approval unless the server's entry
 says ``"approval": "allow"``.
 
-The client is small and synchronous on purpose: newline-delimited JSON-RPC on the child's pipes,
-one reader thread matching responses to requests, so it runs on any worker thread without an event
-loop. A server that fails to start, crashes or stalls costs its own tools, never the chat.
+Servers are isolated from each other: one that fails to start, answers nonsense, floods or stalls
+costs its own tools (with a problem naming it, and its process stopped), never the others' or the
+chat. A tool whose input schema cannot be constrained by a grammar is left out on its own.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import json
-import os
 import re
-import subprocess
 import threading
-from dataclasses import dataclass, field
+import time
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any
 
-from assistant.core.errors import HearthError
+from assistant.core.cancel import CancelToken
+from assistant.engine.grammar import schema_problem
+from assistant.tools.mcp_client import (
+    CALL_TIMEOUT_S,
+    START_TIMEOUT_S,
+    McpClient,
+    McpError,
+    McpServerConfig,
+)
+from assistant.tools.mcp_content import result_text
 from assistant.tools.registry import Tool, ToolError, arguments_model
+from assistant.tools.schema import SchemaError, inline_refs, without_patterns
+
+__all__ = ["McpClient", "McpError", "McpServerConfig", "McpTools", "load_config", "tool_name"]
 
 CONFIG_FILE = "mcp.json"
-PROTOCOL_VERSION = "2025-06-18"
-START_TIMEOUT_S = 20.0
-CALL_TIMEOUT_S = 30.0
-_MAX_RESULT_CHARS = 20_000
-
-
-class McpError(HearthError):
-    """A server could not be configured, started or understood."""
-
-
-@dataclass(frozen=True)
-class McpServerConfig:
-    name: str
-    command: str
-    args: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    cwd: str | None = None
-    approval: Literal["ask", "allow"] = "ask"
-    timeout_s: float = CALL_TIMEOUT_S
+# A server that always answers with a nextCursor would otherwise be listed forever.
+MAX_PAGES = 20
+# More tools than this make a decision grammar no small model can use anyway.
+MAX_TOOLS_PER_SERVER = 100
 
 
 def load_config(data_dir: Path) -> list[McpServerConfig]:
@@ -80,195 +73,12 @@ def load_config(data_dir: Path) -> list[McpServerConfig]:
     return configs
 
 
-class McpClient:
-    """One running server: start it, list its tools, call them, stop it."""
-
-    def __init__(self, config: McpServerConfig, log_dir: Path) -> None:
-        self.config = config
-        self.log_path = log_dir / f"mcp-{re.sub(r'[^A-Za-z0-9_.-]', '_', config.name)}.log"
-        self._process: subprocess.Popen[bytes] | None = None
-        self._ids = itertools.count(1)
-        self._pending: dict[int, dict[str, Any]] = {}
-        self._arrived = threading.Condition()
-        self._write_lock = threading.Lock()
-        self._exit_reason: str | None = None
-        self.server_name = config.name
-
-    # ----- lifecycle ----------------------------------------------------------------------------
-
-    def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        try:
-            self._process = subprocess.Popen(
-                [self.config.command, *self.config.args],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                cwd=self.config.cwd,
-                env={**os.environ, **self.config.env},
-            )
-        except OSError as exc:
-            raise McpError(
-                f'MCP server "{self.config.name}" could not be started: {exc}',
-                hint=f"Check its command in {CONFIG_FILE}.",
-            ) from exc
-        finally:
-            log.close()
-        assert self._process.stdout is not None
-        threading.Thread(
-            target=self._read, args=(self._process.stdout,), name=f"hearth-mcp-{self.config.name}", daemon=True
-        ).start()
-        info = self.request(
-            "initialize",
-            {
-                "protocolVersion": PROTOCOL_VERSION,
-                "capabilities": {},
-                "clientInfo": {"name": "hearth", "version": "0.1"},
-            },
-            timeout_s,
-        )
-        self.server_name = str(info.get("serverInfo", {}).get("name") or self.config.name)
-        self._send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-
-    def close(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        with contextlib.suppress(OSError):
-            if process.stdin is not None:
-                process.stdin.close()
-        try:
-            process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            try:
-                process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self._process = None
-
-    # ----- protocol -----------------------------------------------------------------------------
-
-    def list_tools(self) -> list[dict[str, Any]]:
-        tools: list[dict[str, Any]] = []
-        cursor: str | None = None
-        while True:
-            page = self.request("tools/list", {"cursor": cursor} if cursor else {})
-            tools.extend(t for t in page.get("tools", []) if isinstance(t, dict) and isinstance(t.get("name"), str))
-            cursor = page.get("nextCursor")
-            if not cursor:
-                return tools
-
-    def call_tool(self, name: str, arguments: dict[str, Any]) -> str:
-        """The tool's text; a result the server flags as an error raises ToolError with that text."""
-        try:
-            result = self.request("tools/call", {"name": name, "arguments": arguments}, self.config.timeout_s)
-        except McpError as exc:
-            raise ToolError(exc.message) from exc
-        text = _content_text(result.get("content", []))
-        if not text and "structuredContent" in result:
-            text = json.dumps(result["structuredContent"], ensure_ascii=False)
-        if result.get("isError"):
-            raise ToolError(text or f"{name} failed on the MCP server.")
-        return text[:_MAX_RESULT_CHARS]
-
-    def request(self, method: str, params: dict[str, Any], timeout_s: float = CALL_TIMEOUT_S) -> dict[str, Any]:
-        request_id = next(self._ids)
-        with self._arrived:
-            self._pending[request_id] = {}
-        self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
-        with self._arrived:
-            answered = self._arrived.wait_for(
-                lambda: self._pending[request_id] or self._exit_reason is not None, timeout_s
-            )
-            response = self._pending.pop(request_id)
-        if not response:
-            if answered:
-                raise McpError(f'MCP server "{self.config.name}" {self._exit_reason}.', hint=f"See {self.log_path}.")
-            # Tell the server to drop it; the answer, if it ever comes, is ignored.
-            with contextlib.suppress(McpError):
-                self._send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": request_id}})
-            raise McpError(f'MCP server "{self.config.name}" did not answer {method} within {timeout_s:g} s.')
-        if "error" in response:
-            error = response["error"]
-            message = error.get("message", "unknown error") if isinstance(error, dict) else str(error)
-            raise McpError(f'MCP server "{self.config.name}": {message}')
-        result = response.get("result")
-        return result if isinstance(result, dict) else {}
-
-    def _send(self, message: dict[str, Any]) -> None:
-        process = self._process
-        if process is None or process.stdin is None or self._exit_reason is not None:
-            raise McpError(f'MCP server "{self.config.name}" is not running.')
-        data = (json.dumps(message, ensure_ascii=False) + "\n").encode()
-        try:
-            with self._write_lock:
-                process.stdin.write(data)
-                process.stdin.flush()
-        except (OSError, ValueError) as exc:
-            raise McpError(f'MCP server "{self.config.name}" stopped accepting requests: {exc}') from exc
-
-    def _read(self, stream: IO[bytes]) -> None:
-        for line in stream:
-            try:
-                message = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue  # servers sometimes print stray lines; the spec says stdout is JSON only
-            if not isinstance(message, dict):
-                continue
-            if "method" in message and "id" in message:
-                self._answer_server_request(message)
-            elif "id" in message:
-                with self._arrived:
-                    if message["id"] in self._pending:
-                        self._pending[message["id"]] = message
-                        self._arrived.notify_all()
-        process = self._process
-        code = process.wait() if process is not None else None
-        with self._arrived:
-            self._exit_reason = f"exited (code {code})" if code is not None else "closed its output"
-            self._arrived.notify_all()
-
-    def _answer_server_request(self, message: dict[str, Any]) -> None:
-        # Hearth offers no sampling, roots or elicitation to servers; ping must be answered.
-        if message["method"] == "ping":
-            reply: dict[str, Any] = {"jsonrpc": "2.0", "id": message["id"], "result": {}}
-        else:
-            reply = {"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32601, "message": "Not supported"}}
-        with contextlib.suppress(McpError):
-            self._send(reply)
-
-
-def _content_text(content: Any) -> str:
-    parts = []
-    for block in content if isinstance(content, list) else []:
-        if not isinstance(block, dict):
-            continue
-        if block.get("type") == "text":
-            parts.append(str(block.get("text", "")))
-        elif block.get("type") == "resource" and isinstance(block.get("resource"), dict):
-            parts.append(str(block["resource"].get("text", f"[resource {block['resource'].get('uri', '')}]")))
-        else:
-            parts.append(f"[{block.get('type', 'unknown')} content not shown]")
-    return "\n".join(parts)
-
-
-def _parameters(schema: Any) -> dict[str, Any]:
-    """The server's input schema, closed to extra keys so a constrained decision stays within it."""
-    schema = schema if isinstance(schema, dict) else {}
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    required = [r for r in schema.get("required", []) if r in properties]
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-
-
 def tool_name(server: str, name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", f"{server}__{name}")[:64]
 
 
 class McpTools:
-    """Every configured server, started together; ``problems`` says which ones could not start."""
+    """Every configured server, started together; ``problems`` says what was left out and why."""
 
     def __init__(self, configs: list[McpServerConfig], log_dir: Path) -> None:
         self.configs = configs
@@ -278,17 +88,36 @@ class McpTools:
         self.tools: list[Tool] = []
 
     def start(self) -> McpTools:
-        for config in self.configs:
-            client = McpClient(config, self.log_dir)
-            try:
-                client.start()
-                listed = client.list_tools()
-            except McpError as exc:
-                client.close()
-                self.problems.append(exc.message)
+        # In parallel: a server that takes its full start time-out must not delay the others.
+        outcomes: list[tuple[McpClient, list[Tool], list[str]] | None] = [None] * len(self.configs)
+
+        def start_one(index: int) -> None:
+            outcomes[index] = _start_server(self.configs[index], self.log_dir)
+
+        threads = [
+            threading.Thread(target=start_one, args=(i,), name=f"hearth-mcp-start-{i}", daemon=True)
+            for i in range(len(self.configs))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        taken: set[str] = set()
+        for outcome in outcomes:
+            assert outcome is not None
+            client, tools, problems = outcome
+            self.problems.extend(problems)
+            if not client.running:
                 continue
             self.clients.append(client)
-            self.tools.extend(_as_tool(client, entry) for entry in listed)
+            for item in tools:
+                if item.name in taken:
+                    self.problems.append(
+                        f'MCP server "{client.config.name}": a second tool named {item.name} was left out.'
+                    )
+                    continue
+                taken.add(item.name)
+                self.tools.append(item)
         return self
 
     def close(self) -> None:
@@ -297,22 +126,124 @@ class McpTools:
         self.clients.clear()
 
 
+def _start_server(config: McpServerConfig, log_dir: Path) -> tuple[McpClient, list[Tool], list[str]]:
+    """One server's tools and problems; on any failure its process is stopped and it has no tools."""
+    client = McpClient(config, log_dir)
+    problems: list[str] = []
+    try:
+        client.start()
+        listed = _list_tools(client, problems)
+        tools = _tools(client, listed, problems)
+    except McpError as exc:
+        client.close()
+        return client, [], [exc.message]
+    except Exception as exc:  # a server's nonsense must cost only its own tools
+        client.close()
+        return client, [], [f'MCP server "{config.name}" could not be used: {type(exc).__name__}: {exc}'[:500]]
+    return client, tools, problems
+
+
+def _list_tools(client: McpClient, problems: list[str]) -> list[Any]:
+    """Every page of ``tools/list``, within the page cap and one start time-out in all."""
+    entries: list[Any] = []
+    cursor: Any = None
+    deadline = time.monotonic() + START_TIMEOUT_S
+    for _ in range(MAX_PAGES):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise McpError(f'MCP server "{client.config.name}" did not list its tools within {START_TIMEOUT_S:g} s.')
+        page = client.request("tools/list", {"cursor": cursor} if cursor is not None else {}, left)
+        tools = page.get("tools")
+        if not isinstance(tools, list):
+            raise McpError(f'MCP server "{client.config.name}" answered tools/list without a list of tools.')
+        entries.extend(tools)
+        cursor = page.get("nextCursor")
+        if cursor is None or cursor == "" or len(entries) >= MAX_TOOLS_PER_SERVER:
+            break
+        if not isinstance(cursor, str):
+            raise McpError(f'MCP server "{client.config.name}" sent a nextCursor that is not a string.')
+    else:
+        problems.append(
+            f'MCP server "{client.config.name}" listed more than {MAX_PAGES} pages of tools; the rest were left out.'
+        )
+    if len(entries) > MAX_TOOLS_PER_SERVER:
+        problems.append(
+            f'MCP server "{client.config.name}" has over {MAX_TOOLS_PER_SERVER} tools; the rest were left out.'
+        )
+    return entries[:MAX_TOOLS_PER_SERVER]
+
+
+def _tools(client: McpClient, entries: list[Any], problems: list[str]) -> list[Tool]:
+    tools, nameless = [], 0
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"].strip():
+            nameless += 1
+            continue
+        try:
+            tools.append(_as_tool(client, entry))
+        except SchemaError as exc:
+            problems.append(
+                f'MCP server "{client.config.name}": tool "{entry["name"][:64]}" was left out: {exc.message}.'
+            )
+    if nameless:
+        problems.append(f'MCP server "{client.config.name}": {nameless} tool entries without a name were left out.')
+    return tools
+
+
+def parameters(schema: Any) -> dict[str, Any]:
+    """A server's input schema made usable in the decision grammar: references inlined, closed to
+    extra keys, and checked on its own, so one bad tool is left out instead of failing them all.
+    Raises SchemaError naming the problem."""
+    if schema is None:
+        schema = {}
+    if not isinstance(schema, dict):
+        raise SchemaError(f"its input schema is a {type(schema).__name__}, not an object")
+    inlined = inline_refs(schema)
+    properties = inlined.get("properties", {})
+    if not isinstance(properties, dict) or not all(isinstance(value, dict) for value in properties.values()):
+        raise SchemaError("its input schema's properties are not schemas")
+    required = inlined.get("required", [])
+    required = [r for r in required if isinstance(r, str) and r in properties] if isinstance(required, list) else []
+    closed = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+    problem = schema_problem(closed)
+    if problem is None:
+        return closed
+    # Unanchored or unusual regex patterns are the common failure; the server still checks them.
+    relaxed = without_patterns(closed)
+    if schema_problem(relaxed) is None:
+        return dict(relaxed)
+    raise SchemaError(f"its input schema cannot be constrained by a grammar ({problem})")
+
+
 def _as_tool(client: McpClient, entry: dict[str, Any]) -> Tool:
-    remote_name = entry["name"]
+    remote_name: str = entry["name"]
+    config = client.config
 
-    def call(**arguments: Any) -> str:
-        return client.call_tool(remote_name, arguments)
+    def call(arguments: dict[str, Any], cancel: CancelToken | None = None) -> str:
+        """The tool's text; a result the server flags as an error raises ToolError with that text."""
+        try:
+            result = client.request(
+                "tools/call", {"name": remote_name, "arguments": arguments}, config.timeout_s, cancel
+            )
+        except McpError as exc:
+            raise ToolError(exc.message) from exc
+        text = result_text(result)
+        if result.get("isError") is True:
+            raise ToolError(text or f"{remote_name} failed on the MCP server.")
+        return text
 
-    description = str(entry.get("description") or remote_name).strip()
-    name = tool_name(client.config.name, remote_name)
-    parameters = _parameters(entry.get("inputSchema"))
+    description = entry.get("description")
+    description = " ".join(description.split())[:1000] if isinstance(description, str) else ""
+    name = tool_name(config.name, remote_name)
+    schema = parameters(entry.get("inputSchema"))
     return Tool(
         name=name,
-        description=f"{description} (MCP server {client.config.name})",
-        parameters=parameters,
-        arguments=arguments_model(name, parameters),
-        function=call,
-        approval=client.config.approval,
+        description=f"{description or remote_name} (MCP server {config.name})",
+        parameters=schema,
+        arguments=arguments_model(name, schema),
+        function=lambda **arguments: call(arguments),
+        approval=config.approval,
         # The registry abandons the call a little after the client has given up on the server.
-        timeout_s=client.config.timeout_s + 2,
+        timeout_s=config.timeout_s + 2,
+        cancellable=call,
     )

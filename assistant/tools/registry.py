@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
+from assistant.tools.schema import inline_refs
 
 
 class ToolError(Exception):
@@ -37,6 +39,9 @@ class Tool:
     # Validates the model's arguments before the function sees them; built from the signature (or,
     # for a server's tool, from its schema's top-level properties) by ``arguments_model``.
     arguments: type[BaseModel] | None = None
+    # For a tool that can stop early (an MCP call): called instead of ``function`` with the checked
+    # arguments and the turn's cancel token, so Stop reaches the call itself.
+    cancellable: Callable[[dict[str, Any], CancelToken | None], Any] | None = None
 
     def schema(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
@@ -97,6 +102,7 @@ def tool(
     return Tool(name, description, model_schema(model), function, approval, timeout_s, model)
 
 
+_CANCEL_POLL_S = 0.05
 _STRICT = ConfigDict(extra="forbid", strict=True)
 _JSON_TYPES: dict[str, Any] = {
     "string": str,
@@ -123,11 +129,11 @@ def arguments_model(name: str, parameters: dict[str, Any]) -> type[BaseModel]:
 
 def model_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON schema as a grammar wants it: no titles, optional values without null."""
-    schema = _tidy(model.model_json_schema())
+    # Nested models come as $defs and $refs, which would point at the wrong root once the schema
+    # sits inside the decision schema: inlined here.
+    schema = inline_refs(_tidy(model.model_json_schema()))
     schema.setdefault("required", [])
-    return {
-        key: schema[key] for key in ("type", "properties", "required", "additionalProperties", "$defs") if key in schema
-    }
+    return {key: schema[key] for key in ("type", "properties", "required", "additionalProperties") if key in schema}
 
 
 def _tidy(schema: Any) -> Any:
@@ -184,8 +190,9 @@ class ToolRegistry:
             valid = ", ".join(self.names()) or "none"
             raise HearthError(f"There is no tool '{name}'. Valid tools: {valid}.") from None
 
-    def execute(self, name: str, arguments: Any) -> ToolResult:
-        """Run a tool; every failure comes back as a result, never as an exception."""
+    def execute(self, name: str, arguments: Any, cancel: CancelToken | None = None) -> ToolResult:
+        """Run a tool; every failure comes back as a result, never as an exception. A cancel
+        stops waiting for it (and reaches a cancellable tool, which tells its server)."""
         started = time.perf_counter()
         args = arguments if isinstance(arguments, dict) else {}
 
@@ -206,7 +213,10 @@ class ToolRegistry:
 
         def run() -> None:
             try:
-                outcome["value"] = item.function(**validated)
+                if item.cancellable is not None:
+                    outcome["value"] = item.cancellable(validated, cancel)
+                else:
+                    outcome["value"] = item.function(**validated)
             except ToolError as exc:
                 outcome["error"] = str(exc)
             except Exception as exc:  # a tool's bug must not end the chat
@@ -214,7 +224,12 @@ class ToolRegistry:
 
         worker = threading.Thread(target=run, name=f"hearth-tool-{name}", daemon=True)
         worker.start()
-        worker.join(item.timeout_s)
+        deadline = time.monotonic() + item.timeout_s
+        while worker.is_alive() and time.monotonic() < deadline:
+            # In slices only when there is a token to look at: a Stop must not wait out the time-out.
+            worker.join(min(_CANCEL_POLL_S, deadline - time.monotonic()) if cancel is not None else item.timeout_s)
+            if cancel is not None and cancel.cancelled and worker.is_alive():
+                return failed(f"{name} was cancelled.")
         if worker.is_alive():
             return failed(f"{name} did not finish within {item.timeout_s:g} s and was abandoned.")
         if "error" in outcome:

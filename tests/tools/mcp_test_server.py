@@ -6,6 +6,7 @@ import sys
 import time
 
 from mcp.server.mcpserver import MCPServer
+from pydantic import BaseModel
 
 server = MCPServer("hearth-test")
 
@@ -20,6 +21,17 @@ def add(a: int, b: int) -> int:
 def shout(text: str) -> str:
     """Return the text in capitals."""
     return text.upper()
+
+
+class Point(BaseModel):
+    x: int
+    y: int
+
+
+@server.tool()
+def move(point: Point, dx: int) -> str:
+    """Move a point right by dx (its schema is $defs and a $ref, as the SDK writes nested models)."""
+    return f"{point.x + dx},{point.y}"
 
 
 @server.tool()

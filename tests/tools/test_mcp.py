@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assistant.chat.events import ToolCalled
+from assistant.chat.events import ToolCalled, TurnFinished
 from assistant.chat.session import ChatSession
 from assistant.config import Settings
 from assistant.core.store import ConversationStore
+from assistant.engine.grammar import schema_problem
+from assistant.tools.agent import decision_schema
 from assistant.tools.builtin import build_registry
 from assistant.tools.mcp import McpError, McpServerConfig, McpTools, load_config
 from assistant.tools.registry import ToolRegistry
@@ -45,7 +46,9 @@ def _registry(servers: McpTools) -> ToolRegistry:
 def test_a_servers_tools_join_the_registry_and_answer(demo: McpTools) -> None:
     assert demo.problems == []
     registry = _registry(demo)
-    assert {"demo__add", "demo__shout", "demo__fail", "demo__sleep", "calculator"} <= set(registry.names())
+    assert {"demo__add", "demo__shout", "demo__fail", "demo__sleep", "demo__move", "calculator"} <= set(
+        registry.names()
+    )
     add = registry.get("demo__add")
     assert add.approval == "ask", "MCP tools need approval unless the user's config says otherwise"
     assert add.parameters["required"] == ["a", "b"] and add.parameters["additionalProperties"] is False
@@ -66,10 +69,10 @@ def test_server_errors_and_bad_arguments_become_results(demo: McpTools) -> None:
 
 def test_a_stalled_call_times_out_and_the_server_keeps_working(demo: McpTools) -> None:
     registry = _registry(demo)
-    started = time.monotonic()
     stalled = registry.execute("demo__sleep", {"seconds": 30})
-    assert not stalled.ok and "did not answer" in stalled.result
-    assert time.monotonic() - started < 6
+    # The client's own time-out answered (naming the server), not the registry abandoning the thread.
+    assert not stalled.ok and "did not answer tools/call within 2 s" in stalled.result
+    assert "demo" in stalled.result and "abandoned" not in stalled.result
     assert registry.execute("demo__add", {"a": 3, "b": 4}).result == "7"
 
 
@@ -78,9 +81,21 @@ def test_a_server_that_dies_is_a_clear_result_not_a_hang(demo: McpTools) -> None
     process = demo.clients[0]._process
     assert process is not None
     process.kill()
-    started = time.monotonic()
+    process.wait()
     result = registry.execute("demo__add", {"a": 1, "b": 2})
-    assert not result.ok and "demo" in result.result and time.monotonic() - started < 3
+    # Noticed as a dead server (its pipe or its exit), not waited out as a slow one.
+    assert not result.ok and "demo" in result.result
+    assert "did not answer" not in result.result and "abandoned" not in result.result
+
+
+def test_a_ref_schema_from_the_sdk_is_inlined_and_the_decision_grammar_compiles(demo: McpTools) -> None:
+    """The SDK writes a nested model as $defs and a $ref: inlined, it can sit in the shared oneOf."""
+    registry = _registry(demo)
+    move = registry.get("demo__move")
+    assert "$defs" not in json.dumps(move.parameters) and "$ref" not in json.dumps(move.parameters)
+    assert move.parameters["properties"]["point"]["required"] == ["x", "y"]
+    assert schema_problem(decision_schema(registry)) is None
+    assert registry.execute("demo__move", {"point": {"x": 1, "y": 2}, "dx": 3}).result == "4,2"
 
 
 def test_servers_that_cannot_start_are_reported_and_the_others_work(tmp_path: Path) -> None:
@@ -208,3 +223,21 @@ def test_the_bundled_model_calls_an_mcp_tool_through_the_grammar(
         assert events[-1].stats.context["tool_results"] > 0  # type: ignore[union-attr]
     finally:
         engine.close()
+
+
+@pytest.mark.real_model
+def test_the_bundled_model_completes_a_tools_turn_with_a_ref_schema_tool(
+    demo: McpTools, store: ConversationStore, real_engine: Any
+) -> None:
+    """On main one $defs/$ref tool failed the grammar of every tools-on turn ("Generation failed")."""
+    registry = _registry(demo)
+    assert "demo__move" in registry.names()
+    settings = Settings()
+    settings.sampling.max_tokens = 20
+    session = ChatSession(store, real_engine, settings, tools=registry, approve=lambda item, args: True)
+    conversation = store.create()
+    store.set_options(conversation.id, {"tools": True})
+    events = list(session.send(conversation.id, "Move the point (1, 2) right by 3 with the move tool."))
+    assert isinstance(events[-1], TurnFinished), events[-1]
+    for call in (e.result for e in events if isinstance(e, ToolCalled)):
+        assert "not valid JSON" not in call.result, "the decision was constrained"
