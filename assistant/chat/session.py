@@ -35,7 +35,7 @@ from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.knowledge.retriever import Passage, format_passages
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import Profile
-from assistant.reasoning.modes import Stage
+from assistant.reasoning.modes import Stage, StageProgress
 from assistant.reasoning.reply import ReplyStream, TurnStyle
 from assistant.tools.agent import Approve, AskUser, ToolAgent, format_results
 from assistant.tools.calculator import is_plain_arithmetic
@@ -348,19 +348,25 @@ class ChatSession:
         pieces: list[str] = [turn.prefix] if turn.prefix else []
         last_checkpoint = self.clock()
         stream = ReplyStream(self.engine, turn.style)
+
+        def progress() -> dict[str, Any]:
+            return {"stages": [s.to_dict() for s in stream.stages], "mode": turn.style.mode}
+
         try:
             sampling = self.sampling(self.store.get(turn.conversation.id))
             for item in stream.run(prompt, sampling, cancel):
-                if not isinstance(item, str):
+                if isinstance(item, str):
+                    pieces.append(item)
+                    yield ReplyToken(item)
+                elif not isinstance(item, StageProgress):
                     yield item
-                    continue
-                pieces.append(item)
-                yield ReplyToken(item)
+                # Every stage is checkpointed as it streams (a plan, a draft, the model's thinking),
+                # not only the answer: a crash keeps them, and another process sees the reply alive.
                 if self.clock() - last_checkpoint >= CHECKPOINT_S:
-                    self.store.update_message(reply.id, "".join(pieces))
+                    self.store.update_message(reply.id, "".join(pieces), stats=progress() if stream.stages else None)
                     last_checkpoint = self.clock()
         except BaseException as exc:
-            done = {"stages": [s.to_dict() for s in stream.stages], "mode": turn.style.mode, "error": str(exc)}
+            done = {**progress(), "error": str(exc)}
             self._keep_partial(reply.id, "".join(pieces), continued=turn.continuing is not None, stats=done)
             raise
         assert stream.result is not None

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from assistant.core.cancel import CancelToken
 from assistant.core.messages import ChatMessage, with_instruction
-from assistant.engine.base import Engine, GenerationResult, SamplingOptions, StreamItem, complete
+from assistant.engine.base import Engine, GenerationResult, SamplingOptions, StreamItem
 
 Mode = Literal["direct", "think", "refine", "vote"]
 MODES: tuple[Mode, ...] = ("direct", "think", "refine", "vote")
@@ -87,7 +87,16 @@ class StageFinished:
     stage: Stage
 
 
-ModeItem = StreamItem | StageStarted | StageFinished
+@dataclass(frozen=True)
+class StageProgress:
+    """A piece of a stage's text as it is written (a plan, a draft, the model's thinking), so the
+    reply can be checkpointed while a stage that is not the answer runs."""
+
+    name: str
+    text: str
+
+
+ModeItem = StreamItem | StageStarted | StageFinished | StageProgress
 
 
 class StageCancelled(Exception):
@@ -95,13 +104,15 @@ class StageCancelled(Exception):
 
 
 class ThinkingRunner:
-    """Runs one mode; ``stages`` holds what completed, also after a cancel or a failure."""
+    """Runs one mode; ``stages`` holds what completed, also after a cancel or a failure, and
+    ``running`` the stage being written (its text so far)."""
 
     def __init__(self, engine: Engine, rounds: int = 1, votes: int = 3) -> None:
         self.engine = engine
         self.rounds = max(1, min(rounds, MAX_ROUNDS))
         self.votes = max(2, votes)
         self.stages: list[Stage] = []
+        self.running: Stage | None = None
 
     def run(
         self, mode: Mode, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken
@@ -123,7 +134,22 @@ class ThinkingRunner:
     ) -> Iterator[ModeItem]:
         yield StageStarted(name)
         started = time.perf_counter()
-        result = complete(self.engine, prompt, options, cancel)
+        running = self.running = Stage(name, "", 0, 0.0, "not finished")
+        result: GenerationResult | None = None
+        try:
+            for item in self.engine.stream(prompt, options, cancel):
+                if isinstance(item, GenerationResult):
+                    result = item
+                    break
+                running.text += item
+                yield StageProgress(name, item)
+        except Exception:
+            if running.text.strip():  # what it had written is kept, marked as cut short
+                self.stages.append(replace(running, text=running.text.strip(), note="stopped by an error"))
+            raise
+        finally:
+            self.running = None
+        assert result is not None, "the engine's stream ended without a result"
         if result.finish_reason == "cancelled":
             raise StageCancelled()
         stage = _stage_of(name, result, started)

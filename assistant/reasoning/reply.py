@@ -11,7 +11,7 @@ from typing import Any
 from assistant.core.cancel import CancelToken
 from assistant.core.messages import ChatMessage
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
-from assistant.reasoning.modes import Mode, Stage, StageFinished, StageStarted, ThinkingRunner
+from assistant.reasoning.modes import Mode, Stage, StageFinished, StageProgress, StageStarted, ThinkingRunner
 from assistant.reasoning.tags import ReasoningSplitter
 
 TOP_ALTERNATIVES = 5
@@ -42,7 +42,10 @@ class ReplyStream:
 
     @property
     def stages(self) -> list[Stage]:
+        """The stages so far: those completed, then the one being written, if any."""
         stages = list(self.runner.stages)
+        if self.runner.running is not None:
+            stages.append(replace(self.runner.running, text=self.runner.running.text.strip()))
         thinking = self.splitter.thinking.strip()
         if thinking:
             started = self._thinking_from or 0.0
@@ -54,7 +57,7 @@ class ReplyStream:
 
     def run(
         self, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken
-    ) -> Iterator[str | StageStarted | StageFinished]:
+    ) -> Iterator[str | StageStarted | StageFinished | StageProgress]:
         """Answer text as it comes, and stage events; ``result`` is set at the end, its text the answer alone."""
         if self.style.token_probs:
             options = replace(options, logprobs=TOP_ALTERNATIVES)
@@ -69,6 +72,7 @@ class ReplyStream:
                 if segment.kind == "thinking":
                     self._thinking_from = self._thinking_from or time.perf_counter()
                     self._thinking_until = time.perf_counter()
+                    yield StageProgress("thinking", segment.text)
                 else:
                     yield segment.text
         for segment in self.splitter.finish():

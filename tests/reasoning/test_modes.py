@@ -180,3 +180,57 @@ def test_tool_calls_open_the_timeline(store: ConversationStore) -> None:
     stages = finished.reply.stats["stages"]
     assert [s["name"] for s in stages] == ["tool calculator", "plan", "answer"]
     assert stages[0]["text"] == "24"
+
+
+class _Snapshotting(ScriptedEngine):
+    """Looks at the stored reply before each piece it writes, as a second process would."""
+
+    def __init__(self, store: ConversationStore, replies: list[str]) -> None:
+        super().__init__(replies)
+        self.store = store
+        self.seen: list[tuple[str, dict[str, object]]] = []
+
+    def stream(self, messages, options, cancel):  # type: ignore[no-untyped-def]
+        for item in super().stream(messages, options, cancel):
+            conversation = self.store.conversations()[0]
+            last = self.store.messages(conversation.id)[-1]
+            if last.role == "assistant":
+                self.seen.append((last.content, last.stats))
+            yield item
+
+
+def _every_call_a_second_later() -> object:
+    ticks = iter(range(0, 10_000, 2))
+    return lambda: float(next(ticks))
+
+
+def test_every_stage_is_checkpointed_while_it_streams(store: ConversationStore) -> None:
+    """A crash during a long refine kept nothing but the answer's text: the draft and the critique
+    being written are now in the stored reply as they stream."""
+    draft = "The river floods in spring because the snow on the mountains melts quickly."
+    engine = _Snapshotting(store, [draft, json.dumps({"issues": ["say which river"]}), "The Rhine floods in spring."])
+    session = ChatSession(store, engine, Settings(), clock=_every_call_a_second_later())  # type: ignore[arg-type]
+    list(session.send(store.create().id, "Why does the river flood?", style=TurnStyle("refine")))
+    during_critique = [
+        stats for _, stats in engine.seen if any(s["name"] == "critique 1" for s in stats.get("stages", []))
+    ]
+    assert during_critique, engine.seen
+    unfinished = [
+        {s["name"]: s for s in stats["stages"]}
+        for stats in during_critique
+        if any(s.get("note") == "not finished" for s in stats["stages"])
+    ]
+    assert unfinished and unfinished[-1]["draft"]["text"] == draft
+    assert unfinished[-1]["critique 1"]["text"].startswith('{"issues"')
+    during_draft = [stats for _, stats in engine.seen if any(s["name"] == "draft" for s in stats.get("stages", []))]
+    assert during_draft[0]["stages"][0]["text"]  # part of the draft, before it finished
+
+
+def test_the_models_thinking_is_checkpointed_while_it_streams(store: ConversationStore) -> None:
+    thoughts = "First I recall that water boils at one hundred degrees at sea level, then I check the altitude."
+    engine = _Snapshotting(store, [f"<think>{thoughts}</think>It boils at 100 °C."])
+    session = ChatSession(store, engine, Settings(), clock=_every_call_a_second_later())  # type: ignore[arg-type]
+    list(session.send(store.create().id, "At what temperature does water boil?"))
+    thinking = [stats["stages"] for content, stats in engine.seen if not content and stats.get("stages")]
+    assert thinking and thinking[-1][0]["name"] == "thinking"
+    assert thoughts.startswith(thinking[-1][0]["text"]) and len(thinking[-1][0]["text"]) > 20
