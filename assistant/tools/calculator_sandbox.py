@@ -92,9 +92,11 @@ class CalculatorWorker:
             self._spawn()
 
     def close(self) -> None:
-        """Stop the worker: its stdin is closed (it exits by itself), and it is killed if busy."""
-        with self._lock:
-            self._discard(graceful=True)
+        """Stop the worker: an idle one is asked to exit (its stdin closes), a busy one is killed.
+
+        No lock: at exit, a call still waiting on the worker must not hold Hearth up; it ends with
+        "stopped unexpectedly" instead."""
+        self._discard(graceful=not self._lock.locked())
 
     def _spawn(self) -> None:
         if self._process is not None and self._process.poll() is None:
