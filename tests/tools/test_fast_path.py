@@ -33,6 +33,21 @@ def test_arithmetic_goes_straight_to_the_calculator(store: ConversationStore) ->
     assert len(engine.history) == 1
 
 
+@pytest.mark.parametrize("message", ["What is 0.9^30000000?", "(-0.5)^(10^9)", "10^10^10"])
+def test_hostile_arithmetic_typed_in_the_window_is_refused_by_the_fast_path(
+    store: ConversationStore, message: str
+) -> None:
+    # In-process, 0.9^30000000 froze the window: SymPy held the GIL for as long as it computed.
+    engine = ScriptedEngine(["the model should not be asked"])
+    session = ChatSession(store, engine, Settings(), tools=build_registry([]))
+    conversation = store.create()
+    finished = [e for e in session.send(conversation.id, message) if isinstance(e, TurnFinished)]
+    assert finished[0].result.text == "I could not calculate that: The result would have more than 10,000 digits."
+    assert not finished[0].tool_calls[0]["ok"] and engine.history == []
+    after = [e for e in session.send(conversation.id, "1 + 1") if isinstance(e, TurnFinished)]
+    assert after[0].result.text == "1 + 1 = 2"
+
+
 @pytest.mark.real_model
 def test_the_cli_answers_exactly_on_the_bundled_model(hearth_home) -> None:  # type: ignore[no-untyped-def]
     run = subprocess.run(

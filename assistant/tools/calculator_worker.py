@@ -1,0 +1,133 @@
+"""The calculator's worker process: evaluates checked expressions with SymPy, one JSON line in, one out.
+
+Started by calculator_sandbox.py as ``python -m assistant.tools.calculator_worker`` (in the
+PyInstaller bundle, where ``-m`` does not exist, as ``hearth --calculator-worker``: see
+packaging/launch.py). SymPy can hold the GIL for minutes inside one big-integer operation, so it
+runs here, in a fresh interpreter, and not in a thread of the app.
+
+The limits are set on this process with setrlimit, where the platform has ``resource``: address
+space (a MemoryError is reported; a crash is seen by the parent), and CPU seconds per expression
+(SIGXCPU ends the process, and the parent reports a time-out). Elsewhere only the parent's
+wall-clock kill applies. The worker exits when its stdin closes, so it never outlives Hearth.
+
+Protocol, one JSON object per line, ASCII only:
+  worker -> {"ready": true}                                   once SymPy is imported
+  parent -> {"id": 1, "expression": "2**64"}
+  worker -> {"id": 1, "started": true}                        the request was read
+  worker -> {"id": 1, "ok": true, "result": "18446744073709551616"}
+         or {"id": 1, "ok": false, "kind": "refused" | "memory" | "error", "error": "why"}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any, BinaryIO
+
+WORKER_FLAG = "--calculator-worker"
+
+
+def _set_limits(memory_mib: int) -> None:
+    try:
+        import resource
+    except ImportError:  # Windows: the parent's wall-clock kill is the only limit
+        return
+    # SIGXCPU's default action dumps core; a calculator that ran too long leaves no core file.
+    _lower(resource, resource.RLIMIT_CORE, 0)
+    if memory_mib > 0:
+        _lower(resource, resource.RLIMIT_AS, memory_mib * 1024 * 1024)
+
+
+def _lower(resource: Any, which: int, value: int) -> None:
+    try:
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):  # macOS refuses RLIMIT_AS; the wall clock still applies
+        pass
+
+
+def _allow_cpu(seconds: float) -> None:
+    """Let the next expression use ``seconds`` more CPU than used so far. RLIMIT_CPU counts the
+    process's whole life (SymPy's import included), so the soft limit moves up before each one;
+    the hard limit is left alone, since lowering it could never be undone."""
+    try:
+        import resource
+    except ImportError:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    """The reply to one request (without its id); never raises for a bad expression."""
+    from assistant.tools.calculator_eval import Refused, evaluate
+
+    expression = request.get("expression")
+    if not isinstance(expression, str):
+        return {"ok": False, "kind": "error", "error": "The request has no expression."}
+    try:
+        return {"ok": True, "result": evaluate(expression)}
+    except Refused as exc:
+        return {"ok": False, "kind": "refused", "error": str(exc)}
+    except MemoryError:
+        return {"ok": False, "kind": "memory", "error": "MemoryError"}
+    except RecursionError:
+        return {"ok": False, "kind": "refused", "error": "The expression is too complex to calculate."}
+    except Exception as exc:  # SymPy's own failures (NotImplementedError, ...) are answers too
+        return {"ok": False, "kind": "error", "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _write(out: BinaryIO, message: dict[str, Any]) -> None:
+    out.write(json.dumps(message, ensure_ascii=True).encode("ascii") + b"\n")
+    out.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="calculator-worker")
+    parser.add_argument("--cpu-seconds", type=float, default=3.0)
+    parser.add_argument("--memory-mib", type=int, default=0, help="address-space limit; 0 for none")
+    args = parser.parse_args(argv)
+    # The protocol owns the raw descriptors (a windowed bundle may have no sys.stdout at all);
+    # anything that prints goes to stderr, which the parent discards.
+    requests = os.fdopen(os.dup(0), "rb")
+    out = os.fdopen(os.dup(1), "wb")
+    sys.stdout = sys.stderr
+    # Ctrl-C in a terminal reaches the whole process group; the parent decides when this ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Printing a 10,000-digit integer must work; Python's default cap is 4,300 digits.
+    sys.set_int_max_str_digits(20_000)
+    _set_limits(args.memory_mib)
+    import sympy  # noqa: F401  (the import is the slow part of starting; do it before "ready")
+
+    import assistant.tools.calculator_eval  # noqa: F401
+
+    _write(out, {"ready": True})
+    for line in requests:  # ends when the parent closes our stdin (or exits)
+        try:
+            request = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(request, dict):
+            continue
+        _write(out, {"id": request.get("id"), "started": True})
+        _allow_cpu(args.cpu_seconds)
+        _write(out, {"id": request.get("id"), **answer(request)})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
