@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+import types
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QApplication
 
 from assistant.config import Settings
 from assistant.core.store import ConversationStore
+from assistant.ui import worker as worker_module
 from assistant.ui.stall import StallMeter
-from assistant.ui.worker import COALESCE_S, ChatWorker, start_worker
+from assistant.ui.worker import ChatWorker, start_worker
 from tests.fakes import ScriptedEngine
 
 
@@ -62,21 +65,23 @@ def _stop(thread, worker) -> None:  # type: ignore[no-untyped-def]
     thread.wait(5_000)
 
 
-def test_token_updates_are_coalesced(qtbot, store: ConversationStore) -> None:  # type: ignore[no-untyped-def]
-    engine = ScriptedEngine(token_delay_s=0.001)
+def test_token_updates_are_coalesced(qtbot, store: ConversationStore, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One update per coalescing interval, not one per token. The worker's clock is made to advance
+    10 ms per token, so the count is exact whatever the machine's load."""
+    ticks = itertools.count()
+    monkeypatch.setattr(worker_module, "time", types.SimpleNamespace(monotonic=lambda: 0.010 * next(ticks)))
+    engine = ScriptedEngine()
     worker, recorder, thread = _worker(qtbot, store, engine)
     try:
         reply = " ".join(f"t{n}" for n in range(1000))
         engine.enqueue(reply)
         conversation = store.create()
-        started = time.monotonic()
         worker.sendRequested.emit(conversation.id, "go")
         qtbot.waitUntil(lambda: bool(recorder.finished), timeout=30_000)
-        elapsed = time.monotonic() - started
         assert recorder.finished[0].content == reply  # type: ignore[attr-defined]
-        # At most one update per coalescing interval (plus the first), not one per token.
-        assert 1 <= len(recorder.updates) <= elapsed / COALESCE_S + 2
-        assert len(recorder.updates) < 1000 / 5
+        # 10 ms a token against a 33 ms interval: an update on every fourth token after the first
+        # (at 40, 80, ... 990 ms); the rest arrives with the finished reply.
+        assert len(recorder.updates) == 999 // 4
         assert all(reply.startswith(text) for text in recorder.updates)  # whole text so far, in order
     finally:
         _stop(thread, worker)
