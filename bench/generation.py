@@ -161,8 +161,34 @@ def main() -> int:
         f"**TTFT turn 8 / turn 1: {ttft8 / ttft1:.2f}** (target <= 1.5); "
         f"turn 8 warm / cold: {ttft8 / cold.stats.ttft_s:.2f}"
     )
+    print()
+    latencies = cancel_latencies(engine, runs=5)
+    per_token = 1 / statistics.median(hearth_rates)
+    print("## (d) Stop: from cancel() on the UI side to the stream's end (5 runs, 5 tokens in)")
+    print(
+        f"median {statistics.median(latencies) * 1000:.0f} ms, worst {max(latencies) * 1000:.0f} ms "
+        f"(target < 100 ms); one token takes {per_token * 1000:.0f} ms here"
+    )
     engine.close()
     return 0
+
+
+def cancel_latencies(engine: LlamaEngine, runs: int) -> list[float]:
+    """Seconds from cancel() to the stream's last item, cancelling after the fifth piece."""
+    options = SamplingOptions(temperature=0.0, max_tokens=400, repeat_penalty=1.0)
+    latencies = []
+    for _ in range(runs):
+        cancel = CancelToken()
+        pieces = 0
+        cancelled_at = 0.0
+        for item in engine.stream([ChatMessage("user", "Count from 1 to 1000, separated by commas.")], options, cancel):
+            if isinstance(item, str):
+                pieces += 1
+                if pieces == 5:
+                    cancelled_at = time.perf_counter()
+                    cancel.cancel()
+        latencies.append(time.perf_counter() - cancelled_at)
+    return latencies
 
 
 if __name__ == "__main__":
