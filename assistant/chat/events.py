@@ -78,10 +78,11 @@ class ToolCalled:
 
 @dataclass(frozen=True)
 class MemoriesSaved:
-    """After a finished exchange: what memory learnt from it (and, if memory failed, why it is off)."""
+    """After a finished exchange: what memory learnt from it, and what to tell the user about memory
+    (a failure, once per streak of them, or that it works again)."""
 
     changes: list[MemoryChange]
-    problem: str | None = None
+    notice: str | None = None
 
 
 TurnEvent = (

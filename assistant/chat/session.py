@@ -400,7 +400,7 @@ class ChatSession:
             cancel,
             prompt,
         )
-        return MemoriesSaved(changes, self.memory.problem)
+        return MemoriesSaved(changes, self.memory.take_notice())
 
     def _keep_partial(
         self, message_id: int, text: str, continued: bool = False, stats: dict[str, Any] | None = None

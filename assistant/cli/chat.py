@@ -179,8 +179,8 @@ def _run_turn(events: Iterator[TurnEvent], out: TextIO | None) -> TurnFinished |
         elif isinstance(event, MemoriesSaved):
             for change in event.changes if out is not None else []:
                 print(f"[memory {change.action}: {change.memory.text}]", file=sys.stderr)
-            if event.problem:
-                print(f"warning: {event.problem}", file=sys.stderr)
+            if event.notice:
+                print(f"memory: {event.notice}", file=sys.stderr)
     return finished
 
 

@@ -1,8 +1,10 @@
 """Long-term memory: what the chat session asks of it — recall before a reply, learn after one.
 
 Memory is never allowed to take the chat down with it: a memory database that cannot be opened, a
-vector store that fails, or extraction output that does not parse each leave chat working, with
-``problem`` saying why memory is off (the window shows it; the CLI prints it on stderr).
+vector store that fails, or extraction output that does not parse each leave chat working. A
+failure costs only the turn it happens in: the next turn tries again. ``problem`` says what went
+wrong until memory works again, and ``take_notice`` hands the front ends one message per streak of
+failures (and one when it recovers), not one per turn.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class LongTermMemory:
     def __init__(self, home: Path, settings: MemorySettings, embedder: Callable[[], Embedder]) -> None:
         self.settings = settings
         self.problem: str | None = None
+        self._problem_said = False
+        self._recovered = False
         self._swept = False
         self.duplicate_similarity = DUPLICATE_SIMILARITY
         self.related_similarity = RELATED_SIMILARITY
@@ -97,7 +101,7 @@ class LongTermMemory:
 
     @property
     def active(self) -> bool:
-        return self.settings.enabled and self.problem is None
+        return self.settings.enabled
 
     def close(self) -> None:
         self.db.close()
@@ -105,7 +109,23 @@ class LongTermMemory:
     def _failed(self, what: str, exc: Exception) -> None:
         log.exception("memory %s failed", what)
         message = exc.message if isinstance(exc, HearthError) else f"{type(exc).__name__}: {exc}"
-        self.problem = f"Memory is off for now: {what} failed ({message})."
+        self.problem = f"Memory was not used for this reply: {what} failed ({message}). It will try again next turn."
+        self._recovered = False
+
+    def _worked(self) -> None:
+        """A turn's learning, its last step, went through: a streak of failures already told ends."""
+        if self.problem is not None and self._problem_said:
+            self.problem, self._problem_said, self._recovered = None, False, True
+
+    def take_notice(self) -> str | None:
+        """What the user should hear about memory now: a failure once per streak, then its recovery once."""
+        if self.problem is not None and not self._problem_said:
+            self._problem_said = True
+            return self.problem
+        if self._recovered:
+            self._recovered = False
+            return "Memory works again."
+        return None
 
     # ----- before a reply -----------------------------------------------------------------------
 
@@ -227,6 +247,8 @@ class LongTermMemory:
             return changes
         except Exception as exc:
             self._failed("saving memories", exc)
+            return changes
+        self._worked()
         return changes
 
     def delete_profile(self, key: int | str) -> Profile:

@@ -157,9 +157,9 @@ class MemoryControls(QObject):
         if self.memory.store.digest(conversation_id) is not None:
             self.jobs.submit(lambda: self.memory.store.forget_digest(conversation_id))
 
-    def _on_memories_saved(self, conversation_id: int, changes: list[tuple[str, str]], problem: str | None) -> None:
-        if problem:
-            self.notice.emit(problem)
+    def _on_memories_saved(self, conversation_id: int, changes: list[tuple[str, str]], notice: str | None) -> None:
+        if notice:
+            self.notice.emit(notice)
         elif changes:
             self.notice.emit("Remembered: " + "; ".join(f"{text} ({action})" for action, text in changes))
         if self.memory_dialog is not None and self.memory_dialog.isVisible():

@@ -292,7 +292,7 @@ class ChatWorker(QObject):
                 self.stageChanged.emit(conversation_id, event.stage.name, True)
             elif isinstance(event, MemoriesSaved):
                 changes = [(change.action, change.memory.text) for change in event.changes]
-                self.memoriesSaved.emit(conversation_id, changes, event.problem)
+                self.memoriesSaved.emit(conversation_id, changes, event.notice)
 
 
 def start_worker(worker: ChatWorker) -> QThread:

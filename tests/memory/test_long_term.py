@@ -208,26 +208,38 @@ def test_paused_memory_neither_recalls_nor_saves(store: ConversationStore, make_
     assert len(memory.store.memories()) == 1
 
 
-def test_a_failing_vector_store_leaves_chat_working_with_a_warning(
+def test_a_failing_vector_store_costs_one_turn_is_said_once_and_memory_recovers(
     store: ConversationStore, make_memory: MakeMemory
 ) -> None:
-    class BrokenEmbedder:
-        name, dimension = "broken", 8
+    """One exception used to switch memory off until restart."""
+
+    class FlakyEmbedder:
+        name, dimension = "flaky", 8
+        failing = True
 
         def embed(self, texts: list[str]) -> list[list[float]]:
-            raise RuntimeError("disk on fire")
+            if self.failing:
+                raise RuntimeError("disk on fire")
+            return [[1.0] + [0.0] * 7 for _ in texts]
 
-    memory = make_memory(embedder=BrokenEmbedder())
-    engine = ScriptedEngine(["first answer", _extraction(MIRA), "second answer"])
+    embedder = FlakyEmbedder()
+    memory = make_memory(embedder=embedder)
+    engine = ScriptedEngine(["first answer", "second answer", "third answer"])
     session = _session(store, engine, memory)
     conversation = session.create_conversation()
-    events = list(session.send(conversation.id, "My daughter is called Mira."))
+    events = list(session.send(conversation.id, "Remember that my daughter is called Mira."))
     assert next(e for e in events if isinstance(e, TurnFinished)).reply.content == "first answer"
     saved = next(e for e in events if isinstance(e, MemoriesSaved))
-    assert saved.problem and "disk on fire" in saved.problem
-    again = list(session.send(conversation.id, "What is her name?"))
+    assert saved.notice and "disk on fire" in saved.notice and "try again" in saved.notice
+    again = list(session.send(conversation.id, "Remember that my son is called Leo."))
     assert next(e for e in again if isinstance(e, TurnFinished)).reply.content == "second answer"
-    assert not [e for e in again if isinstance(e, MemoriesSaved)], "memory stays off after a failure"
+    assert next(e for e in again if isinstance(e, MemoriesSaved)).notice is None, "said once, not every turn"
+    embedder.failing = False  # the disk is back
+    recovered = list(session.send(conversation.id, "Remember that my cat is called Pixel."))
+    saved = next(e for e in recovered if isinstance(e, MemoriesSaved))
+    assert saved.notice == "Memory works again."
+    assert [m.text for m in memory.store.memories()] and memory.problem is None
+    assert any("Pixel" in m.text for m in memory.store.memories())
 
 
 def test_a_damaged_memory_database_is_a_clear_error_and_left_alone(tmp_path: Path, make_memory: MakeMemory) -> None:
