@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -229,10 +230,10 @@ def test_interactive_chat_in_a_terminal(hearth_home: Path) -> None:
         os.execv(sys.executable, [sys.executable, "-m", "assistant", "chat"])
     screen = b""
 
-    def read_until(marker: bytes, timeout: float = 60) -> None:
+    def read_until(marker: bytes, timeout: float = 60, seen: Callable[[bytes], bool] | None = None) -> None:
         nonlocal screen
         deadline = time.monotonic() + timeout
-        while marker not in screen:
+        while not (seen(screen) if seen else marker in screen):
             assert time.monotonic() < deadline, f"never saw {marker!r}; screen:\n{screen.decode(errors='replace')}"
             if select.select([fd], [], [], 0.1)[0]:
                 screen += os.read(fd, 4096)
@@ -242,14 +243,16 @@ def test_interactive_chat_in_a_terminal(hearth_home: Path) -> None:
         assert b"conversation 1" in screen
         os.write(fd, b"Count from 1 to 1000, separated by commas.\n")
         read_until(b"hearth> ")
-        time.sleep(0.3)
+        # Wait for streamed text, not for time: on a loaded machine the first token can take seconds,
+        # and a Ctrl-C before it would stop an empty reply.
+        read_until(b"streamed text", seen=lambda text: len(text.rsplit(b"hearth> ", 1)[-1].strip()) >= 3)
         os.write(fd, b"\x03")  # Ctrl-C while the reply streams
         read_until(b"[stopped]")
-        read_until(b"you> ", 10)
+        read_until(b"you> ")
         os.write(fd, b"/list\n")
-        read_until(b"(2 messages)", 10)
+        read_until(b"(2 messages)")
         os.write(fd, b"/new\n")
-        read_until(b"New conversation 2.", 10)
+        read_until(b"New conversation 2.")
         os.write(fd, b"/quit\n")
         _, status = os.waitpid(pid, 0)
         assert os.WEXITSTATUS(status) == 0
