@@ -29,7 +29,7 @@ from assistant.config import Settings
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.context import BuiltContext, ContextBuilder, HistoryItem
 from assistant.core.errors import EmptyPromptError, HearthError
-from assistant.core.messages import ChatMessage, GenerationStats, MessageStatus
+from assistant.core.messages import ChatMessage, GenerationStats, MessageStatus, clean_text
 from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.knowledge.retriever import Passage, format_passages
@@ -121,6 +121,7 @@ class ChatSession:
     ) -> Iterator[TurnEvent]:
         """Save ``text`` as the user's message and stream the reply to it."""
         cancel = cancel or CancelToken()
+        text = clean_text(text)
         if not text.strip():
             raise EmptyPromptError("The message is empty.")
         conversation = self.store.get(conversation_id)

@@ -6,6 +6,7 @@ One module per command group (chat, conversations, library, tools, memory, model
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -47,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     started_at = time.perf_counter()
     apply_offline_environment()
+    # Bytes that are not UTF-8 on stdin (a file in another encoding, binary piped by mistake) become
+    # U+FFFD instead of a UnicodeDecodeError, for `ask -` and for `chat` alike.
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
     args = build_parser().parse_args(argv)
     try:
         if args.command in (None, "gui"):

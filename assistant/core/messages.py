@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant"]
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class MessageStatus(StrEnum):
@@ -23,6 +25,16 @@ class ChatMessage:
 
     role: Role
     content: str
+
+
+def clean_text(text: str) -> str:
+    """``text`` as valid Unicode: lone surrogates (undecodable bytes smuggled in as surrogate escapes,
+    or half a pair pasted from elsewhere) become U+FFFD, which SQLite and the tokenizer accept."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)  # in a str, any surrogate is a lone one
+    return text
 
 
 def with_instruction(prompt: list[ChatMessage], instruction: str) -> list[ChatMessage]:

@@ -251,3 +251,13 @@ def test_preview_shows_the_coming_turn(store: ConversationStore) -> None:
     with_draft = session.preview(conversation.id, "a draft with several words in it")
     assert with_draft.breakdown["history"] > empty.breakdown["history"] > 0
     assert engine.pending == 0 and len(engine.history) == 1  # a preview generates nothing
+
+
+def test_a_message_with_lone_surrogates_is_stored_and_answered(store: ConversationStore) -> None:
+    """Half a surrogate pair (pasted, or an undecodable byte escaped) used to make SQLite raise."""
+    engine = ScriptedEngine(["Answered."])
+    session = ChatSession(store, engine, Settings())
+    conversation = store.create()
+    events = list(session.send(conversation.id, "caf\udce9 \ud83d?"))
+    assert isinstance(events[-1], TurnFinished) and events[-1].reply.content == "Answered."
+    assert store.messages(conversation.id)[0].content == "caf\ufffd \ufffd?"
