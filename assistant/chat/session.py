@@ -37,7 +37,14 @@ from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import Profile
 from assistant.reasoning.modes import Stage, StageProgress
 from assistant.reasoning.reply import ReplyStream, TurnStyle
-from assistant.tools.agent import Approve, AskUser, ToolAgent, format_results
+from assistant.tools.agent import (
+    MIN_RESULT_TOKENS,
+    RESULT_FRAMING_TOKENS,
+    Approve,
+    AskUser,
+    ToolAgent,
+    format_results,
+)
 from assistant.tools.calculator import is_plain_arithmetic
 from assistant.tools.calculator import normalise as normalise_expression
 from assistant.tools.registry import ToolRegistry
@@ -318,16 +325,20 @@ class ChatSession:
             turn.sections["memories"] = recalled.section()
 
     def _call_tools(self, turn: Turn, built: BuiltContext, cancel: CancelToken) -> Generator[TurnEvent, None, bool]:
-        """The agent's tool calls for a new question, when the conversation lets it use tools; each
-        decision extends the conversation's prompt, and the results share the room it leaves free.
-        Returns whether there are results to answer from."""
+        """The agent's tool calls for a new question, when the conversation lets it use tools.
+        Decisions see the conversation and the question, not the turn's passages or memories;
+        the results share the room the built context leaves free. Returns whether there are
+        results to answer from."""
         if turn.continuing is not None or not self._uses_agent(turn.conversation):
             return False
         room = built.breakdown.get("free", 0) - DECISION_ROOM
+        if room < MIN_RESULT_TOKENS + RESULT_FRAMING_TOKENS:
+            return False  # no room for any result: a tool would run for nothing (and may have effects)
         agent = ToolAgent(
             self._turn_tools(turn.conversation), self.engine, self._approver(turn.conversation), result_tokens=room
         )
-        for call in agent.run(built.messages, cancel, turn.question):
+        conversation = [*built.messages[:-1], ChatMessage("user", turn.question)]
+        for call in agent.run(conversation, cancel):
             turn.calls.append(call)
             yield ToolCalled(call)
         if turn.calls:
