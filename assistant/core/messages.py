@@ -37,6 +37,17 @@ def clean_text(text: str) -> str:
     return text
 
 
+def clean_json(value: Any) -> Any:
+    """``clean_text`` on every string of a decoded JSON value, keys included."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_json(key): clean_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean_json(item) for item in value]
+    return value
+
+
 def with_instruction(prompt: list[ChatMessage], instruction: str) -> list[ChatMessage]:
     """The prompt with ``instruction`` added to its newest message (no second user turn in a row,
     which some templates refuse), so everything before it stays a cached prefix."""

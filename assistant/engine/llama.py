@@ -210,7 +210,8 @@ class LlamaEngine:
         return bytes(self._llm.detokenize([token], special=True)).decode("utf-8", errors="replace")
 
     def _tokenize(self, text: str, special: bool, add_bos: bool = False) -> list[int]:
-        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special))
+        # "replace": a lone surrogate that slipped past the chat's own cleaning must not crash the model thread.
+        return list(self._llm.tokenize(text.encode("utf-8", "replace"), add_bos=add_bos, special=special))
 
     def _prompt_tokens(
         self,

@@ -13,6 +13,7 @@ chat. A tool whose input schema cannot be constrained by a grammar is left out o
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.cancel import CancelToken
+from assistant.core.messages import clean_json
 from assistant.engine.grammar import schema_problem
 from assistant.tools.mcp_client import (
     CALL_TIMEOUT_S,
@@ -31,6 +33,8 @@ from assistant.tools.mcp_client import (
 from assistant.tools.mcp_content import result_text
 from assistant.tools.registry import Tool, ToolError, arguments_model
 from assistant.tools.schema import SchemaError, inline_refs, without_patterns
+
+log = logging.getLogger(__name__)
 
 __all__ = ["McpClient", "McpError", "McpServerConfig", "McpTools", "load_config", "tool_name"]
 
@@ -185,6 +189,12 @@ def _tools(client: McpClient, entries: list[Any], problems: list[str]) -> list[T
             problems.append(
                 f'MCP server "{client.config.name}": tool "{entry["name"][:64]}" was left out: {exc.message}.'
             )
+        except Exception as exc:  # any other surprise in one tool's entry costs that tool only
+            log.warning("MCP tool %r of %s could not be used", entry["name"][:64], client.config.name, exc_info=True)
+            problems.append(
+                f'MCP server "{client.config.name}": tool "{entry["name"][:64]}" was left out: '
+                f"{type(exc).__name__}: {exc}"[:300]
+            )
     if nameless:
         problems.append(f'MCP server "{client.config.name}": {nameless} tool entries without a name were left out.')
     return tools
@@ -216,8 +226,9 @@ def parameters(schema: Any) -> dict[str, Any]:
 
 
 def _as_tool(client: McpClient, entry: dict[str, Any]) -> Tool:
-    remote_name: str = entry["name"]
+    remote_name: str = entry["name"]  # as the server spelled it, to call it by
     config = client.config
+    entry = clean_json(entry)  # what the model and the user see: no lone surrogates
 
     def call(arguments: dict[str, Any], cancel: CancelToken | None = None) -> str:
         """The tool's text; a result the server flags as an error raises ToolError with that text."""

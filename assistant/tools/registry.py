@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
+from assistant.core.messages import clean_text
 from assistant.tools.schema import inline_refs
 
 
@@ -120,10 +121,11 @@ def arguments_model(name: str, parameters: dict[str, Any]) -> type[BaseModel]:
     properties = parameters.get("properties", {})
     required = set(parameters.get("required", []))
     fields: dict[str, Any] = {}
-    for key, schema in properties.items():
+    for index, (key, schema) in enumerate(properties.items()):
         declared = schema.get("type") if isinstance(schema, dict) else None
         annotation = _JSON_TYPES.get(declared, Any) if isinstance(declared, str) else Any
-        fields[key] = (annotation, ... if key in required else None)
+        # The server's names go in as aliases: "_x" or "model_config" are fine JSON but not field names.
+        fields[f"p{index}"] = (annotation, Field(... if key in required else None, alias=key))
     return create_model(f"{name}_arguments", __config__=_STRICT, **fields)
 
 
@@ -197,7 +199,7 @@ class ToolRegistry:
         args = arguments if isinstance(arguments, dict) else {}
 
         def failed(message: str) -> ToolResult:
-            return ToolResult(name, args, message, ok=False, duration_s=time.perf_counter() - started)
+            return ToolResult(name, args, clean_text(message), ok=False, duration_s=time.perf_counter() - started)
 
         try:
             item = self.get(name)
@@ -234,7 +236,10 @@ class ToolRegistry:
             return failed(f"{name} did not finish within {item.timeout_s:g} s and was abandoned.")
         if "error" in outcome:
             return failed(outcome["error"])
-        return ToolResult(name, args, str(outcome.get("value", "")), ok=True, duration_s=time.perf_counter() - started)
+        # A tool's text may carry lone surrogates (file names that are not UTF-8, a server's half emoji):
+        # cleaned here, where it enters the chat, before SQLite or the tokenizer sees it.
+        text = clean_text(str(outcome.get("value", "")))
+        return ToolResult(name, args, text, ok=True, duration_s=time.perf_counter() - started)
 
 
 def _validated(item: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +247,7 @@ def _validated(item: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
     (a function's own defaults fill the rest; a server's tool must not be sent invented nulls)."""
     model = item.arguments or arguments_model(item.name, item.parameters)
     checked = model.model_validate(arguments)
-    return {key: getattr(checked, key) for key in arguments}
+    return checked.model_dump(by_alias=True, exclude_unset=True)
 
 
 def _explain(item: Tool, error: ValidationError) -> str:

@@ -269,3 +269,9 @@ def test_unseeded_replies_vary_after_a_seeded_call(real_engine: LlamaEngine) -> 
     complete(real_engine, messages, SamplingOptions(temperature=1.0, max_tokens=8, seed=0))
     replies = {complete(real_engine, messages, SamplingOptions(temperature=1.0, max_tokens=24)).text for _ in range(3)}
     assert len(replies) > 1, replies
+
+
+def test_a_lone_surrogate_does_not_crash_the_model_thread(real_engine: LlamaEngine) -> None:
+    """The chat cleans text where it enters; this is the engine's own backstop."""
+    assert real_engine.count_tokens("caf\udce9 and half a pair \ud83d") > 0
+    assert complete(real_engine, [ChatMessage("user", "hi \ud83d")], GREEDY).finish_reason in ("stop", "length")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from assistant.tools.mcp_content import MAX_RESULT_CHARS, result_text
+from assistant.tools.registry import ToolRegistry
 
 PNG = base64.b64encode(b"\x89PNG" + b"\0" * 1224).decode()
 
@@ -40,3 +42,33 @@ def test_structured_content_stands_in_for_missing_text_and_all_is_bounded() -> N
     assert result_text({"content": [], "structuredContent": {"t": 36}}) == '{"t": 36}'
     assert result_text({"content": "nonsense"}) == ""
     assert len(result_text({"content": [{"type": "text", "text": "x" * 10**6}]})) == MAX_RESULT_CHARS
+
+
+def test_a_tool_entry_with_lone_surrogates_is_cleaned_for_the_model_but_called_by_its_own_name() -> None:
+    """A server's half emoji (JSON "\\ud83d") in a description used to crash every tools-on turn in
+    the tokenizer; odd parameter names used to make every call fail validation."""
+    from types import SimpleNamespace
+
+    from assistant.tools.mcp import _as_tool
+    from assistant.tools.mcp_client import McpServerConfig
+
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    def request(method: str, params: dict[str, object], timeout: float, cancel: object = None) -> dict[str, object]:
+        calls.append((params["name"], params["arguments"]))  # type: ignore[arg-type]
+        return {"content": [{"type": "text", "text": "done \ud83d"}]}
+
+    client = SimpleNamespace(config=McpServerConfig("odd", "true"), request=request)
+    entry = {
+        "name": "pin\ud83d",
+        "description": "Pins things \ud83d with care",
+        "inputSchema": {"type": "object", "properties": {"_x": {"type": "integer", "description": "half \udce9"}}},
+    }
+    item = _as_tool(client, entry)  # type: ignore[arg-type]
+    json.dumps(item.schema(), ensure_ascii=False).encode("utf-8")  # no lone surrogate left to crash on
+    assert "\ufffd" in item.description
+    registry = ToolRegistry()
+    registry.register(item)
+    result = registry.execute(item.name, {"_x": 3})
+    assert result.ok and result.result == "done \ufffd"
+    assert calls == [("pin\ud83d", {"_x": 3})]

@@ -105,3 +105,40 @@ def test_the_items_of_a_list_are_checked_too() -> None:
     refused = registry.execute("total", {"values": [1, "two"]})
     assert not refused.ok and "values.1" in refused.result
     assert not registry.execute("total", {"values": "1, 2"}).ok
+
+
+def test_a_tools_text_with_lone_surrogates_is_cleaned_where_it_enters_the_chat() -> None:
+    def listing() -> str:
+        """A file name that is not UTF-8, as os.walk gives it."""
+        return "caf\udce9.txt"
+
+    registry = ToolRegistry()
+    registry.register(tool(listing))
+    result = registry.execute("listing", {})
+    assert result.ok and result.result == "caf\ufffd.txt"
+    result.result.encode("utf-8")  # SQLite and the tokenizer can take it
+
+
+def test_a_servers_parameter_names_need_not_be_python_names() -> None:
+    from assistant.tools.registry import Tool, arguments_model
+
+    parameters = {
+        "type": "object",
+        "properties": {"_x": {"type": "integer"}, "model_config": {"type": "string"}, "two words": {}},
+        "required": ["_x"],
+    }
+    seen: list[dict[str, object]] = []
+    registry = ToolRegistry()
+    registry.register(
+        Tool(
+            "odd",
+            "Odd names.",
+            parameters,
+            lambda **kw: seen.append(kw) or "ok",
+            arguments=arguments_model("odd", parameters),
+        )
+    )
+    assert registry.execute("odd", {"_x": 1, "model_config": "a", "two words": [1]}).ok
+    assert seen == [{"_x": 1, "model_config": "a", "two words": [1]}]
+    assert "needs _x" in registry.execute("odd", {"model_config": "a"}).result
+    assert "'_x' must be a integer" in registry.execute("odd", {"_x": "one"}).result
