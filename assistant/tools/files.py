@@ -119,41 +119,51 @@ class FileAccess:
         return _page(text, page, path)
 
     def search(self, pattern: str = "*", contains: str = "") -> str:
+        """Files under the allowed folders whose name matches ``pattern`` and whose text contains
+        ``contains``. Folders are walked by name, so each one is checked to still lie inside the
+        allowed folders before it is listed (a folder swapped for a link is skipped), and contents
+        are read through the same checked open as files_read."""
         matches: list[str] = []
         scanned = 0
         needle = contains.lower()
-        for root in self.roots:
+        roots = self.roots
+        for root in roots:
             seen: set[str] = set()
             for directory, subdirectories, files in os.walk(root, followlinks=False):
                 real = os.path.realpath(directory)
-                if real in seen:
+                if real in seen or not self._inside(Path(real), roots):
+                    subdirectories[:] = []
                     continue
                 seen.add(real)
                 subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
                 for name in sorted(files):
                     scanned += 1
                     if scanned > MAX_SCANNED_FILES or len(matches) >= MAX_RESULTS:
-                        break
+                        return self._listing(matches)
                     path = Path(directory) / name
                     if not fnmatch.fnmatch(name.lower(), pattern.lower()) or path.is_symlink():
                         continue
-                    if needle and not self._contains(path, needle):
+                    if needle and not self._contains(str(path), needle):
                         continue
                     matches.append(str(path))
+        return self._listing(matches)
+
+    @staticmethod
+    def _listing(matches: list[str]) -> str:
         if not matches:
             return "No file matches."
         more = " (more not shown)" if len(matches) >= MAX_RESULTS else ""
         return "\n".join(matches) + more
 
-    @staticmethod
-    def _contains(path: Path, needle: str) -> bool:
+    def _contains(self, path: str, needle: str) -> bool:
         try:
-            if not stat.S_ISREG(path.stat().st_mode) or path.stat().st_size > 5 * 1024 * 1024:
+            fd, _ = self._open(path)
+        except ToolError:
+            return False  # swapped, a FIFO, outside: not a match, and nothing was read
+        with os.fdopen(fd, "rb") as handle:
+            if os.fstat(fd).st_size > 5 * 1024 * 1024:
                 return False
-            with path.open("rb") as handle:
-                raw = handle.read(5 * 1024 * 1024)
-        except OSError:
-            return False
+            raw = handle.read(5 * 1024 * 1024)
         return b"\x00" not in raw[:8192] and needle in raw.decode("utf-8", errors="ignore").lower()
 
 

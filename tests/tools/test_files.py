@@ -156,3 +156,38 @@ def test_the_allowed_folders_follow_their_changes(tmp_path: Path) -> None:
     with pytest.raises(ToolError, match="outside the folders"):
         access.read(str(first / "a.txt"))
     assert access.read(str(second / "a.txt")) == "in second"
+
+
+def test_searching_contents_does_not_follow_a_swap_nor_hang_on_a_fifo(
+    access: FileAccess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """files_search(contains=...) read files by name after its own symlink check: a swap right
+    after that check turned it into a yes/no oracle on files outside, and a FIFO hung it."""
+    notes = access.roots[0] / "notes.txt"
+    swaps: list[object] = []
+    checked = Path.is_symlink
+
+    def is_symlink_then_swap(self: Path) -> bool:
+        answer = checked(self)
+        if self.name == "notes.txt":
+            while swaps:
+                swaps.pop()()  # type: ignore[operator]
+        return answer
+
+    monkeypatch.setattr(Path, "is_symlink", is_symlink_then_swap)
+
+    def swap_for_link() -> None:
+        notes.unlink()
+        notes.symlink_to(tmp_path / "secret.txt")
+
+    swaps.append(swap_for_link)
+    assert "notes.txt" not in access.search("*.txt", contains="outside")
+    notes.unlink()
+    notes.write_text("The spare key is under the blue pot.")
+
+    def swap_for_fifo() -> None:
+        notes.unlink()
+        os.mkfifo(notes)
+
+    swaps.append(swap_for_fifo)
+    assert "notes.txt" not in access.search("*.txt", contains="spare key")
