@@ -41,7 +41,9 @@ def worker_command(timeout_s: float = TIMEOUT_S, memory_mib: int = MEMORY_LIMIT_
     limits = ["--cpu-seconds", f"{timeout_s:g}", "--memory-mib", str(memory_mib)]
     if getattr(sys, "frozen", False):
         return [sys.executable, WORKER_FLAG, *limits]
-    return [sys.executable, "-m", "assistant.tools.calculator_worker", *limits]
+    # -P: the working directory Hearth was started in is not put on the worker's path (a sympy.py
+    # lying there must not be imported into it); the package comes from PYTHONPATH below.
+    return [sys.executable, "-P", "-m", "assistant.tools.calculator_worker", *limits]
 
 
 def _environment() -> dict[str, str]:
@@ -76,6 +78,7 @@ class CalculatorWorker:
         self._process: subprocess.Popen[str] | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._ready = False
+        self._closed = False
         self._ids = itertools.count(1)
 
     # ----- lifecycle ----------------------------------------------------------------------------
@@ -96,9 +99,12 @@ class CalculatorWorker:
 
         No lock: at exit, a call still waiting on the worker must not hold Hearth up; it ends with
         "stopped unexpectedly" instead."""
+        self._closed = True
         self._discard(graceful=not self._lock.locked())
 
     def _spawn(self) -> None:
+        if self._closed:
+            raise ToolError("The calculator is shutting down.")
         if self._process is not None and self._process.poll() is None:
             return
         self._discard()
@@ -203,7 +209,8 @@ class CalculatorWorker:
 
     def _send(self, message: dict[str, Any]) -> None:
         process = self._process
-        assert process is not None and process.stdin is not None
+        if process is None or process.stdin is None:  # discarded meanwhile (closed at exit)
+            raise _Died
         try:
             process.stdin.write(json.dumps(message, ensure_ascii=True) + "\n")
             process.stdin.flush()

@@ -151,7 +151,7 @@ def test_a_frozen_app_starts_the_worker_through_its_own_executable(monkeypatch: 
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert worker_command()[:2] == [sys.executable, WORKER_FLAG]
     monkeypatch.setattr(sys, "frozen", False)
-    assert worker_command()[:3] == [sys.executable, "-m", "assistant.tools.calculator_worker"]
+    assert worker_command()[:4] == [sys.executable, "-P", "-m", "assistant.tools.calculator_worker"]
 
 
 # A stand-in worker that speaks the protocol and misbehaves on request, for the parent's side.
@@ -212,3 +212,19 @@ def test_calls_from_many_threads_are_answered_one_at_a_time(fake: CalculatorWork
     for thread in threads:
         thread.join()
     assert answers == {n: f"N{n}" for n in range(8)}
+
+
+def test_a_closed_calculator_starts_no_worker_and_ignores_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sympy.py in the folder Hearth was started from is not imported into the worker, and a call
+    racing the exit does not start a worker after close()."""
+    (tmp_path / "sympy.py").write_text("raise SystemExit('the wrong sympy was imported')\n")
+    monkeypatch.chdir(tmp_path)
+    worker = CalculatorWorker()
+    try:
+        assert worker.evaluate("2 + 2") == "4"
+    finally:
+        worker.close()
+    with pytest.raises(ToolError, match="shutting down"):
+        worker.evaluate("1 + 1")
