@@ -86,6 +86,7 @@ class LongTermMemory:
         self.problem: str | None = None
         self._problem_said = False
         self._recovered = False
+        self._failed_this_turn = False
         self._swept = False
         self.duplicate_similarity = DUPLICATE_SIMILARITY
         self.related_similarity = RELATED_SIMILARITY
@@ -111,10 +112,12 @@ class LongTermMemory:
         message = exc.message if isinstance(exc, HearthError) else f"{type(exc).__name__}: {exc}"
         self.problem = f"Memory was not used for this reply: {what} failed ({message}). It will try again next turn."
         self._recovered = False
+        self._failed_this_turn = True
 
     def _worked(self) -> None:
-        """A turn's learning, its last step, went through: a streak of failures already told ends."""
-        if self.problem is not None and self._problem_said:
+        """A turn's learning, its last step, went through: if nothing else failed in the turn, a
+        streak of failures already told ends."""
+        if self.problem is not None and self._problem_said and not self._failed_this_turn:
             self.problem, self._problem_said, self._recovered = None, False, True
 
     def take_notice(self) -> str | None:
@@ -136,7 +139,9 @@ class LongTermMemory:
         count_tokens: Callable[[str], int],
         exclude_conversation: int | None = None,
     ) -> Recalled:
-        """The most relevant memories and past conversations, above the threshold, within the budget."""
+        """The most relevant memories and past conversations, above the threshold, within the budget.
+        Recall is a turn's first use of memory: the turn's failures are counted from here."""
+        self._failed_this_turn = False
         recalled = Recalled()
         if not self.active or not query.strip() or self.settings.recall_k == 0:
             return recalled

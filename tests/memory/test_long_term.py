@@ -242,6 +242,27 @@ def test_a_failing_vector_store_costs_one_turn_is_said_once_and_memory_recovers(
     assert any("Pixel" in m.text for m in memory.store.memories())
 
 
+def test_recall_failing_while_learning_works_is_one_streak_not_a_flicker(
+    store: ConversationStore, make_memory: MakeMemory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searching fails every turn but saving works: one notice, not "failed", "works again", "failed"."""
+    memory = make_memory()
+    memory.store.add(memory.profiles.active().id, MIRA)
+
+    def broken_search(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the index is locked")
+
+    monkeypatch.setattr(memory.store, "similar", broken_search)
+    session = _session(store, ScriptedEngine(["one", "two", "three"]), memory)
+    conversation = session.create_conversation()
+    notices = []
+    for question in ("What is my daughter called?", "And her age?", "Where does she live?"):
+        events = list(session.send(conversation.id, question))
+        notices.append(next(e for e in events if isinstance(e, MemoriesSaved)).notice)
+    assert notices[0] and "the index is locked" in notices[0]
+    assert notices[1:] == [None, None]
+
+
 def test_a_damaged_memory_database_is_a_clear_error_and_left_alone(tmp_path: Path, make_memory: MakeMemory) -> None:
     home = tmp_path / "damaged"
     home.mkdir()
