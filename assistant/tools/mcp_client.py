@@ -21,6 +21,7 @@ import json
 import os
 import queue
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -89,6 +90,9 @@ class McpClient:
                 stderr=log,
                 cwd=self.config.cwd,
                 env={**os.environ, **self.config.env},
+                # A group of its own: wrappers (npx, uvx, a shell script) start the real server as a
+                # child, and stopping the wrapper alone would leave that running.
+                start_new_session=os.name == "posix",
             )
         except (OSError, ValueError) as exc:
             raise McpError(
@@ -123,10 +127,9 @@ class McpClient:
         # server is not reading, and terminating it is the only way left.
         with contextlib.suppress(queue.Full):
             self._outbox.put_nowait(None)
-        for stop in (None, process.terminate, process.kill):
+        for stop in (None, signal.SIGTERM, _KILL):
             if stop is not None:
-                with contextlib.suppress(OSError):
-                    stop()
+                _signal_group(process, stop)
             try:
                 process.wait(timeout=2)
                 break
@@ -236,7 +239,7 @@ class McpClient:
         process = self._process
         if process is not None:
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                process.kill()
+                _signal_group(process, _KILL)
                 process.wait(timeout=5)  # reaped, so "stopped" means gone
 
     # ----- the two pipe threads -----------------------------------------------------------------
@@ -300,3 +303,17 @@ class McpClient:
             reply = {"jsonrpc": "2.0", "id": message_id, "error": {"code": -32601, "message": "Not supported"}}
         with contextlib.suppress(McpError):
             self._send_nowait(reply, drop_if_full=True)
+
+
+_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    """``sig`` to the server and everything it started (its process group, on POSIX)."""
+    with contextlib.suppress(OSError):
+        if os.name == "posix":
+            os.killpg(process.pid, sig)
+        elif sig == _KILL:
+            process.kill()
+        else:
+            process.terminate()

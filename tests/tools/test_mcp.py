@@ -19,6 +19,7 @@ from assistant.engine.grammar import schema_problem
 from assistant.tools.agent import decision_schema
 from assistant.tools.builtin import build_registry
 from assistant.tools.mcp import McpError, McpServerConfig, McpTools, load_config
+from assistant.tools.mcp_client import McpClient
 from assistant.tools.registry import ToolRegistry
 from tests.fakes import ScriptedEngine
 
@@ -241,3 +242,41 @@ def test_the_bundled_model_completes_a_tools_turn_with_a_ref_schema_tool(
     assert isinstance(events[-1], TurnFinished), events[-1]
     for call in (e.result for e in events if isinstance(e, ToolCalled)):
         assert "not valid JSON" not in call.result, "the decision was constrained"
+
+
+def test_a_server_started_through_a_wrapper_is_stopped_with_it(tmp_path: Path) -> None:
+    """npx, uvx and shell scripts start the real server as their child: when Hearth gives up on a
+    server (here: a 100 MB line), killing the wrapper alone left the real server running."""
+    import os
+
+    hostile = Path(__file__).with_name("mcp_hostile_server.py")
+    command = f'"{sys.executable}" "{hostile}" huge-line; true'
+    servers = McpTools([McpServerConfig("wrapped", "/bin/sh", ["-c", command], timeout_s=10.0)], tmp_path / "logs")
+    started: list[int] = []
+    real_start = McpClient.start
+
+    def start_and_note(self: McpClient, timeout_s: float = 10.0) -> None:
+        try:
+            real_start(self, timeout_s)
+        finally:
+            process = self._process
+            if process is not None:
+                children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+                if children.exists():
+                    started.extend(int(pid) for pid in children.read_text().split())
+
+    try:
+        McpClient.start = start_and_note  # type: ignore[method-assign]
+        servers.start()
+    finally:
+        McpClient.start = real_start  # type: ignore[method-assign]
+        servers.close()
+    assert any("over 16 MiB" in p for p in servers.problems), servers.problems
+    assert started, "the shell ran the server as its child"
+    for pid in started:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        assert state == "Z", f"the wrapped server {pid} is still running"
