@@ -108,7 +108,7 @@ def test_cancel_from_another_thread_during_generation(real_engine: LlamaEngine) 
         else:
             result = item
     assert result.finish_reason == "cancelled"
-    assert result.stats.completion_tokens < LONG.max_tokens
+    assert result.stats.completion_tokens < 60, result.stats.completion_tokens
 
 
 def test_next_turn_evaluates_only_the_new_tokens(model_path: Path) -> None:
