@@ -112,6 +112,7 @@ class Hearth:
         self.download_thread = start_download_worker(self.download_worker)
         self.window.toolbar.models_action.triggered.connect(self.open_models)
         self.welcome = welcome
+        self._accept_model_drops()
         if memory_problem:
             self.window.show_notice(memory_problem)
         self.window.panel.set_collection_names([c.name for c in self.library.collections()])
@@ -167,6 +168,21 @@ class Hearth:
         dialog.open()
         return dialog
 
+    def _accept_model_drops(self) -> None:
+        from assistant.ui.model_drop import ModelDropHandler
+
+        self.model_drop = ModelDropHandler(self.window)
+        self.window.setAcceptDrops(True)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.model_drop)
+        self.model_drop.added.connect(self._on_model_added)
+        self.model_drop.failed.connect(self.window.show_error)
+
+    def _on_model_added(self, path: str) -> None:
+        self.window.show_notice(f"Added {Path(path).name} to the models folder: pick it in the model list.")
+        self.window.populate_models()
+
     def _use_model(self, path: str) -> None:
         self.window.use_model(path)
         self.window.populate_models()
@@ -198,6 +214,10 @@ class Hearth:
         self.worker.cancel()
         self.library_worker.cancel()
         self.download_worker.pause()  # the .part is kept: the next download resumes it
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.model_drop)
+        self.model_drop.wait()
         self.library_worker.stop_watching()
         for thread in (self.thread, self.library_thread, self.download_thread):
             thread.quit()
