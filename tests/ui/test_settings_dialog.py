@@ -62,3 +62,19 @@ def test_applying_settings_saves_them_and_reloads_the_model(qtbot, make_hearth, 
     sampling_only.sampling.temperature = 0.1
     hearth.window.apply_settings(sampling_only)
     assert loads == [4096, 1024]  # sampling changes need no reload
+
+
+def test_the_fit_estimate_follows_the_context_length(qtbot, tmp_path: Path, screenshot) -> None:  # type: ignore[no-untyped-def]
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.n_ctx.setValue(2048)
+    assert "2,048 tokens" in dialog.fit_label.text() and "KV cache 45.0 MB" in dialog.fit_label.text()
+    dialog.n_ctx.setValue(8192)
+    assert "8,192 tokens" in dialog.fit_label.text() and "KV cache 180.0 MB" in dialog.fit_label.text()
+    screenshot(dialog, "34-settings-fit")
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF-but-not-really")
+    dialog.model_path.setText(str(broken))
+    dialog.model_path.editingFinished.emit()
+    assert "broken.gguf" in dialog.fit_label.text()
