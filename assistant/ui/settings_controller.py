@@ -20,15 +20,19 @@ class SettingsController(QObject):
         super().__init__(parent)
         self.settings = settings
         self.worker = worker
+        # The model the engine runs: the settings' one, or the active profile's, which is never saved.
+        self.loaded_model: Path | None = settings.model.path
 
     def apply(self, settings: Settings | None) -> None:
         if settings is None:
             return
         reload = settings.model != self.settings.model or settings.engine != self.settings.engine
+        reload = reload or self.loaded_model != settings.model.path
         save_settings(settings)
         self.settings = settings
         self.changed.emit(settings)
         if reload:
+            self.loaded_model = settings.model.path
             self.worker.loadRequested.emit(settings)
             self.populate_models()
 
@@ -45,6 +49,22 @@ class SettingsController(QObject):
         settings = self.settings.model_copy(deep=True)
         settings.model.path = None if path is None or (bundled and str(bundled) == str(path)) else Path(path)
         self.apply(settings)
+
+    def use_profile_model(self, path: str) -> None:
+        """Load a profile's model for as long as the profile is active, without writing it into the
+        settings; "" goes back to the settings' model."""
+        from assistant.engine.catalogue import bundled_model_path
+
+        bundled = bundled_model_path()
+        wanted = Path(path) if path and not (bundled and str(bundled) == path) else None
+        wanted = wanted if path else self.settings.model.path
+        if wanted == self.loaded_model:
+            return
+        self.loaded_model = wanted
+        session = self.settings.model_copy(deep=True)
+        session.model.path = wanted
+        self.worker.loadRequested.emit(session)
+        self.worker.modelsRequested.emit(session)
 
     def open_dialog(self, parent: QWidget) -> None:
         from assistant.ui.settings_dialog import SettingsDialog

@@ -165,6 +165,15 @@ def test_picking_a_model_or_a_profile_with_one_reloads_the_engine(  # type: igno
     with qtbot.waitSignal(window.modelStateChanged, timeout=10_000, check_params_cb=lambda s: s == "ready"):
         window.memory_controls.picker.choose(home.id)
     assert loaded[-1] is None, "the profile's model (the bundled one) was loaded"
+    assert window.settings.model.path == other, "a profile's model never leaks into the settings"
+    from assistant.config import load_settings
+
+    assert load_settings().model.path == other
+    # Back to a profile without a model of its own: the settings' model again.
+    default = memory.profiles.get("Default")
+    with qtbot.waitSignal(window.modelStateChanged, timeout=10_000, check_params_cb=lambda s: s == "ready"):
+        window.memory_controls.picker.choose(default.id)
+    assert loaded[-1] == other
 
 
 def test_the_list_filter_agrees_with_the_sessions_idea_of_a_conversations_profile(
