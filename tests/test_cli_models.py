@@ -71,3 +71,18 @@ def test_download_errors_are_one_clear_message(hub: FakeHub, capsys: pytest.Capt
     assert cli.main(["models", "download", "not-a-key"]) == 1
     assert "not a catalogue key" in capsys.readouterr().err
     assert not list(models_dir().iterdir())
+
+
+def test_a_stopped_download_resumes_on_the_next_command(
+    hub: FakeHub, model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.engine.download import ModelDownloader
+
+    part = ModelDownloader().part_path(REPO, FILE)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    content = model_path.read_bytes()
+    part.write_bytes(content[: len(content) // 2])
+    part.with_suffix(".json").write_text(json.dumps({"sha256": hub.files[f"{REPO}/{FILE}"].declared_sha256}))
+    assert cli.main(["models", "download", REPO, FILE]) == 0
+    assert "Resuming" in capsys.readouterr().err
+    assert hub.range_starts == [len(content) // 2] and (models_dir() / FILE).read_bytes() == content

@@ -148,6 +148,11 @@ def _download(args: argparse.Namespace) -> int:
     downloader = ModelDownloader()
     bar = ProgressBar()
     print(f"Downloading {filename} from {downloader.endpoint}/{repo} ({revision})", file=sys.stderr)
+    part = downloader.part_path(repo, filename, revision)
+    if part.exists():
+        from assistant.engine.gguf import human_bytes
+
+        print(f"Resuming: {human_bytes(part.stat().st_size)} already downloaded.", file=sys.stderr)
     try:
         path = downloader.download(repo, filename, revision, progress=bar.update)
     except (KeyboardInterrupt, Cancelled):
