@@ -86,3 +86,15 @@ def test_a_stopped_download_resumes_on_the_next_command(
     assert cli.main(["models", "download", REPO, FILE]) == 0
     assert "Resuming" in capsys.readouterr().err
     assert hub.range_starts == [len(content) // 2] and (models_dir() / FILE).read_bytes() == content
+
+
+def test_search_and_list_a_repositorys_gguf_files(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["models", "search", "smollm2"]) == 0
+    assert REPO in capsys.readouterr().out
+    assert cli.main(["models", "search", "no-such-thing"]) == 0
+    assert "No GGUF repositories" in capsys.readouterr().out
+    assert cli.main(["models", "files", REPO]) == 0
+    out = capsys.readouterr().out
+    assert FILE in out and "93.8 MB" in out and "README.md" not in out
+    assert cli.main(["models", "files", "nobody/nothing"]) == 1
+    assert "HTTP 404" in capsys.readouterr().err

@@ -23,11 +23,19 @@ def add_parsers(commands: Any) -> None:
     download.add_argument("repo", metavar="OWNER/REPO", help="a repository, or a catalogue key such as qwen3-4b")
     download.add_argument("file", nargs="?", metavar="FILE.gguf", help="the file in the repository")
     download.add_argument("--revision", default="main", help="branch, tag or commit (default: main)")
+    search = actions.add_parser("search", help="search the hub (or HF_ENDPOINT) for GGUF repositories")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=20)
+    files = actions.add_parser("files", help="the .gguf files of a hub repository, with their sizes")
+    files.add_argument("repo", metavar="OWNER/REPO")
+    files.add_argument("--revision", default="main")
 
 
 def run_models(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "download":
         return _download(args)
+    if args.action in ("search", "files"):
+        return _search(args)
     return _list(args, settings)
 
 
@@ -126,6 +134,28 @@ def _print_catalogue(rows: list[dict[str, Any]]) -> None:
         print(f"{row['key']:<22} {row['name']}, {human_bytes(row['file_size'])}, {row['licence']}{mark}")
         print(f"  {', '.join(row['strengths'])}: {row['summary']}")
         print(f"  {row['fit_summary']}")
+
+
+def _search(args: argparse.Namespace) -> int:
+    from assistant.engine.gguf import human_bytes
+    from assistant.engine.hub_search import gguf_files, search_gguf_repos
+
+    if args.action == "search":
+        repos = search_gguf_repos(args.query, args.limit)
+        if not repos:
+            print(f"No GGUF repositories match {args.query!r}.")
+        for repo in repos:
+            print(f"{repo.repo:<60} {repo.downloads:>10,} downloads  {repo.likes:>6,} likes")
+        return 0
+    found = gguf_files(args.repo, args.revision)
+    if not found:
+        print(f"{args.repo} has no .gguf files.")
+    for hub_file in found:
+        size = human_bytes(hub_file.size) if hub_file.size is not None else "?"
+        print(f"{hub_file.name:<70} {size:>10}")
+    if found:
+        print(f"\nDownload one with: hearth models download {args.repo} FILE.gguf")
+    return 0
 
 
 def _download(args: argparse.Namespace) -> int:

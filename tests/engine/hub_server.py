@@ -8,6 +8,7 @@ SHA-256 in ``X-Linked-Etag`` and its size in ``X-Linked-Size``; the CDN path ser
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import socket
 import threading
@@ -55,6 +56,9 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, body: bool) -> None:
             path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+            if path.startswith("/api/models"):
+                self._api(path, urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query))
+                return
             resolve = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
             if resolve:
                 key = f"{resolve.group(1)}/{resolve.group(3)}"
@@ -79,6 +83,33 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 self._status(404, {})
                 return
             self._serve(hub_file, body)
+
+        def _api(self, path: str, query: dict[str, list[str]]) -> None:
+            repos = sorted({key.rsplit("/", 1)[0] for key in hub.files})
+            if path == "/api/models":
+                wanted = query.get("search", [""])[0].lower()
+                answer: object = [
+                    {"id": repo, "downloads": 10 * (i + 1), "likes": i}
+                    for i, repo in enumerate(repos)
+                    if wanted in repo.lower()
+                ]
+            else:
+                repo = path.removeprefix("/api/models/")
+                if repo not in repos:
+                    self._status(404, {})
+                    return
+                siblings = [{"rfilename": "README.md", "size": 10}] + [
+                    {"rfilename": key.split("/", 2)[2], "size": len(f.content)}
+                    for key, f in hub.files.items()
+                    if key.startswith(repo + "/")
+                ]
+                answer = {"id": repo, "siblings": siblings}
+            data = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _serve(self, hub_file: HubFile, body: bool) -> None:
             content = hub_file.content
