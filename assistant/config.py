@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.core.errors import SettingsError
 
-SCHEMA_VERSION = 1
+# 2 added per_model: an older Hearth then says the file is newer instead of naming an unknown field.
+SCHEMA_VERSION = 2
 
 
 def apply_offline_environment() -> None:
