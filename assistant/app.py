@@ -28,6 +28,7 @@ from assistant.knowledge.retriever import Passage
 from assistant.memory.long_term import LongTermMemory
 from assistant.tools.builtin import build_registry
 from assistant.tools.files import AllowedFolders
+from assistant.ui.download_worker import DownloadWorker, start_download_worker
 from assistant.ui.library_worker import LibraryWorker, start_library_worker
 from assistant.ui.main_window import MainWindow
 from assistant.ui.markdown import warm_up
@@ -90,6 +91,7 @@ class Hearth:
         store: ConversationStore | None = None,
         library: Library | None = None,
         memory: LongTermMemory | None = None,
+        welcome: bool = False,
     ) -> None:
         self.settings = settings or load_settings()
         self.store = store or ConversationStore(database_path())
@@ -105,6 +107,12 @@ class Hearth:
         self.library_worker = LibraryWorker(self.library)
         self.library_thread = start_library_worker(self.library_worker)
         self.window = MainWindow(self.store, self.worker, self.settings, self.library_worker, self.memory)
+        # Downloads run on a thread of their own, started only when the user asks for one.
+        self.download_worker = DownloadWorker()
+        self.download_thread = start_download_worker(self.download_worker)
+        self.window.toolbar.models_action.triggered.connect(self.open_models)
+        self.welcome = welcome
+        self._accept_model_drops()
         if memory_problem:
             self.window.show_notice(memory_problem)
         self.window.panel.set_collection_names([c.name for c in self.library.collections()])
@@ -137,6 +145,47 @@ class Hearth:
         self._start_mcp_servers()
         threading.Thread(target=warm_up, name="hearth-warm-up", daemon=True).start()
         self.library_worker.start_watching()
+        if self.welcome:
+            from assistant.ui.welcome_dialog import should_welcome
+
+            if should_welcome(self.settings):
+                QTimer.singleShot(0, self.open_welcome)
+
+    def open_models(self) -> object:
+        from assistant.ui.models_dialog import open_models_dialog
+
+        dialog = open_models_dialog(self.download_worker, self.window.settings, self.window)
+        dialog.useModelRequested.connect(self._use_model)
+        return dialog
+
+    def open_welcome(self) -> object:
+        from assistant.ui.welcome_dialog import WelcomeDialog
+
+        dialog = WelcomeDialog(self.download_worker, self.window.settings, self.window)
+        dialog.setObjectName("welcomeDialog")
+        dialog.useModelRequested.connect(self._use_model)
+        dialog.openModelsRequested.connect(self.open_models)
+        dialog.open()
+        return dialog
+
+    def _accept_model_drops(self) -> None:
+        from assistant.ui.model_drop import ModelDropHandler
+
+        self.model_drop = ModelDropHandler(self.window)
+        self.window.setAcceptDrops(True)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.model_drop)
+        self.model_drop.added.connect(self._on_model_added)
+        self.model_drop.failed.connect(self.window.show_error)
+
+    def _on_model_added(self, path: str) -> None:
+        self.window.show_notice(f"Added {Path(path).name} to the models folder: pick it in the model list.")
+        self.window.populate_models()
+
+    def _use_model(self, path: str) -> None:
+        self.window.use_model(path)
+        self.window.populate_models()
 
     def _start_mcp_servers(self) -> None:
         from assistant.tools.mcp import McpError, load_config
@@ -164,8 +213,13 @@ class Hearth:
     def shutdown(self) -> None:
         self.worker.cancel()
         self.library_worker.cancel()
+        self.download_worker.pause()  # the .part is kept: the next download resumes it
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.model_drop)
+        self.model_drop.wait()
         self.library_worker.stop_watching()
-        for thread in (self.thread, self.library_thread):
+        for thread in (self.thread, self.library_thread, self.download_thread):
             thread.quit()
             thread.wait(30_000)
         if self.window.memory_controls is not None:
@@ -196,7 +250,7 @@ def run_gui(smoke_test: tuple[Path, str] | None = None, started_at: float | None
     app.setApplicationName("Hearth")
     app.setDesktopFileName("hearth")
     try:
-        hearth = Hearth()
+        hearth = Hearth(welcome=smoke_test is None)
     except HearthError as exc:
         from PySide6.QtWidgets import QMessageBox
 

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.core.errors import SettingsError
 
-SCHEMA_VERSION = 1
+# 2 added per_model: an older Hearth then says the file is newer instead of naming an unknown field.
+SCHEMA_VERSION = 2
 
 
 def apply_offline_environment() -> None:
@@ -74,6 +75,19 @@ class ModelSettings(_Section):
     n_threads: int | None = Field(None, ge=1, le=512, description="CPU threads; empty means all cores.")
     n_gpu_layers: int = Field(0, ge=-1, le=1000, description="Layers offloaded to the GPU; -1 means all.")
     n_batch: int = Field(512, ge=8, le=8192, description="Prompt tokens evaluated per batch.")
+
+
+class PerModelSettings(_Section):
+    """What was last used with one model file, restored when that model is chosen again."""
+
+    n_ctx: int = Field(4096, ge=256, le=262144)
+    n_gpu_layers: int = Field(0, ge=-1, le=1000)
+    chat_format: str | None = None
+
+
+def model_key(path: Path | None) -> str:
+    """Per-model settings are kept by file name, so a model moved to another folder keeps them."""
+    return path.name if path is not None else "bundled"
 
 
 class SamplingSettings(_Section):
@@ -154,6 +168,9 @@ class Settings(_Section):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     reasoning: ReasoningSettings = Field(default_factory=ReasoningSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    per_model: dict[str, PerModelSettings] = Field(
+        default_factory=dict, description="Context length, GPU layers and chat format last used with each model file."
+    )
 
 
 # Each migration takes the raw dict of version N and returns version N + 1.

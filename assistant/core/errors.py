@@ -87,3 +87,29 @@ class ConversationNotFoundError(HearthError):
 
 class ImportFormatError(HearthError):
     hint = "Import a file written by 'hearth conversations export --format json'."
+
+
+class DownloadError(HearthError):
+    """A model download failed; what was received is kept where that helps."""
+
+    hint = "Run the same download again: it resumes from where it stopped."
+
+
+class DownloadNotFoundError(DownloadError):
+    hint = "Check the repository and file name (and the revision) on the hub; names are case-sensitive."
+
+
+class DownloadRefusedError(DownloadError):
+    hint = "The repository may be gated or private: accept its licence on the hub and set HF_TOKEN, or pick another."
+
+
+class DownloadHashError(DownloadError):
+    hint = "The file was deleted. Download it again; if it keeps failing, the mirror serves a damaged file."
+
+
+class DiskFullError(DownloadError):
+    hint = "Free some disk space (or remove models you no longer use), then download again."
+
+
+class DownloadExistsError(DownloadError):
+    hint = "It is already in the models folder; delete that file first to download it again."

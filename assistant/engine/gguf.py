@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.errors import CorruptModelError, ModelNotFoundError, NotGGUFError
+from assistant.engine.fit import ModelShape, memory_need
 
 MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
@@ -179,24 +180,38 @@ class GGUFInfo:
         value = self.get("tokenizer.chat_template")
         return value if isinstance(value, str) and value.strip() else None
 
+    def shape(self) -> ModelShape:
+        """Layer count, KV heads, head size, sliding window: what the memory estimate needs."""
+
+        def first(value: Any) -> int:
+            # Some architectures list a value per layer; the largest is the one that sizes the cache.
+            if isinstance(value, list):
+                return int(max(value)) if value else 0
+            return int(value or 0)
+
+        embedding = first(self.arch_value("embedding_length"))
+        heads = first(self.arch_value("attention.head_count"))
+        kv_heads = first(self.arch_value("attention.head_count_kv", heads))
+        default_head = embedding // heads if heads else 0
+        tokens = self.get("tokenizer.ggml.tokens")
+        vocab = first(self.arch_value("vocab_size")) or (len(tokens) if tokens is not None else 0)
+        window = first(self.arch_value("attention.sliding_window")) or None
+        return ModelShape(
+            architecture=self.architecture,
+            layers=first(self.arch_value("block_count")),
+            heads=heads,
+            kv_heads=kv_heads,
+            key_length=first(self.arch_value("attention.key_length")) or default_head,
+            value_length=first(self.arch_value("attention.value_length")) or default_head,
+            embedding=embedding,
+            vocab=vocab,
+            context_length=self.context_length,
+            sliding_window=window,
+        )
+
     def estimated_ram_bytes(self, n_ctx: int | None = None) -> int:
-        """Weights plus an f16 KV cache for ``n_ctx`` tokens plus a compute-buffer allowance."""
-        n_ctx = n_ctx or self.context_length or 4096
-        layers = int(self.arch_value("block_count", 0) or 0)
-        embedding = int(self.arch_value("embedding_length", 0) or 0)
-        heads = self.arch_value("attention.head_count", 0) or 0
-        heads_kv = self.arch_value("attention.head_count_kv", heads) or heads
-        heads = heads[0] if isinstance(heads, list) and heads else heads
-        heads_kv = heads_kv[0] if isinstance(heads_kv, list) and heads_kv else heads_kv
-        key_length = self.arch_value("attention.key_length")
-        value_length = self.arch_value("attention.value_length")
-        if heads and not key_length:
-            key_length = embedding // int(heads)
-        if heads and not value_length:
-            value_length = embedding // int(heads)
-        kv_per_token = int(heads_kv or 0) * (int(key_length or 0) + int(value_length or 0)) * layers * 2
-        compute = 64 * 1024 * 1024 + n_ctx * embedding * 4 * 4
-        return self.file_size + n_ctx * kv_per_token + compute
+        """Weights plus an f16 KV cache for ``n_ctx`` tokens plus llama.cpp's compute buffer."""
+        return memory_need(self.shape(), self.file_size, n_ctx or self.context_length or 4096).total
 
 
 class _Reader:

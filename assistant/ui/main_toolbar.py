@@ -33,6 +33,7 @@ class MainToolbar(QToolBar):
         self.panel_action = self._action("Conversation settings", "")
         self.panel_action.setCheckable(True)
         self.panel_action.setChecked(True)
+        self.models_action = self._action("Models…", "Models on this computer, and better ones to download")
         self.library_action = self._action("Library…", "Document collections to answer from")
         self.settings_action = self._action("Settings", "Settings (Ctrl+,)")
 

@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
                 apply_settings=self.apply_settings,
             )
             controls.profileChanged.connect(self._on_profile_changed)
-            controls.modelWanted.connect(self.use_model)
+            controls.modelWanted.connect(self.settings_controller.use_profile_model)
             controls.notice.connect(self.show_notice)
             controls.forgotten.connect(self._on_conversation_forgotten)
             self.memory_controls = controls

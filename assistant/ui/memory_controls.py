@@ -45,7 +45,7 @@ def profile_filter(profiles: ProfileStore) -> Callable[[list[Conversation]], lis
 class MemoryControls(QObject):
     profileChanged = Signal(int)
     forgotten = Signal(int)  # conversation id, once it and its memories are gone
-    modelWanted = Signal(str)  # the newly chosen profile's default model
+    modelWanted = Signal(str)  # the newly chosen profile's model; "" for the settings' model
     notice = Signal(str)
 
     def __init__(
@@ -93,9 +93,9 @@ class MemoryControls(QObject):
     def _on_profile_changed(self, profile_id: int) -> None:
         profile = self.memory.profiles.get(profile_id)
         self.notice.emit(f"Profile: {profile.name}")
-        current = self.settings().model.path
-        if profile.model and (current is None or str(current) != profile.model):
-            self.modelWanted.emit(profile.model)
+        # Every switch says which model the profile wants ("" for the settings' own): leaving a profile
+        # with a model of its own goes back to the settings' model.
+        self.modelWanted.emit(profile.model or "")
         self.profileChanged.emit(profile_id)
 
     def open_profiles(self) -> ProfileDialog:

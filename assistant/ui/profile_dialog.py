@@ -78,8 +78,10 @@ class ProfileDialog(QDialog):
         self.instructions.setPlaceholderText("How Hearth should answer in this profile (replaces the default prompt)")
         self.about = QPlainTextEdit()
         self.about.setPlaceholderText("Facts about you, given to the model in every conversation of this profile")
-        self.model = QLineEdit()
-        self.model.setPlaceholderText("Default model for this profile (a GGUF path); empty keeps the current one")
+        # A picker of the models on disk, not a typed path: what is offered is what can load.
+        self.model = QComboBox()
+        self.model.setAccessibleName("Profile model")
+        self.model.setToolTip("The model this profile switches to; more in Models…")
         self.collections = QLineEdit()
         self.collections.setPlaceholderText("Collections new conversations use, comma-separated")
         self.temperature = QDoubleSpinBox()
@@ -133,7 +135,7 @@ class ProfileDialog(QDialog):
         self.instructions.setPlainText(profile.instructions)
         self.about.setPlainText(profile.about_me)
         self.collections.setText(", ".join(profile.collections))
-        self.model.setText(profile.model or "")
+        self._fill_models(profile.model)
         temperature = profile.sampling.get("temperature")
         self.temperature.setValue(float(temperature) if temperature is not None else self.temperature.minimum())
         while self.approvals.rowCount():
@@ -149,6 +151,33 @@ class ProfileDialog(QDialog):
         self.no_approvals.setVisible(not self.approval_boxes)
         self.error.clear()
 
+    def _fill_models(self, chosen: str | None) -> None:
+        from assistant.engine.catalogue import list_models
+
+        self.model.clear()
+        self.model.addItem("Keep the model in use", None)
+        found = False
+        for entry in list_models():
+            if entry.info is None:
+                continue
+            self.model.addItem(f"{entry.path.stem}  [{entry.source}]", str(entry.path))
+            if chosen is not None and str(entry.path) == chosen:
+                self.model.setCurrentIndex(self.model.count() - 1)
+                found = True
+        if chosen and not found:
+            self.model.addItem(f"{chosen} (not found)", chosen)
+            self.model.setCurrentIndex(self.model.count() - 1)
+
+    def _chosen_model(self) -> str | None:
+        """The chosen GGUF, read before it is accepted (as the settings' model is); raises if unusable."""
+        from assistant.engine.gguf import read_gguf
+
+        chosen = self.model.currentData()
+        if not chosen:
+            return None
+        read_gguf(str(chosen))
+        return str(chosen)
+
     def save(self) -> bool:
         collections = [c.strip() for c in self.collections.text().split(",") if c.strip()]
         sampling = dict(self.profiles.get(self._current_id()).sampling)
@@ -163,7 +192,7 @@ class ProfileDialog(QDialog):
                 instructions=self.instructions.toPlainText().strip(),
                 about_me=self.about.toPlainText().strip(),
                 collections=collections,
-                model=self.model.text().strip() or None,
+                model=self._chosen_model(),
                 sampling=sampling,
                 tool_approvals={tool: box.currentText() for tool, box in self.approval_boxes.items()},
             )

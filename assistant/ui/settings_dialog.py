@@ -77,6 +77,16 @@ class SettingsDialog(QDialog):
         form.addRow("Context length (tokens)", self.n_ctx)
         form.addRow("CPU threads", self.n_threads)
         form.addRow("GPU layers", self.n_gpu_layers)
+        # What the chosen model needs at this context, against the memory free now; follows each change.
+        self.fit_label = QLabel()
+        self.fit_label.setObjectName("fitLabel")
+        self.fit_label.setWordWrap(True)
+        form.addRow("On this machine", self.fit_label)
+        self._headers: dict[str, object] = {}
+        self.n_ctx.valueChanged.connect(self._update_fit)
+        self.n_gpu_layers.valueChanged.connect(self._update_fit)
+        self.model_path.editingFinished.connect(self._update_fit)
+        self._update_fit()
 
         sampling = settings.sampling
         self.temperature = _dspin(0.0, 5.0, sampling.temperature, 0.05)
@@ -123,10 +133,35 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
 
+    def _update_fit(self) -> None:
+        from assistant.engine.catalogue import bundled_model_path
+        from assistant.engine.fit import estimate_fit
+        from assistant.engine.gguf import GGUFInfo
+
+        text = self.model_path.text().strip()
+        path = Path(text).expanduser() if text else bundled_model_path()
+        if path is None:
+            self.fit_label.setText("")
+            return
+        info = self._headers.get(str(path))
+        if info is None:
+            try:
+                info = read_gguf(path)
+            except HearthError as exc:
+                self.fit_label.setText(exc.message)
+                return
+            self._headers[str(path)] = info
+        assert isinstance(info, GGUFInfo)
+        estimate = estimate_fit(
+            info.shape(), info.file_size, self.n_ctx.value(), n_gpu_layers=self.n_gpu_layers.value()
+        )
+        self.fit_label.setText(estimate.summary())
+
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", str(models_dir()), "GGUF models (*.gguf)")
         if path:
             self.model_path.setText(path)
+            self._update_fit()
 
     def collected(self) -> Settings:
         """The settings as entered; raises HearthError naming what is wrong."""

@@ -165,6 +165,15 @@ def test_picking_a_model_or_a_profile_with_one_reloads_the_engine(  # type: igno
     with qtbot.waitSignal(window.modelStateChanged, timeout=10_000, check_params_cb=lambda s: s == "ready"):
         window.memory_controls.picker.choose(home.id)
     assert loaded[-1] is None, "the profile's model (the bundled one) was loaded"
+    assert window.settings.model.path == other, "a profile's model never leaks into the settings"
+    from assistant.config import load_settings
+
+    assert load_settings().model.path == other
+    # Back to a profile without a model of its own: the settings' model again.
+    default = memory.profiles.get("Default")
+    with qtbot.waitSignal(window.modelStateChanged, timeout=10_000, check_params_cb=lambda s: s == "ready"):
+        window.memory_controls.picker.choose(default.id)
+    assert loaded[-1] == other
 
 
 def test_the_list_filter_agrees_with_the_sessions_idea_of_a_conversations_profile(
@@ -187,3 +196,31 @@ def test_the_list_filter_agrees_with_the_sessions_idea_of_a_conversations_profil
         expected = [c.id for c in conversations if memory.profiles.for_conversation(c.options).id == profile.id]
         assert [c.id for c in keep(conversations)] == expected
     assert len(keep(conversations)) == 1  # Work's own
+
+
+def test_a_profiles_model_is_picked_from_the_models_on_disk_and_checked(  # type: ignore[no-untyped-def]
+    qtbot, make_hearth, make_memory: Callable[..., LongTermMemory], hearth_home: Path, model_path: Path
+) -> None:
+    models = hearth_home / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    broken = models / "broken.gguf"
+    broken.write_bytes(b"GGUF-but-not-really")
+    memory = make_memory(enabled=False)
+    hearth = make_hearth(lambda settings: ScriptedEngine(), memory=memory)
+    assert hearth.window.memory_controls is not None
+    dialog = hearth.window.memory_controls.open_profiles()
+    offered = [dialog.model.itemData(i) for i in range(dialog.model.count())]
+    assert offered[0] is None and str(model_path) in offered
+    assert str(broken) not in offered, "an unreadable file is not offered"
+    dialog.model.setCurrentIndex(offered.index(str(model_path)))
+    assert dialog.save()
+    assert memory.profiles.active().model == str(model_path)
+    assert hearth.window.settings.model.path is None, "the profile's model stays the profile's"
+    # A profile whose file was damaged since: the save names the problem instead of storing it.
+    memory.profiles.update(memory.profiles.active().id, model=str(broken))
+    dialog._fill(memory.profiles.active().id)
+    assert "not found" in dialog.model.currentText()
+    assert not dialog.save() and "not a GGUF model file" in dialog.error.text()
+    dialog.model.setCurrentIndex(0)
+    assert dialog.save() and memory.profiles.active().model is None
+    dialog.accept()
