@@ -189,7 +189,7 @@ def _load_pdf(path: Path) -> LoadedDocument | LoadError:
         try:
             text = normalise(pages[number].extract_text() or "")
         except Exception as exc:  # one bad page must not lose the others
-            warnings.append(f"page {number + 1} could not be read ({type(exc).__name__})")
+            warnings.append(_page_problem(number + 1, exc))
             continue
         total += len(text)
         if total > MAX_TEXT_CHARS:
@@ -197,9 +197,20 @@ def _load_pdf(path: Path) -> LoadedDocument | LoadError:
             break
         if text:
             sections.append(Section(text, page=number + 1))
+    if not sections and warnings:  # pages that failed are not "scanned": say what went wrong
+        more = f" (and {len(warnings) - 1} more pages)" if len(warnings) > 1 else ""
+        return LoadError(path, f"no text could be read: {warnings[0]}{more}"[:300])
     if not sections:
         return LoadError(path, "no extractable text: an image-only (scanned) PDF? Hearth does not do OCR")
     return LoadedDocument(path, sections, pages=count, warnings=warnings)
+
+
+def _page_problem(number: int, exc: Exception) -> str:
+    if type(exc).__name__ == "LimitReachedError":
+        return f"page {number} would inflate beyond a safe size (a decompression bomb?)"
+    if isinstance(exc, MemoryError):
+        return f"page {number} is too large to read (a decompression bomb?)"
+    return f"page {number} could not be read ({type(exc).__name__}: {exc})"[:200]
 
 
 def _check_zip(path: Path) -> LoadError | None:
