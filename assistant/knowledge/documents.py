@@ -11,12 +11,15 @@ import csv
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+
+from assistant.knowledge.text_files import NotText, declared_charset, decode_text
 
 TEXT_SUFFIXES = {".txt", ".text", ".rst", ".log"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -57,6 +60,7 @@ MAX_TEXT_CHARS = 20_000_000
 # A .docx is a zip: refuse archives that would inflate beyond this, or inflate suspiciously well.
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
+MAX_HEADING_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,10 @@ class LoadError:
 
 
 def normalise(text: str) -> str:
-    """Collapse runs of spaces and tabs (pypdf puts tabs between words), keep paragraph breaks."""
+    """NFKC (a ligature "ﬁ" becomes "fi", full-width letters plain ones, so keyword search finds
+    them), then collapse runs of spaces and tabs (pypdf puts tabs between words), keeping
+    paragraph breaks."""
+    text = unicodedata.normalize("NFKC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     text = re.sub(r"[ \t\f\v\u00a0]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
@@ -103,22 +110,14 @@ def load(path: Path, suffix: str | None = None) -> LoadedDocument | LoadError:
         return LoadError(path, f"could not be read: {type(exc).__name__}: {exc}"[:300])
 
 
-def _read_text(path: Path) -> tuple[str, list[str]] | LoadError:
+def _read_text(path: Path, declared: str | None = None) -> tuple[str, list[str]] | LoadError:
     raw = path.read_bytes()
     if not raw.strip():
         return LoadError(path, "empty file")
-    sample = raw[:8192]
-    if b"\x00" in sample and not (sample.startswith(b"\xff\xfe") or sample.startswith(b"\xfe\xff")):
-        return LoadError(path, "binary data, not text")
-    for encoding in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
-        try:
-            return raw.decode(encoding), []
-        except UnicodeDecodeError:
-            continue
-    controls = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
-    if controls > len(sample) * 0.05:
-        return LoadError(path, "binary data, not text")
-    return raw.decode("utf-8", errors="replace"), ["not valid UTF-8: undecodable bytes were replaced"]
+    try:
+        return decode_text(raw, declared)
+    except NotText as exc:
+        return LoadError(path, str(exc))
 
 
 def _load_text(path: Path) -> LoadedDocument | LoadError:
@@ -286,23 +285,36 @@ class _HTMLText(HTMLParser):
         self.position += len(body)
         self.parts = []
 
+    def end_heading(self) -> None:
+        """A heading ends at its end tag, or, left open, where the next block or heading starts:
+        an unclosed <h2> must not swallow the rest of the page."""
+        if not self.heading_level:
+            return
+        title = " ".join("".join(self.heading_parts).split())
+        if len(title) > MAX_HEADING_CHARS:  # an open heading that ran on into the body: it is text
+            self.parts.append("".join(self.heading_parts))
+        else:
+            self.trail = [*self.trail[: self.heading_level - 1], title]
+        self.heading_level = 0
+        self.heading_parts = []
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self.skipping += 1
         elif re.fullmatch(r"h[1-6]", tag):
+            self.end_heading()
             self.flush()
             self.heading_level = int(tag[1])
             self.heading_parts = []
         elif tag in self._BLOCK:
+            self.end_heading()
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP:
             self.skipping = max(0, self.skipping - 1)
-        elif re.fullmatch(r"h[1-6]", tag) and self.heading_level:
-            title = " ".join("".join(self.heading_parts).split())
-            self.trail = [*self.trail[: self.heading_level - 1], title]
-            self.heading_level = 0
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.end_heading()
         elif tag in self._BLOCK:
             self.parts.append("\n")
 
@@ -313,12 +325,15 @@ class _HTMLText(HTMLParser):
 
 
 def _load_html(path: Path) -> LoadedDocument | LoadError:
-    read = _read_text(path)
+    with path.open("rb") as handle:
+        declared = declared_charset(handle.read(4096))
+    read = _read_text(path, declared)
     if isinstance(read, LoadError):
         return read
     parser = _HTMLText()
     parser.feed(read[0])
     parser.close()
+    parser.end_heading()
     parser.flush()
     if not parser.sections:
         return LoadError(path, "no text in the page")
