@@ -23,10 +23,11 @@ from pathlib import Path
 
 from assistant.core.cancel import CancelToken
 from assistant.knowledge.catalog import Catalog, CollectionInfo, FileRecord
-from assistant.knowledge.chunking import chunk_sections
+from assistant.knowledge.chunking import chunk_sections, chunking_identity
 from assistant.knowledge.documents import SUPPORTED_SUFFIXES, LoadedDocument, LoadError
 from assistant.knowledge.embedder import Embedder
 from assistant.knowledge.parse_pool import ParsePool
+from assistant.knowledge.tokens import counter_for
 from assistant.knowledge.vectors import VectorStore
 
 EMBED_BATCH = 64
@@ -138,6 +139,8 @@ class Indexer:
         self.embedder = embedder
         self.max_file_bytes = max_file_bytes
         self.parser = parser
+        self.counter = counter_for(embedder)
+        self.chunking = chunking_identity(self.counter)
 
     def sync(
         self,
@@ -161,13 +164,24 @@ class Indexer:
         work: list[tuple[str, os.stat_result, str]] = []
         for path, info in on_disk.items():
             record = known.get(path)
-            if record and record.status != "indexing" and (record.size, record.mtime) == (info.st_size, info.st_mtime):
+            # A file passaged by an older chunker (longer than the embedder reads, say) is redone.
+            stale = record is not None and record.status == "indexed" and record.chunking != self.chunking
+            if (
+                record
+                and not stale
+                and record.status != "indexing"
+                and (record.size, record.mtime)
+                == (
+                    info.st_size,
+                    info.st_mtime,
+                )
+            ):
                 report.unchanged += 1
                 if record.status == "failed":
                     report.failed.append(Problem(path, record.reason))
                 continue
             digest = file_hash(Path(path))
-            if record and record.status in ("indexed", "failed") and record.hash == digest:
+            if record and not stale and record.status in ("indexed", "failed") and record.hash == digest:
                 # Touched, same bytes: an indexed file stays indexed, and a failed one is not read
                 # again (a file that hung or exhausted a reader would do it again).
                 self.catalog.finish_file(
@@ -178,6 +192,7 @@ class Indexer:
                     size=info.st_size,
                     chunks=record.chunks,
                     reason=record.reason,
+                    chunking=record.chunking,
                 )
                 report.unchanged += 1
                 if record.status == "failed":
@@ -260,7 +275,7 @@ class Indexer:
             report.failed.append(Problem(path, loaded.reason))
             return 0
         report.warnings += [Problem(path, w) for w in loaded.warnings]
-        chunks = chunk_sections(loaded.sections)
+        chunks = chunk_sections(loaded.sections, self.counter)
         ids = [f"{file_id}-{digest[:12]}-{c.index}" for c in chunks]
         for start in range(0, len(chunks), EMBED_BATCH):
             if cancel.cancelled:
@@ -281,6 +296,7 @@ class Indexer:
             size=info.st_size,
             pages=loaded.pages,
             chunks=len(chunks),
+            chunking=self.chunking,
         )
         report.pages += loaded.pages or 1
         return len(chunks)

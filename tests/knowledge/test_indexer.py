@@ -179,3 +179,21 @@ def test_remove_and_rename(make_library, tmp_path: Path) -> None:  # type: ignor
     )
     with pytest.raises(HearthError, match="no collection"):
         library.search("x", ["house"])
+
+
+def test_files_chunked_by_an_older_chunker_are_redone_at_the_next_sync(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = _corpus(tmp_path / "docs")
+    library = make_library()
+    library.add("home", [folder])
+    library.sync("home")
+    collection = library.collection("home")
+    current = {f.chunking for f in library.catalog.files(collection.id).values()}
+    assert len(current) == 1 and "" not in current
+    # What a catalogue written before passages were sized in word-pieces looks like.
+    with library.catalog.transaction() as db:
+        db.execute("UPDATE files SET chunking = ''")
+    report = library.sync("home")
+    assert (report.updated, report.unchanged) == (3, 0)
+    assert {f.chunking for f in library.catalog.files(collection.id).values()} == current
+    _consistent(library, "home")
+    assert library.sync("home").unchanged == 3
