@@ -77,12 +77,14 @@ class LoadedDocument:
     sections: list[Section]
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
+    digest: str = ""  # SHA-256 of the bytes read, where the reader took it (parse_worker.py)
 
 
 @dataclass(frozen=True)
 class LoadError:
     path: Path
     reason: str
+    digest: str = ""
 
 
 def normalise(text: str) -> str:

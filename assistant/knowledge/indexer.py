@@ -161,27 +161,56 @@ class Indexer:
                 self.vectors.delete(*key, self.catalog.file_chunk_ids(gone.id))
                 self.catalog.remove_file(gone.id)
                 report.removed += 1
-        work: list[tuple[str, os.stat_result, str]] = []
-        for path, info in on_disk.items():
-            record = known.get(path)
+        work = self._plan(on_disk, known, report, progress, cancel)
+        if work is None:
+            report.cancelled = True
+            work = []
+
+        parser = self.parser or ParsePool()
+        try:
+            report.chunks = self._index_work(collection, work, known, report, started, progress, cancel, parser)
+        finally:
+            if parser is not self.parser:
+                parser.close()
+        report.seconds = time.perf_counter() - started
+        if progress and not report.cancelled:
+            rate = report.chunks / report.seconds if report.seconds > 0 else 0.0
+            progress(Progress(len(work), len(work), report.chunks, rate, 0.0))
+        return report
+
+    def _plan(
+        self,
+        on_disk: dict[str, os.stat_result],
+        known: dict[str, FileRecord],
+        report: IndexReport,
+        progress: Callable[[Progress], None] | None,
+        cancel: CancelToken,
+    ) -> list[tuple[str, os.stat_result, str]] | None:
+        """The files to read, each with its hash where one was needed to decide ('' for a new
+        file: hashed by the reader as it reads it). None when cancelled. A new file costs nothing
+        here, so a first index of a big folder reports progress and can be stopped at once."""
+        new = [path for path in on_disk if path not in known]
+        to_hash: list[tuple[str, bool]] = []  # (path, settled: indexed or failed, by this chunker)
+        for path in (p for p in on_disk if p in known):
+            info, record = on_disk[path], known[path]
             # A file passaged by an older chunker (longer than the embedder reads, say) is redone.
-            stale = record is not None and record.status == "indexed" and record.chunking != self.chunking
-            if (
-                record
-                and not stale
-                and record.status != "indexing"
-                and (record.size, record.mtime)
-                == (
-                    info.st_size,
-                    info.st_mtime,
-                )
-            ):
+            stale = record.status == "indexed" and record.chunking != self.chunking
+            settled = not stale and record.status in ("indexed", "failed")
+            if settled and (record.size, record.mtime) == (info.st_size, info.st_mtime):
                 report.unchanged += 1
                 if record.status == "failed":
                     report.failed.append(Problem(path, record.reason))
-                continue
+            else:
+                to_hash.append((path, settled))
+        if progress:
+            progress(Progress(0, len(new) + len(to_hash), 0, 0.0, None))
+        work: list[tuple[str, os.stat_result, str]] = []
+        for path, settled in to_hash:
+            if cancel.cancelled:
+                return None
+            info, record = on_disk[path], known[path]
             digest = file_hash(Path(path))
-            if record and not stale and record.status in ("indexed", "failed") and record.hash == digest:
+            if settled and record.hash == digest:
                 # Touched, same bytes: an indexed file stays indexed, and a failed one is not read
                 # again (a file that hung or exhausted a reader would do it again).
                 self.catalog.finish_file(
@@ -199,18 +228,7 @@ class Indexer:
                     report.failed.append(Problem(path, record.reason))
                 continue
             work.append((path, info, digest))
-
-        parser = self.parser or ParsePool()
-        try:
-            report.chunks = self._index_work(collection, work, known, report, started, progress, cancel, parser)
-        finally:
-            if parser is not self.parser:
-                parser.close()
-        report.seconds = time.perf_counter() - started
-        if progress and not report.cancelled:
-            rate = report.chunks / report.seconds if report.seconds > 0 else 0.0
-            progress(Progress(len(work), len(work), report.chunks, rate, 0.0))
-        return report
+        return work + [(path, on_disk[path], "") for path in new]
 
     def _index_work(
         self,
@@ -265,6 +283,7 @@ class Indexer:
     ) -> int | None:
         """Index one file, already read; returns its chunk count, or None when cancelled part-way."""
         key = (collection.id, collection.embedder, collection.dimension)
+        digest = loaded.digest or digest or file_hash(Path(path))
         if previous is not None:
             self.vectors.delete(*key, self.catalog.file_chunk_ids(previous.id))
         file_id = self.catalog.begin_file(collection.id, path)

@@ -106,12 +106,13 @@ class ParseWorker:
             if code == -getattr(signal, "SIGKILL", 9):  # the kernel's OOM killer, most likely
                 return LoadError(path, f"{TOO_LARGE}: the reader was stopped by the system")
             return LoadError(path, f"could not be read: it crashed the reader ({_how(code)})")
+        digest = str(reply.get("sha256") or "")
         if reply.get("ok") is True:
-            return document_from_json(path, reply["document"])
+            return document_from_json(path, reply["document"], digest)
         reason = str(reply.get("reason") or "could not be read")
         if TOO_LARGE in reason:
             self.close()  # a fresh worker rather than one that just ran out of memory
-        return LoadError(path, reason)
+        return LoadError(path, reason, digest)
 
     def _spawn(self) -> None:
         if self._process is not None and self._process.poll() is None:

@@ -23,6 +23,7 @@ Protocol, one JSON object per line, ASCII only:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -46,9 +47,9 @@ def document_to_json(document: LoadedDocument) -> dict[str, Any]:
     }
 
 
-def document_from_json(path: Path, data: dict[str, Any]) -> LoadedDocument:
+def document_from_json(path: Path, data: dict[str, Any], digest: str = "") -> LoadedDocument:
     sections = [Section(text, page, heading, offset) for text, page, heading, offset in data["sections"]]
-    return LoadedDocument(path, sections, pages=int(data["pages"]), warnings=list(data["warnings"]))
+    return LoadedDocument(path, sections, pages=int(data["pages"]), warnings=list(data["warnings"]), digest=digest)
 
 
 def _set_limits(memory_mib: int) -> None:
@@ -96,12 +97,26 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(path, str):
         return {"ok": False, "reason": "could not be read: the request names no file"}
     try:
+        # The hash is of the bytes about to be parsed, so the catalogue never pairs one version's
+        # hash with another's passages.
+        digest = _sha256(Path(path))
+    except OSError as exc:
+        return {"ok": False, "reason": f"cannot be read: {exc.strerror or exc}"}
+    try:
         result = load(Path(path))
         if isinstance(result, LoadError):
-            return {"ok": False, "reason": result.reason}
-        return {"ok": True, "document": document_to_json(result)}
+            return {"ok": False, "reason": result.reason, "sha256": digest}
+        return {"ok": True, "document": document_to_json(result), "sha256": digest}
     except MemoryError:  # load() catches its own; this is the reply's JSON running out
-        return {"ok": False, "reason": TOO_LARGE}
+        return {"ok": False, "reason": TOO_LARGE, "sha256": digest}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _write(out: BinaryIO, message: dict[str, Any]) -> None:
