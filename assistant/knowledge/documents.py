@@ -166,7 +166,20 @@ def _load_markdown(path: Path) -> LoadedDocument | LoadError:
     return LoadedDocument(path, sections, warnings=warnings)
 
 
-def _load_pdf(path: Path) -> LoadedDocument | LoadError:
+def load_context(path: Path, page: int | None) -> LoadedDocument | LoadError:
+    """What a citation needs to show its passage in place: of a PDF, only the cited page (a
+    click on a citation in a book must not extract every page); of other files, all of it."""
+    if page and path.suffix.lower() == ".pdf":
+        try:
+            return _load_pdf(path, only_page=page)
+        except MemoryError:
+            return LoadError(path, "too large to read into memory")
+        except Exception as exc:
+            return LoadError(path, f"could not be read: {type(exc).__name__}: {exc}"[:300])
+    return load(path)
+
+
+def _load_pdf(path: Path, only_page: int | None = None) -> LoadedDocument | LoadError:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -186,7 +199,8 @@ def _load_pdf(path: Path) -> LoadedDocument | LoadError:
     sections: list[Section] = []
     warnings: list[str] = []
     total = 0
-    for number in range(count):
+    numbers = range(count) if only_page is None else [only_page - 1] if 0 < only_page <= count else []
+    for number in numbers:
         try:
             text = normalise(pages[number].extract_text() or "")
         except Exception as exc:  # one bad page must not lose the others

@@ -142,3 +142,24 @@ def test_unsupported_type(tmp_path: Path) -> None:
     path = tmp_path / "photo.jpg"
     path.write_bytes(b"\xff\xd8\xff")
     assert "unsupported" in _error(load(path))
+
+
+def test_a_citation_reads_only_its_own_page_of_a_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pypdf import PageObject
+
+    from assistant.knowledge.documents import load_context
+
+    path = write_pdf(tmp_path / "book.pdf", [f"Page {n} of the book." for n in range(1, 201)])
+    extracted = 0
+    real = PageObject.extract_text
+
+    def counted(self: PageObject, *args: object, **kwargs: object) -> str:
+        nonlocal extracted
+        extracted += 1
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PageObject, "extract_text", counted)
+    document = _ok(load_context(path, 150))
+    assert [(s.page, s.text) for s in document.sections] == [(150, "Page 150 of the book.")]
+    assert extracted == 1
+    assert _ok(load_context(tmp_path / "book.pdf", None)).pages == 200
