@@ -11,14 +11,15 @@ import csv
 import io
 import json
 import re
-import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from assistant.knowledge.html_text import HTMLText
+from assistant.knowledge.sections import Section as Section  # re-exported: callers import it from here
+from assistant.knowledge.sections import normalise as normalise
 from assistant.knowledge.text_files import NotText, declared_charset, decode_text
 
 TEXT_SUFFIXES = {".txt", ".text", ".rst", ".log"}
@@ -60,15 +61,6 @@ MAX_TEXT_CHARS = 20_000_000
 # A .docx is a zip: refuse archives that would inflate beyond this, or inflate suspiciously well.
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
-MAX_HEADING_CHARS = 300
-
-
-@dataclass(frozen=True)
-class Section:
-    text: str
-    page: int | None = None  # 1-based, PDFs only
-    heading: str = ""  # "Chapter > Section"
-    offset: int = 0  # where the text starts in its page (PDF) or in the whole document
 
 
 @dataclass
@@ -85,17 +77,6 @@ class LoadError:
     path: Path
     reason: str
     digest: str = ""
-
-
-def normalise(text: str) -> str:
-    """NFKC (a ligature "ﬁ" becomes "fi", full-width letters plain ones, so keyword search finds
-    them), then collapse runs of spaces and tabs (pypdf puts tabs between words), keeping
-    paragraph breaks."""
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    text = re.sub(r"[ \t\f\v\u00a0]+", " ", text)
-    text = re.sub(r" *\n *", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def load(path: Path, suffix: str | None = None) -> LoadedDocument | LoadError:
@@ -280,73 +261,13 @@ def _load_docx(path: Path) -> LoadedDocument | LoadError:
     return LoadedDocument(path, sections)
 
 
-class _HTMLText(HTMLParser):
-    _SKIP = frozenset({"script", "style", "noscript", "template", "svg"})
-    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "section", "article", "pre", "blockquote", "table", "ul", "ol"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.sections: list[Section] = []
-        self.trail: list[str] = []
-        self.parts: list[str] = []
-        self.skipping = 0
-        self.heading_level = 0
-        self.heading_parts: list[str] = []
-        self.position = 0
-
-    def flush(self) -> None:
-        body = normalise("".join(self.parts))
-        if body:
-            self.sections.append(Section(body, heading=" > ".join(self.trail), offset=self.position))
-        self.position += len(body)
-        self.parts = []
-
-    def end_heading(self) -> None:
-        """A heading ends at its end tag, or, left open, where the next block or heading starts:
-        an unclosed <h2> must not swallow the rest of the page."""
-        if not self.heading_level:
-            return
-        title = " ".join("".join(self.heading_parts).split())
-        if len(title) > MAX_HEADING_CHARS:  # an open heading that ran on into the body: it is text
-            self.parts.append("".join(self.heading_parts))
-        else:
-            self.trail = [*self.trail[: self.heading_level - 1], title]
-        self.heading_level = 0
-        self.heading_parts = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skipping += 1
-        elif re.fullmatch(r"h[1-6]", tag):
-            self.end_heading()
-            self.flush()
-            self.heading_level = int(tag[1])
-            self.heading_parts = []
-        elif tag in self._BLOCK:
-            self.end_heading()
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif re.fullmatch(r"h[1-6]", tag):
-            self.end_heading()
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.skipping:
-            return
-        (self.heading_parts if self.heading_level else self.parts).append(data)
-
-
 def _load_html(path: Path) -> LoadedDocument | LoadError:
     with path.open("rb") as handle:
         declared = declared_charset(handle.read(4096))
     read = _read_text(path, declared)
     if isinstance(read, LoadError):
         return read
-    parser = _HTMLText()
+    parser = HTMLText()
     parser.feed(read[0])
     parser.close()
     parser.end_heading()
