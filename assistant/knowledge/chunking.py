@@ -12,7 +12,6 @@ least one of them.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,11 +62,15 @@ def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 def _split_long(text: str, start: int, end: int, limit: int, counter: TokenCounter) -> Iterator[tuple[int, int]]:
     """A sentence longer than ``limit`` tokens or MAX_CHARS, cut at line breaks, then spaces,
-    then anywhere. Tokenized once: a 20 MB table with no blank line is one "sentence"."""
-    starts = [start + offset for offset in counter.starts(text[start:end])]
-    first = 0  # index in ``starts`` of the first token at or after ``start``
-    while len(starts) - first > limit or end - start > MAX_CHARS:
-        fits = min(starts[first + limit] if len(starts) - first > limit else end, start + MAX_CHARS)
+    then anywhere. Tokenized a window at a time: a 20 MB table with no blank line is one
+    "sentence", and its tokens at once would take gigabytes."""
+    while start < end:
+        window = text[start : min(end, start + MAX_CHARS + 1)]
+        starts = counter.starts(window)
+        if len(starts) <= limit and len(window) <= MAX_CHARS:
+            yield start, end  # the rest fits
+            return
+        fits = start + min(starts[limit] if len(starts) > limit else len(window), MAX_CHARS)
         cut = text.rfind("\n", start + 1, fits + 1)
         if cut <= start:
             cut = text.rfind(" ", start + 1, fits + 1)
@@ -77,19 +80,17 @@ def _split_long(text: str, start: int, end: int, limit: int, counter: TokenCount
         start = cut
         while start < end and text[start].isspace():
             start += 1
-        first = bisect.bisect_left(starts, start, first)
-    if end > start:
-        yield start, end
 
 
 def _pieces(text: str, limit: int, counter: TokenCounter) -> Iterator[tuple[int, int, int, bool]]:
     """(start, end, tokens, starts a paragraph) for each sentence, or part of a too-long one."""
     for paragraph in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]+)*", text):
         spans = [(s, e) for s, e in _sentences(text, paragraph.start(), paragraph.end()) if text[s:e].strip()]
-        counts = counter.counts([text[s:e] for s, e in spans])
+        # Spans too long for one passage are cut by _split_long; tokenizing them whole is waste.
+        counts = counter.counts([text[s:e] if e - s <= MAX_CHARS else "" for s, e in spans])
         first = True
         for (start, end), tokens in zip(spans, counts, strict=True):
-            fits = tokens <= limit and end - start <= MAX_CHARS
+            fits = end - start <= MAX_CHARS and tokens <= limit
             parts = [(start, end)] if fits else list(_split_long(text, start, end, limit, counter))
             part_counts = [tokens] if len(parts) == 1 else counter.counts([text[s:e] for s, e in parts])
             for (s, e), n in zip(parts, part_counts, strict=True):

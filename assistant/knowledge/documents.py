@@ -86,11 +86,28 @@ def load(path: Path, suffix: str | None = None) -> LoadedDocument | LoadError:
     if loader is None:
         return LoadError(path, f"unsupported file type '{suffix or path.name}'")
     try:
-        return loader(path)
+        return _capped(loader(path))
     except MemoryError:
         return LoadError(path, "too large to read into memory")
     except Exception as exc:  # a parser's failure on a bad file is that file's problem only
         return LoadError(path, f"could not be read: {type(exc).__name__}: {exc}"[:300])
+
+
+def _capped(result: LoadedDocument | LoadError) -> LoadedDocument | LoadError:
+    """At most MAX_TEXT_CHARS of any document (12 MB of JSON becomes 70 MB of lines): the
+    passages of more would swamp the index and the process that chunks them."""
+    if isinstance(result, LoadError) or sum(len(s.text) for s in result.sections) <= MAX_TEXT_CHARS:
+        return result
+    kept: list[Section] = []
+    room = MAX_TEXT_CHARS
+    for section in result.sections:
+        if room <= 0:
+            break
+        kept.append(Section(section.text[:room], section.page, section.heading, section.offset))
+        room -= len(section.text)
+    result.sections = kept
+    result.warnings.append(f"text beyond {MAX_TEXT_CHARS:,} characters was left out")
+    return result
 
 
 def _read_text(path: Path, declared: str | None = None) -> tuple[str, list[str]] | LoadError:

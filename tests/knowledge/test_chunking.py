@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from assistant.knowledge.chunking import MAX_TOKENS, chunk_section, chunk_sections
+from assistant.knowledge.chunking import MAX_CHARS, MAX_TOKENS, chunk_section, chunk_sections
 from assistant.knowledge.documents import Section
 from assistant.knowledge.embedder import bundled_embedder_path
 from assistant.knowledge.tokens import MINILM_MAX_TOKENS, EstimatingCounter, counter_for
@@ -102,18 +102,26 @@ def test_a_text_without_spaces_is_still_split() -> None:
     assert len(chunks) >= 4 and "".join(c.text for c in chunks) == "x" * 5000
 
 
-def test_a_huge_paragraph_is_tokenized_once_not_once_per_cut() -> None:
-    calls = 0
+def test_a_huge_paragraph_is_tokenized_a_window_at_a_time() -> None:
+    # A table with no blank line is one paragraph and, with no full stops, one "sentence":
+    # tokenizing 20 MB of it at once took over 16 GB. Every text tokenized must be passage-sized.
+    longest = 0
 
     class Counting(EstimatingCounter):
+        def counts(self, texts: list[str]) -> list[int]:
+            nonlocal longest
+            longest = max([longest, *map(len, texts)])
+            return super().counts(texts)
+
         def starts(self, text: str) -> list[int]:
-            nonlocal calls
-            calls += 1
+            nonlocal longest
+            longest = max(longest, len(text))
             return super().starts(text)
 
-    table = "\n".join(f"row {n}: value {n * 7}" for n in range(20_000))  # one paragraph, no full stops
+    table = "\n".join(f"row {n}: value {n * 7}" for n in range(20_000))
     chunks = chunk_sections([Section(table)], Counting())
-    assert len(chunks) > 100 and calls == 1
+    assert len(chunks) > 100 and longest <= MAX_CHARS + 1
+    assert all(table[c.start : c.end].strip() == c.text for c in chunks)
 
 
 def test_the_estimate_without_a_tokenizer_stays_within_the_limit() -> None:

@@ -163,3 +163,14 @@ def test_a_citation_reads_only_its_own_page_of_a_pdf(tmp_path: Path, monkeypatch
     assert [(s.page, s.text) for s in document.sections] == [(150, "Page 150 of the book.")]
     assert extracted == 1
     assert _ok(load_context(tmp_path / "book.pdf", None)).pages == 200
+
+
+def test_every_format_is_capped_in_characters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.knowledge.documents as documents
+
+    monkeypatch.setattr(documents, "MAX_TEXT_CHARS", 1000)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(list(range(5000))))  # 25 KB of "[n]: n" lines
+    document = _ok(load(path))
+    assert sum(len(s.text) for s in document.sections) == 1000
+    assert any("left out" in w for w in document.warnings)
