@@ -116,6 +116,7 @@ class FileRecord:
     status: str
     chunks: int
     reason: str
+    chunking: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,10 @@ class Catalog(Database):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self._db.executescript(_SCHEMA)
+        columns = {row["name"] for row in self.rows("PRAGMA table_info(files)")}
+        if "chunking" not in columns:
+            # How each file was cut into passages; '' (a catalogue from before) is re-chunked at the next sync.
+            self._db.execute("ALTER TABLE files ADD COLUMN chunking TEXT NOT NULL DEFAULT ''")
 
     # ----- collections --------------------------------------------------------------------------
 
@@ -227,6 +232,7 @@ class Catalog(Database):
                 row["status"],
                 row["chunks"],
                 row["reason"],
+                row["chunking"],
             )
             for row in rows
         }
@@ -270,12 +276,13 @@ class Catalog(Database):
         pages: int = 0,
         chunks: int = 0,
         reason: str = "",
+        chunking: str = "",
     ) -> None:
         with self.transaction() as db:
             db.execute(
                 "UPDATE files SET status = ?, hash = ?, mtime = ?, size = ?, pages = ?, chunks = ?, reason = ?,"
-                " updated_at = ? WHERE id = ?",
-                (status, hash, mtime, size, pages, chunks, reason, time.time(), file_id),
+                " chunking = ?, updated_at = ? WHERE id = ?",
+                (status, hash, mtime, size, pages, chunks, reason, chunking, time.time(), file_id),
             )
 
     def remove_file(self, file_id: int) -> None:

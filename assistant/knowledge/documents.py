@@ -14,9 +14,13 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+
+from assistant.knowledge.html_text import HTMLText
+from assistant.knowledge.sections import Section as Section  # re-exported: callers import it from here
+from assistant.knowledge.sections import normalise as normalise
+from assistant.knowledge.text_files import NotText, declared_charset, decode_text
 
 TEXT_SUFFIXES = {".txt", ".text", ".rst", ".log"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -59,34 +63,20 @@ MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 
 
-@dataclass(frozen=True)
-class Section:
-    text: str
-    page: int | None = None  # 1-based, PDFs only
-    heading: str = ""  # "Chapter > Section"
-    offset: int = 0  # where the text starts in its page (PDF) or in the whole document
-
-
 @dataclass
 class LoadedDocument:
     path: Path
     sections: list[Section]
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
+    digest: str = ""  # SHA-256 of the bytes read, where the reader took it (parse_worker.py)
 
 
 @dataclass(frozen=True)
 class LoadError:
     path: Path
     reason: str
-
-
-def normalise(text: str) -> str:
-    """Collapse runs of spaces and tabs (pypdf puts tabs between words), keep paragraph breaks."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    text = re.sub(r"[ \t\f\v\u00a0]+", " ", text)
-    text = re.sub(r" *\n *", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    digest: str = ""
 
 
 def load(path: Path, suffix: str | None = None) -> LoadedDocument | LoadError:
@@ -96,29 +86,38 @@ def load(path: Path, suffix: str | None = None) -> LoadedDocument | LoadError:
     if loader is None:
         return LoadError(path, f"unsupported file type '{suffix or path.name}'")
     try:
-        return loader(path)
+        return _capped(loader(path))
     except MemoryError:
         return LoadError(path, "too large to read into memory")
     except Exception as exc:  # a parser's failure on a bad file is that file's problem only
         return LoadError(path, f"could not be read: {type(exc).__name__}: {exc}"[:300])
 
 
-def _read_text(path: Path) -> tuple[str, list[str]] | LoadError:
+def _capped(result: LoadedDocument | LoadError) -> LoadedDocument | LoadError:
+    """At most MAX_TEXT_CHARS of any document (12 MB of JSON becomes 70 MB of lines): the
+    passages of more would swamp the index and the process that chunks them."""
+    if isinstance(result, LoadError) or sum(len(s.text) for s in result.sections) <= MAX_TEXT_CHARS:
+        return result
+    kept: list[Section] = []
+    room = MAX_TEXT_CHARS
+    for section in result.sections:
+        if room <= 0:
+            break
+        kept.append(Section(section.text[:room], section.page, section.heading, section.offset))
+        room -= len(section.text)
+    result.sections = kept
+    result.warnings.append(f"text beyond {MAX_TEXT_CHARS:,} characters was left out")
+    return result
+
+
+def _read_text(path: Path, declared: str | None = None) -> tuple[str, list[str]] | LoadError:
     raw = path.read_bytes()
     if not raw.strip():
         return LoadError(path, "empty file")
-    sample = raw[:8192]
-    if b"\x00" in sample and not (sample.startswith(b"\xff\xfe") or sample.startswith(b"\xfe\xff")):
-        return LoadError(path, "binary data, not text")
-    for encoding in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
-        try:
-            return raw.decode(encoding), []
-        except UnicodeDecodeError:
-            continue
-    controls = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
-    if controls > len(sample) * 0.05:
-        return LoadError(path, "binary data, not text")
-    return raw.decode("utf-8", errors="replace"), ["not valid UTF-8: undecodable bytes were replaced"]
+    try:
+        return decode_text(raw, declared)
+    except NotText as exc:
+        return LoadError(path, str(exc))
 
 
 def _load_text(path: Path) -> LoadedDocument | LoadError:
@@ -165,7 +164,20 @@ def _load_markdown(path: Path) -> LoadedDocument | LoadError:
     return LoadedDocument(path, sections, warnings=warnings)
 
 
-def _load_pdf(path: Path) -> LoadedDocument | LoadError:
+def load_context(path: Path, page: int | None) -> LoadedDocument | LoadError:
+    """What a citation needs to show its passage in place: of a PDF, only the cited page (a
+    click on a citation in a book must not extract every page); of other files, all of it."""
+    if page and path.suffix.lower() == ".pdf":
+        try:
+            return _load_pdf(path, only_page=page)
+        except MemoryError:
+            return LoadError(path, "too large to read into memory")
+        except Exception as exc:
+            return LoadError(path, f"could not be read: {type(exc).__name__}: {exc}"[:300])
+    return load(path)
+
+
+def _load_pdf(path: Path, only_page: int | None = None) -> LoadedDocument | LoadError:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -185,11 +197,12 @@ def _load_pdf(path: Path) -> LoadedDocument | LoadError:
     sections: list[Section] = []
     warnings: list[str] = []
     total = 0
-    for number in range(count):
+    numbers = range(count) if only_page is None else [only_page - 1] if 0 < only_page <= count else []
+    for number in numbers:
         try:
             text = normalise(pages[number].extract_text() or "")
         except Exception as exc:  # one bad page must not lose the others
-            warnings.append(f"page {number + 1} could not be read ({type(exc).__name__})")
+            warnings.append(_page_problem(number + 1, exc))
             continue
         total += len(text)
         if total > MAX_TEXT_CHARS:
@@ -197,9 +210,20 @@ def _load_pdf(path: Path) -> LoadedDocument | LoadError:
             break
         if text:
             sections.append(Section(text, page=number + 1))
+    if not sections and warnings:  # pages that failed are not "scanned": say what went wrong
+        more = f" (and {len(warnings) - 1} more pages)" if len(warnings) > 1 else ""
+        return LoadError(path, f"no text could be read: {warnings[0]}{more}"[:300])
     if not sections:
         return LoadError(path, "no extractable text: an image-only (scanned) PDF? Hearth does not do OCR")
     return LoadedDocument(path, sections, pages=count, warnings=warnings)
+
+
+def _page_problem(number: int, exc: Exception) -> str:
+    if type(exc).__name__ == "LimitReachedError":
+        return f"page {number} would inflate beyond a safe size (a decompression bomb?)"
+    if isinstance(exc, MemoryError):
+        return f"page {number} is too large to read (a decompression bomb?)"
+    return f"page {number} could not be read ({type(exc).__name__}: {exc})"[:200]
 
 
 def _check_zip(path: Path) -> LoadError | None:
@@ -254,60 +278,16 @@ def _load_docx(path: Path) -> LoadedDocument | LoadError:
     return LoadedDocument(path, sections)
 
 
-class _HTMLText(HTMLParser):
-    _SKIP = frozenset({"script", "style", "noscript", "template", "svg"})
-    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "section", "article", "pre", "blockquote", "table", "ul", "ol"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.sections: list[Section] = []
-        self.trail: list[str] = []
-        self.parts: list[str] = []
-        self.skipping = 0
-        self.heading_level = 0
-        self.heading_parts: list[str] = []
-        self.position = 0
-
-    def flush(self) -> None:
-        body = normalise("".join(self.parts))
-        if body:
-            self.sections.append(Section(body, heading=" > ".join(self.trail), offset=self.position))
-        self.position += len(body)
-        self.parts = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self.skipping += 1
-        elif re.fullmatch(r"h[1-6]", tag):
-            self.flush()
-            self.heading_level = int(tag[1])
-            self.heading_parts = []
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif re.fullmatch(r"h[1-6]", tag) and self.heading_level:
-            title = " ".join("".join(self.heading_parts).split())
-            self.trail = [*self.trail[: self.heading_level - 1], title]
-            self.heading_level = 0
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.skipping:
-            return
-        (self.heading_parts if self.heading_level else self.parts).append(data)
-
-
 def _load_html(path: Path) -> LoadedDocument | LoadError:
-    read = _read_text(path)
+    with path.open("rb") as handle:
+        declared = declared_charset(handle.read(4096))
+    read = _read_text(path, declared)
     if isinstance(read, LoadError):
         return read
-    parser = _HTMLText()
+    parser = HTMLText()
     parser.feed(read[0])
     parser.close()
+    parser.end_heading()
     parser.flush()
     if not parser.sections:
         return LoadError(path, "no text in the page")

@@ -46,10 +46,20 @@ class SentenceTransformerEmbedder:
         self.model_path = path
         self.batch_size = batch_size
         self._model: Any = None
+        self._counter: Any = None
         self._lock = threading.Lock()
 
     name = MINILM_NAME
     dimension = MINILM_DIMENSION
+
+    @property
+    def token_counter(self) -> Any:
+        """The model's own tokenizer, for sizing passages it reads whole (see tokens.py)."""
+        from assistant.knowledge.tokens import WordPieceCounter
+
+        if self._counter is None:
+            self._counter = WordPieceCounter(self.model_path / "tokenizer.json", f"{MINILM_NAME} word-pieces")
+        return self._counter
 
     def _load(self) -> Any:
         with self._lock:

@@ -2,6 +2,9 @@
 
 Unchanged files cost a ``stat`` (same size and mtime) or a hash (touched but same bytes). Work is
 done in batches of chunks, checking the cancel token and reporting progress between batches.
+Files are read in worker processes with time and memory limits (parse_pool.py), and only once
+read is a file marked ``indexing``: a file that hangs or exhausts a reader is recorded as failed
+with its size, time and hash, and is not tried again until it changes.
 Order of writes, so a kill at any point leaves nothing that the next run cannot clean up: the
 catalogue marks the file ``indexing`` and forgets its old chunks only after their vectors are
 deleted; new chunks go into the catalogue before their vectors; the file is marked ``indexed``
@@ -19,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.core.cancel import CancelToken
-from assistant.knowledge.catalog import Catalog, CollectionInfo
-from assistant.knowledge.chunking import chunk_sections
-from assistant.knowledge.documents import SUPPORTED_SUFFIXES, LoadError, load
+from assistant.knowledge.catalog import Catalog, CollectionInfo, FileRecord
+from assistant.knowledge.chunking import chunk_sections, chunking_identity
+from assistant.knowledge.documents import SUPPORTED_SUFFIXES, LoadedDocument, LoadError
 from assistant.knowledge.embedder import Embedder
+from assistant.knowledge.parse_pool import ParsePool
+from assistant.knowledge.tokens import counter_for
 from assistant.knowledge.vectors import VectorStore
 
 EMBED_BATCH = 64
@@ -121,12 +126,21 @@ def scan(roots: list[Path], max_bytes: int) -> tuple[dict[str, os.stat_result], 
 
 class Indexer:
     def __init__(
-        self, catalog: Catalog, vectors: VectorStore, embedder: Embedder, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+        self,
+        catalog: Catalog,
+        vectors: VectorStore,
+        embedder: Embedder,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        parser: ParsePool | None = None,
     ) -> None:
+        """``parser``: the reader pool to use (and leave open); by default each sync starts its own."""
         self.catalog = catalog
         self.vectors = vectors
         self.embedder = embedder
         self.max_file_bytes = max_file_bytes
+        self.parser = parser
+        self.counter = counter_for(embedder)
+        self.chunking = chunking_identity(self.counter)
 
     def sync(
         self,
@@ -147,49 +161,114 @@ class Indexer:
                 self.vectors.delete(*key, self.catalog.file_chunk_ids(gone.id))
                 self.catalog.remove_file(gone.id)
                 report.removed += 1
+        work = self._plan(on_disk, known, report, progress, cancel)
+        if work is None:
+            report.cancelled = True
+            work = []
+
+        parser = self.parser or ParsePool()
+        try:
+            report.chunks = self._index_work(collection, work, known, report, started, progress, cancel, parser)
+        finally:
+            if parser is not self.parser:
+                parser.close()
+        report.seconds = time.perf_counter() - started
+        if progress and not report.cancelled:
+            rate = report.chunks / report.seconds if report.seconds > 0 else 0.0
+            progress(Progress(len(work), len(work), report.chunks, rate, 0.0))
+        return report
+
+    def _plan(
+        self,
+        on_disk: dict[str, os.stat_result],
+        known: dict[str, FileRecord],
+        report: IndexReport,
+        progress: Callable[[Progress], None] | None,
+        cancel: CancelToken,
+    ) -> list[tuple[str, os.stat_result, str]] | None:
+        """The files to read, each with its hash where one was needed to decide ('' for a new
+        file: hashed by the reader as it reads it). None when cancelled. A new file costs nothing
+        here, so a first index of a big folder reports progress and can be stopped at once."""
+        new = [path for path in on_disk if path not in known]
+        to_hash: list[tuple[str, bool]] = []  # (path, settled: indexed or failed, by this chunker)
+        for path in (p for p in on_disk if p in known):
+            info, record = on_disk[path], known[path]
+            # A file passaged by an older chunker (longer than the embedder reads, say) is redone.
+            stale = record.status == "indexed" and record.chunking != self.chunking
+            settled = not stale and record.status in ("indexed", "failed")
+            if settled and (record.size, record.mtime) == (info.st_size, info.st_mtime):
+                report.unchanged += 1
+                if record.status == "failed":
+                    report.failed.append(Problem(path, record.reason))
+            else:
+                to_hash.append((path, settled))
+        if progress:
+            progress(Progress(0, len(new) + len(to_hash), 0, 0.0, None))
         work: list[tuple[str, os.stat_result, str]] = []
-        for path, info in on_disk.items():
-            record = known.get(path)
-            if record and record.status != "indexing" and (record.size, record.mtime) == (info.st_size, info.st_mtime):
+        for path, settled in to_hash:
+            if cancel.cancelled:
+                return None
+            info, record = on_disk[path], known[path]
+            digest = file_hash(Path(path))
+            if settled and record.hash == digest:
+                # Touched, same bytes: an indexed file stays indexed, and a failed one is not read
+                # again (a file that hung or exhausted a reader would do it again).
+                self.catalog.finish_file(
+                    record.id,
+                    record.status,
+                    hash=digest,
+                    mtime=info.st_mtime,
+                    size=info.st_size,
+                    chunks=record.chunks,
+                    reason=record.reason,
+                    chunking=record.chunking,
+                )
                 report.unchanged += 1
                 if record.status == "failed":
                     report.failed.append(Problem(path, record.reason))
                 continue
-            digest = file_hash(Path(path))
-            if record and record.status == "indexed" and record.hash == digest:
-                self.catalog.finish_file(
-                    record.id, "indexed", hash=digest, mtime=info.st_mtime, size=info.st_size, chunks=record.chunks
-                )
-                report.unchanged += 1
-                continue
             work.append((path, info, digest))
+        return work + [(path, on_disk[path], "") for path in new]
 
+    def _index_work(
+        self,
+        collection: CollectionInfo,
+        work: list[tuple[str, os.stat_result, str]],
+        known: dict[str, FileRecord],
+        report: IndexReport,
+        started: float,
+        progress: Callable[[Progress], None] | None,
+        cancel: CancelToken,
+        parser: ParsePool,
+    ) -> int:
+        """Read and index ``work`` in order (the pool reads ahead); returns the chunks written."""
         chunks_done = 0
-        for done, (path, info, digest) in enumerate(work):
-            if cancel.cancelled:
-                report.cancelled = True
-                break
-            is_new = path not in known
-            elapsed = time.perf_counter() - started
-            rate = chunks_done / elapsed if elapsed > 0 else 0.0
-            if progress:
-                eta = elapsed / done * (len(work) - done) if done else None
-                progress(Progress(done, len(work), chunks_done, rate, eta, path))
-            added = self._index_file(collection, path, info, digest, report, cancel)
-            if added is None:
-                report.cancelled = True
-                break
-            chunks_done += added
-            if is_new:
-                report.added += 1
-            else:
-                report.updated += 1
-        report.chunks = chunks_done
-        report.seconds = time.perf_counter() - started
-        if progress and not report.cancelled:
-            rate = chunks_done / report.seconds if report.seconds > 0 else 0.0
-            progress(Progress(len(work), len(work), chunks_done, rate, 0.0))
-        return report
+        if not work:
+            return 0
+        documents = parser.load_all([Path(path) for path, _, _ in work])
+        try:
+            for done, (path, info, digest) in enumerate(work):
+                if cancel.cancelled:
+                    report.cancelled = True
+                    break
+                elapsed = time.perf_counter() - started
+                rate = chunks_done / elapsed if elapsed > 0 else 0.0
+                if progress:
+                    eta = elapsed / done * (len(work) - done) if done else None
+                    progress(Progress(done, len(work), chunks_done, rate, eta, path))
+                loaded = next(documents)
+                added = self._index_file(collection, path, info, digest, loaded, known.get(path), report, cancel)
+                if added is None:
+                    report.cancelled = True
+                    break
+                chunks_done += added
+                if path in known:
+                    report.updated += 1
+                else:
+                    report.added += 1
+        finally:
+            documents.close()
+        return chunks_done
 
     def _index_file(
         self,
@@ -197,16 +276,17 @@ class Indexer:
         path: str,
         info: os.stat_result,
         digest: str,
+        loaded: LoadedDocument | LoadError,
+        previous: FileRecord | None,
         report: IndexReport,
         cancel: CancelToken,
     ) -> int | None:
-        """Index one file; returns its chunk count, or None when cancelled part-way."""
+        """Index one file, already read; returns its chunk count, or None when cancelled part-way."""
         key = (collection.id, collection.embedder, collection.dimension)
-        previous = self.catalog.files(collection.id).get(path)
+        digest = loaded.digest or digest or file_hash(Path(path))
         if previous is not None:
             self.vectors.delete(*key, self.catalog.file_chunk_ids(previous.id))
         file_id = self.catalog.begin_file(collection.id, path)
-        loaded = load(Path(path))
         if isinstance(loaded, LoadError):
             self.catalog.finish_file(
                 file_id, "failed", hash=digest, mtime=info.st_mtime, size=info.st_size, reason=loaded.reason
@@ -214,7 +294,7 @@ class Indexer:
             report.failed.append(Problem(path, loaded.reason))
             return 0
         report.warnings += [Problem(path, w) for w in loaded.warnings]
-        chunks = chunk_sections(loaded.sections)
+        chunks = chunk_sections(loaded.sections, self.counter)
         ids = [f"{file_id}-{digest[:12]}-{c.index}" for c in chunks]
         for start in range(0, len(chunks), EMBED_BATCH):
             if cancel.cancelled:
@@ -235,6 +315,7 @@ class Indexer:
             size=info.st_size,
             pages=loaded.pages,
             chunks=len(chunks),
+            chunking=self.chunking,
         )
         report.pages += loaded.pages or 1
         return len(chunks)

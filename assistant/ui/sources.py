@@ -10,14 +10,14 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from assistant.knowledge.documents import LoadedDocument, load
+from assistant.knowledge.documents import LoadedDocument, load_context
 
 
 def passage_in_context(source: dict[str, Any]) -> str:
     """HTML of the passage's page or section with the passage highlighted (the passage alone if the
     file changed or is gone)."""
     passage = str(source.get("text", ""))
-    document = load(Path(str(source.get("path", ""))))
+    document = load_context(Path(str(source.get("path", ""))), source.get("page") or None)
     context = ""
     if isinstance(document, LoadedDocument):
         for section in document.sections:

@@ -66,3 +66,64 @@ def write_zip_bomb_docx(path: Path) -> Path:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", b"\0" * (400 * 1024 * 1024))
     return path
+
+
+def write_raw_pdf(path: Path, pages: list[list[bytes]]) -> Path:
+    """A PDF whose pages' content streams are given raw and Flate-compressed (one list per page):
+    for hostile content that write_pdf's one line of text cannot express."""
+    import zlib
+
+    numbers: list[tuple[int, list[int]]] = []
+    next_number = 3
+    for streams in pages:
+        numbers.append((next_number, list(range(next_number + 1, next_number + 1 + len(streams)))))
+        next_number += 1 + len(streams)
+    font = next_number
+    bodies: dict[int, bytes] = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % p for p, _ in numbers), len(pages)),
+        font: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    }
+    for (page, stream_numbers), streams in zip(numbers, pages, strict=True):
+        contents = b" ".join(b"%d 0 R" % n for n in stream_numbers)
+        bodies[page] = (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >>"
+            b" /Contents [%s] >>" % (font, contents)
+        )
+        for number, raw in zip(stream_numbers, streams, strict=True):
+            packed = zlib.compress(raw, 9)
+            bodies[number] = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(packed), packed)
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number in range(1, font + 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, bodies[number])
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (font + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (font + 1, xref)
+    path.write_bytes(out)
+    return path
+
+
+def write_slow_pdf(path: Path) -> Path:
+    """Three pages of 200,000 one-letter text operations each (60 KB on disk): pypdf needs about
+    25 s of CPU to walk them, so any limit of a few seconds stops it."""
+    page = b"BT /F1 12 Tf 72 720 Td (a) Tj ET\n" * 200_000
+    return write_raw_pdf(path, [[page]] * 3)
+
+
+def write_stream_bomb_pdf(path: Path) -> Path:
+    """A page whose 40 content streams inflate to 70 MB each (2.8 GB from 2.7 MB on disk)."""
+    return write_raw_pdf(path, [[b" " * 70_000_000] * 40])
+
+
+def write_memory_hog_json(path: Path) -> Path:
+    """12 MB of JSON that becomes six million 'key[n]: 0' lines: far more than 256 MB in Python."""
+    path.write_text("[" + ",".join(["0"] * 6_000_000) + "]")
+    return path
+
+
+def write_truncated_pdf(path: Path) -> Path:
+    whole = write_pdf(path, ["The first half of a document that was cut off."]).read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    return path

@@ -37,3 +37,15 @@ def test_small_collections_score_every_word(tmp_path: Path) -> None:
     assert set(catalog.keyword_search([cid], "kettle", 5)) == {"c0", "c1"}
     assert catalog.keyword_search([cid], "how is the", 5) == []  # stopwords only
     catalog.close()
+
+
+def test_a_catalogue_from_before_chunking_was_recorded_opens_and_is_marked_stale(tmp_path: Path) -> None:
+    catalog = Catalog(tmp_path / "library.db")
+    collection = catalog.create_collection("home", "e", 8)
+    catalog.finish_file(catalog.begin_file(collection.id, "/a.txt"), "indexed", chunking="v2")
+    with catalog.transaction() as db:
+        db.execute("ALTER TABLE files DROP COLUMN chunking")  # the schema as it was
+    catalog.close()
+    reopened = Catalog(tmp_path / "library.db")
+    assert [f.chunking for f in reopened.files(collection.id).values()] == [""]
+    reopened.close()

@@ -122,7 +122,7 @@ def test_invalid_encoding_is_read_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "latin.txt"
     path.write_bytes("Café au lait, crème brûlée.".encode("latin-1"))
     document = _ok(load(path))
-    assert "Caf" in document.sections[0].text and "au lait" in document.sections[0].text
+    assert document.sections[0].text == "Café au lait, crème brûlée."  # detected, not replaced
     assert document.warnings and "UTF-8" in document.warnings[0]
 
 
@@ -142,3 +142,35 @@ def test_unsupported_type(tmp_path: Path) -> None:
     path = tmp_path / "photo.jpg"
     path.write_bytes(b"\xff\xd8\xff")
     assert "unsupported" in _error(load(path))
+
+
+def test_a_citation_reads_only_its_own_page_of_a_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pypdf import PageObject
+
+    from assistant.knowledge.documents import load_context
+
+    path = write_pdf(tmp_path / "book.pdf", [f"Page {n} of the book." for n in range(1, 201)])
+    extracted = 0
+    real = PageObject.extract_text
+
+    def counted(self: PageObject, *args: object, **kwargs: object) -> str:
+        nonlocal extracted
+        extracted += 1
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PageObject, "extract_text", counted)
+    document = _ok(load_context(path, 150))
+    assert [(s.page, s.text) for s in document.sections] == [(150, "Page 150 of the book.")]
+    assert extracted == 1
+    assert _ok(load_context(tmp_path / "book.pdf", None)).pages == 200
+
+
+def test_every_format_is_capped_in_characters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.knowledge.documents as documents
+
+    monkeypatch.setattr(documents, "MAX_TEXT_CHARS", 1000)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(list(range(5000))))  # 25 KB of "[n]: n" lines
+    document = _ok(load(path))
+    assert sum(len(s.text) for s in document.sections) == 1000
+    assert any("left out" in w for w in document.warnings)

@@ -179,3 +179,72 @@ def test_remove_and_rename(make_library, tmp_path: Path) -> None:  # type: ignor
     )
     with pytest.raises(HearthError, match="no collection"):
         library.search("x", ["house"])
+
+
+def test_files_chunked_by_an_older_chunker_are_redone_at_the_next_sync(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = _corpus(tmp_path / "docs")
+    library = make_library()
+    library.add("home", [folder])
+    library.sync("home")
+    collection = library.collection("home")
+    current = {f.chunking for f in library.catalog.files(collection.id).values()}
+    assert len(current) == 1 and "" not in current
+    # What a catalogue written before passages were sized in word-pieces looks like.
+    with library.catalog.transaction() as db:
+        db.execute("UPDATE files SET chunking = ''")
+    report = library.sync("home")
+    assert (report.updated, report.unchanged) == (3, 0)
+    assert {f.chunking for f in library.catalog.files(collection.id).values()} == current
+    _consistent(library, "home")
+    assert library.sync("home").unchanged == 3
+
+
+def _notes(folder: Path, count: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        (folder / f"note{n:02d}.txt").write_text(f"Note {n} is about the allotment, plot {n}.")
+    return folder
+
+
+def test_a_first_index_reads_the_file_rows_once_not_once_per_file(  # type: ignore[no-untyped-def]
+    make_library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = make_library()
+    library.add("notes", [_notes(tmp_path / "notes", 20)])
+    reads = 0
+    files = library.catalog.files
+
+    def counted(collection_id: int):  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        return files(collection_id)
+
+    monkeypatch.setattr(library.catalog, "files", counted)
+    assert library.sync("notes").added == 20
+    assert reads == 1
+
+
+def test_a_first_index_reports_progress_and_can_stop_before_hashing_every_file(  # type: ignore[no-untyped-def]
+    make_library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.knowledge.indexer as indexer
+
+    hashed: list[str] = []
+    real_hash = indexer.file_hash
+    monkeypatch.setattr(indexer, "file_hash", lambda path: hashed.append(path.name) or real_hash(path))
+    library = make_library()
+    library.add("notes", [_notes(tmp_path / "notes", 20)])
+    cancel = CancelToken()
+    hashed_at_first_report: list[int] = []
+
+    def progress(p) -> None:  # type: ignore[no-untyped-def]
+        if not hashed_at_first_report:
+            hashed_at_first_report.append(len(hashed))
+            assert p.files_total == 20
+        cancel.cancel()
+
+    report = library.sync("notes", progress, cancel)
+    assert hashed_at_first_report == [0]
+    assert report.cancelled and report.added == 0
+    assert library.sync("notes").added == 20  # and the next run does it all
+    _consistent(library, "notes")

@@ -1,0 +1,157 @@
+"""The document reader's worker process: loads one file per request, one JSON line in, one out.
+
+Parsers are the part of indexing that a hostile file can break: a PDF whose content stream takes
+minutes to walk, a JSON file that inflates to gigabytes of Python objects, a C extension that
+crashes. Run in the indexing process, any of these froze or killed Hearth, and the file, marked
+``indexing`` at the time, was retried at every sync. So files are read here, in a separate
+interpreter (spawned, not forked: the app has llama.cpp and Qt threads) under limits set with
+setrlimit where the platform has ``resource``: address space (a MemoryError becomes "too large to
+read") and CPU seconds per file (SIGXCPU ends the process; the parent reports "took too long").
+The parent also kills a worker at a wall-clock deadline, the only limit on Windows.
+
+Started by parse_pool.py as ``python -m assistant.knowledge.parse_worker`` (in the PyInstaller
+bundle, where ``-m`` does not exist, as ``hearth --parse-worker``: see packaging/launch.py). The
+worker exits when its stdin closes, so it never outlives Hearth.
+
+Protocol, one JSON object per line, ASCII only:
+  worker -> {"ready": true}
+  parent -> {"id": 1, "path": "/home/me/a.pdf", "cpu_seconds": 60}
+  worker -> {"id": 1, "started": true}
+  worker -> {"id": 1, "ok": true, "document": {...}}   or {"id": 1, "ok": false, "reason": "why"}
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from assistant.knowledge.documents import LoadedDocument, LoadError, Section, load
+
+WORKER_FLAG = "--parse-worker"
+TOO_LARGE = "too large to read"
+
+
+def document_to_json(document: LoadedDocument) -> dict[str, Any]:
+    return {
+        "pages": document.pages,
+        "warnings": document.warnings,
+        "sections": [[s.text, s.page, s.heading, s.offset] for s in document.sections],
+    }
+
+
+def document_from_json(path: Path, data: dict[str, Any], digest: str = "") -> LoadedDocument:
+    sections = [Section(text, page, heading, offset) for text, page, heading, offset in data["sections"]]
+    return LoadedDocument(path, sections, pages=int(data["pages"]), warnings=list(data["warnings"]), digest=digest)
+
+
+def _set_limits(memory_mib: int) -> None:
+    try:
+        import resource
+    except ImportError:  # Windows: the parent's wall-clock kill is the only limit
+        return
+    # SIGXCPU's default action dumps core; a file that took too long leaves no core file.
+    _lower(resource, resource.RLIMIT_CORE, 0)
+    if memory_mib > 0:
+        _lower(resource, resource.RLIMIT_AS, memory_mib * 1024 * 1024)
+
+
+def _lower(resource: Any, which: int, value: int) -> None:
+    try:
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):  # macOS refuses RLIMIT_AS; the wall clock still applies
+        pass
+
+
+def _allow_cpu(seconds: float) -> None:
+    """Let the next file use ``seconds`` more CPU than used so far (RLIMIT_CPU counts the whole
+    life of the process, so the soft limit moves up before each file; the hard one stays)."""
+    try:
+        import resource
+    except ImportError:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    """The reply to one request (without its id); never raises for a bad file."""
+    path = request.get("path")
+    if not isinstance(path, str):
+        return {"ok": False, "reason": "could not be read: the request names no file"}
+    try:
+        # The hash is of the bytes about to be parsed, so the catalogue never pairs one version's
+        # hash with another's passages.
+        digest = _sha256(Path(path))
+    except OSError as exc:
+        return {"ok": False, "reason": f"cannot be read: {exc.strerror or exc}"}
+    try:
+        result = load(Path(path))
+        if isinstance(result, LoadError):
+            return {"ok": False, "reason": result.reason, "sha256": digest}
+        return {"ok": True, "document": document_to_json(result), "sha256": digest}
+    except MemoryError:  # load() catches its own; this is the reply's JSON running out
+        return {"ok": False, "reason": TOO_LARGE, "sha256": digest}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write(out: BinaryIO, message: dict[str, Any]) -> None:
+    out.write(json.dumps(message, ensure_ascii=True).encode("ascii") + b"\n")
+    out.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parse-worker")
+    parser.add_argument("--memory-mib", type=int, default=0, help="address-space limit; 0 for none")
+    args = parser.parse_args(argv)
+    # The protocol owns the raw descriptors; parsers' prints and warnings go to stderr (discarded).
+    requests = os.fdopen(os.dup(0), "rb")
+    out = os.fdopen(os.dup(1), "wb")
+    sys.stdout = sys.stderr
+    # Ctrl-C in a terminal reaches the whole process group; the parent decides when this ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _set_limits(args.memory_mib)
+    _write(out, {"ready": True})
+    for line in requests:  # ends when the parent closes our stdin (or exits)
+        try:
+            request = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(request, dict):
+            continue
+        _write(out, {"id": request.get("id"), "started": True})
+        _allow_cpu(float(request.get("cpu_seconds") or 0) or 3600.0)
+        try:
+            reply = answer(request)
+            _write(out, {"id": request.get("id"), **reply})
+        except MemoryError:
+            _write(out, {"id": request.get("id"), "ok": False, "reason": TOO_LARGE})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
