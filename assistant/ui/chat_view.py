@@ -11,7 +11,7 @@ import html
 import json
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -82,6 +82,7 @@ class MessageWidget(QFrame):
         super().__init__(parent)
         self.message = message
         self._code_blocks: list[str] = []
+        self._rendered_dark = False
         self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
@@ -227,6 +228,7 @@ class MessageWidget(QFrame):
         self.copy_button.setVisible(not streaming)
 
     def _render_text(self) -> None:
+        self._rendered_dark = _is_dark(self)
         probs = self.message.stats.get("token_probs")
         if probs and self.confidence_button.isChecked():
             self._code_blocks = []
@@ -238,6 +240,13 @@ class MessageWidget(QFrame):
 
     def _toggle_confidence(self) -> None:
         self._render_text()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Code blocks and the confidence tint carry their colours in the HTML: a theme switched
+        # while the message is on screen needs it rendered again.
+        if event.type() == QEvent.Type.PaletteChange and _is_dark(self) != self._rendered_dark:
+            self._render_text()
 
     def _on_hover(self, url: QUrl) -> None:
         probs = self.message.stats.get("token_probs") or []

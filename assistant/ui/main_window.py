@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self._pending_text = ""
         self.last_error: QMessageBox | None = None
         self.last_approval: QMessageBox | None = None
+        self.library_dialog: Any = None  # built on first use (its module is not needed at start-up)
         self.conversation_id: int | None = None
         self._shown_once = False
         self.setWindowTitle("Hearth")
@@ -440,6 +441,7 @@ class MainWindow(QMainWindow):
         if hint:
             box.setInformativeText(hint)
         box.setObjectName("errorDialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.last_error = box
         self.errorShown.emit(message)
@@ -455,15 +457,20 @@ class MainWindow(QMainWindow):
             return
         from assistant.ui.library_dialog import LibraryDialog
 
-        dialog = LibraryDialog(self.library_worker, self)
-        dialog.setObjectName("libraryDialog")
-        dialog.open()
+        # One dialog for the window's lifetime: it follows the worker's signals, so a new one per
+        # opening would leave every earlier one alive and connected.
+        if self.library_dialog is None:
+            self.library_dialog = LibraryDialog(self.library_worker, self)
+            self.library_dialog.setObjectName("libraryDialog")
+        self.library_dialog.open()
+        self.library_dialog.raise_()
 
     def show_source(self, source: dict[str, Any]) -> None:
         from assistant.ui.sources import SourceDialog
 
         dialog = SourceDialog(source, self)
         dialog.setObjectName("sourceDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
     # ----- models and settings: through the one SettingsController ------------------------------

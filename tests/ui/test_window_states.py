@@ -112,3 +112,19 @@ def test_an_error_from_elsewhere_leaves_the_conversation_view_alone(qtbot, heart
     qtbot.waitUntil(lambda: window.last_error is not None and window.last_error.isVisible(), timeout=5_000)
     assert window.chat_view.message_widgets == widgets  # not rebuilt
     window.last_error.done(0)
+
+
+def test_dialogs_do_not_pile_up(qtbot, hearth: Hearth) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QDialog, QMessageBox
+
+    window = hearth.window
+    for _ in range(3):
+        window.open_library()
+        window.findChild(QDialog, "libraryDialog").done(0)
+    assert len(window.findChildren(QDialog, "libraryDialog")) == 1  # one, reused
+    for n in range(3):
+        window.show_error(f"problem {n}").done(0)
+    qtbot.waitUntil(lambda: not window.findChildren(QMessageBox, "errorDialog"), timeout=5_000)
+    window.show_source({"n": 1, "path": "/tmp/a.txt", "text": "a passage"})
+    window.findChild(QDialog, "sourceDialog").done(0)
+    qtbot.waitUntil(lambda: not window.findChildren(QDialog, "sourceDialog"), timeout=5_000)
