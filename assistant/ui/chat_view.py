@@ -11,7 +11,7 @@ import html
 import json
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -19,15 +19,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
-from assistant.ui.markdown import render_markdown
+from assistant.ui.message_text import MessageText, StreamedReply
 from assistant.ui.models import MessageListModel
 from assistant.ui.reasoning_view import StagesView, probabilities_html, show_alternatives
 
@@ -41,34 +39,6 @@ _STATUS_NOTES = {
 
 def _is_dark(widget: QWidget) -> bool:
     return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
-
-
-class MessageText(QTextBrowser):
-    """Read-only rich text that is exactly as tall as its content."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setOpenLinks(False)
-        self.viewport().setAutoFillBackground(False)
-        self.document().setDocumentMargin(2)
-        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
-
-    def _fit_height(self, size: object = None) -> None:
-        height = int(self.document().size().height()) + 4
-        if height != self.height():
-            self.setFixedHeight(height)
-
-    def resizeEvent(self, event: object) -> None:
-        super().resizeEvent(event)  # type: ignore[arg-type]
-        self.document().setTextWidth(self.viewport().width())
-        self._fit_height()
-
-    def sizeHint(self) -> QSize:
-        return QSize(400, int(self.document().size().height()) + 4)
 
 
 class MessageWidget(QFrame):
@@ -92,6 +62,7 @@ class MessageWidget(QFrame):
         self.header.setObjectName("messageHeader")
         self.text = MessageText()
         self.text.anchorClicked.connect(self._on_anchor)
+        self._streamed = StreamedReply(layout, self.text, self._on_anchor)
         self.text.setAccessibleName("Your message" if message.role == "user" else "Hearth's reply")
         actions = QHBoxLayout()
         actions.setContentsMargins(0, 0, 0, 0)
@@ -231,10 +202,16 @@ class MessageWidget(QFrame):
         self._rendered_dark = _is_dark(self)
         probs = self.message.stats.get("token_probs")
         if probs and self.confidence_button.isChecked():
+            self._streamed.clear()
             self._code_blocks = []
-            self.text.setHtml(probabilities_html(probs, dark=_is_dark(self)))
+            self.text.setHtml(probabilities_html(probs, dark=self._rendered_dark))
             return
-        rendered = render_markdown(self.message.content or "…", dark=_is_dark(self))
+        content = self.message.content or "…"
+        if self.message.status == MessageStatus.STREAMING:
+            # Only the reply's last blocks are rendered again on each update (see StreamedReply).
+            self._code_blocks = self._streamed.show(content, self._rendered_dark)
+            return
+        rendered = self._streamed.finish(content, self._rendered_dark)
         self._code_blocks = rendered.code_blocks
         self.text.setHtml(rendered.html)
 

@@ -1,0 +1,39 @@
+"""A reply streamed into its message widget: frozen views while it grows, one full document at the end."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from assistant.core.messages import MessageStatus
+from assistant.core.store import StoredMessage
+from assistant.ui.chat_view import MessageWidget
+from assistant.ui.markdown import render_markdown
+from assistant.ui.message_text import MessageText
+
+SECTION = (
+    "## Part {n}\n\nSome prose with **bold** and `code`.\n\n- one\n- two\n\n"
+    "```python\nprint({n})\n```\n\n| a | b |\n|---|---|\n| {n} | x |\n\n> a quote\n\n"
+)
+
+
+def test_a_streamed_reply_ends_as_the_full_render(qtbot) -> None:  # type: ignore[no-untyped-def]
+    text = "".join(SECTION.format(n=n) for n in range(30))
+    message = StoredMessage(1, 1, "assistant", "", MessageStatus.STREAMING, 0.0, 0.0, {})
+    widget = MessageWidget(message)
+    qtbot.addWidget(widget)
+    widget.resize(600, 400)
+    widget.show()
+    so_far = ""
+    most_views = 0
+    for piece in re.findall(r"\s*\S+|\s+", text):
+        so_far += piece
+        widget.update_message(replace(message, content=so_far))
+        most_views = max(most_views, len(widget.findChildren(MessageText)))
+    assert most_views > 2  # finished blocks went into frozen views on the way
+    widget.update_message(replace(message, content=text, status=MessageStatus.COMPLETE))
+    qtbot.waitUntil(lambda: widget.findChildren(MessageText) == [widget.text], timeout=5_000)
+    reference = MessageText()
+    reference.setHtml(render_markdown(text).html)
+    assert widget.text.toHtml() == reference.toHtml()
+    assert len(widget._code_blocks) == 30 and widget._code_blocks[29] == "print(29)"
