@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QVBoxLayout, QW
 
 from assistant.ui.markdown import RenderedMarkdown, StreamingMarkdown, join_blocks, render_markdown
 
-FREEZE_CHARS = 3000
+FREEZE_CHARS = 1500
 
 
 class MessageText(QTextBrowser):
