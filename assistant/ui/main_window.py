@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
         self.gauge.set_breakdown({})
         self.speed_label.clear()
         incognito = conversation_id >= INCOGNITO_FIRST_ID
+        self.centre.show_conversation(conversation_id, incognito)
         self.setWindowTitle("Hearth — incognito: nothing is saved" if incognito else "Hearth")
         if incognito:
             self.show_notice("Incognito: this conversation and anything said in it are gone when Hearth closes.")
@@ -264,6 +265,7 @@ class MainWindow(QMainWindow):
             self.sidebar.select(None)
             self.messages.set_messages(None, [])
             self.panel.show_conversation(None)
+            self.centre.show_conversation(None, False)
 
     def _on_conversation_forgotten(self, conversation_id: int) -> None:
         self._on_conversation_deleted(conversation_id)

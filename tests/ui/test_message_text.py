@@ -37,3 +37,20 @@ def test_a_streamed_reply_ends_as_the_full_render(qtbot) -> None:  # type: ignor
     reference.setHtml(render_markdown(text).html)
     assert widget.text.toHtml() == reference.toHtml()
     assert len(widget._code_blocks) == 30 and widget._code_blocks[29] == "print(29)"
+
+
+def test_a_long_code_reply_streams_into_the_window(qtbot, hearth, scripted, screenshot) -> None:  # type: ignore[no-untyped-def]
+    text = "".join(SECTION.format(n=n) for n in range(30))
+    scripted.token_delay_s = 0.003
+    scripted.enqueue(text)
+    window = hearth.window
+    window.settings_controller.settings.sampling.max_tokens = 4000
+    window.input.setPlainText("a long answer with code")
+    window.send("a long answer with code")
+    qtbot.waitUntil(lambda: len(window.chat_view.message_widgets) == 2, timeout=10_000)
+    reply = window.chat_view.message_widgets[-1]
+    qtbot.waitUntil(lambda: len(reply.findChildren(MessageText)) > 3 or not window.busy, timeout=30_000)
+    screenshot(window, "streaming-long-code-reply")
+    qtbot.waitUntil(lambda: not window.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: reply.findChildren(MessageText) == [reply.text], timeout=5_000)
+    assert hearth.store.messages(window.conversation_id)[-1].content == text

@@ -128,3 +128,22 @@ def test_dialogs_do_not_pile_up(qtbot, hearth: Hearth) -> None:  # type: ignore[
     window.show_source({"n": 1, "path": "/tmp/a.txt", "text": "a passage"})
     window.findChild(QDialog, "sourceDialog").done(0)
     qtbot.waitUntil(lambda: not window.findChildren(QDialog, "sourceDialog"), timeout=5_000)
+
+
+def test_incognito_is_marked_while_open_and_modes_stay_with_their_chat(qtbot, hearth: Hearth, screenshot) -> None:  # type: ignore[no-untyped-def]
+    window = hearth.window
+    centre = window.centre
+    window.new_conversation()
+    first = window.conversation_id
+    assert not centre.incognito_banner.isVisible()
+    centre.mode_picker.setCurrentIndex(centre.mode_picker.findData("think"))
+    assert "step-by-step plan" in centre.mode_picker.toolTip()
+    window.new_incognito_conversation()
+    assert centre.incognito_banner.isVisible()
+    assert centre.mode_picker.currentData() == "direct"  # the choice did not carry into the new chat
+    window.statusBar().clearMessage()  # the notice fades; the banner stays
+    assert centre.incognito_banner.isVisible()
+    screenshot(window, "states-incognito")
+    window.open_conversation(first)
+    assert not centre.incognito_banner.isVisible()
+    assert centre.mode_picker.currentData() == "think"  # kept with its chat
