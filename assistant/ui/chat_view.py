@@ -96,6 +96,12 @@ class MessageWidget(QFrame):
         self.memory_note.setWordWrap(True)
         self.memory_note.setTextFormat(Qt.TextFormat.RichText)
         self.memory_note.hide()
+        # What memory learned from this exchange, in one line ("Remembered: your cat is Pixel").
+        self.learned_note = QLabel()
+        self.learned_note.setObjectName("learnedNote")
+        self.learned_note.setWordWrap(True)
+        self.learned_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.learned_note.hide()
         self.sources_row = QHBoxLayout()
         self.sources_row.setContentsMargins(0, 0, 0, 0)
         self.source_buttons: list[QPushButton] = []
@@ -105,6 +111,7 @@ class MessageWidget(QFrame):
         layout.addWidget(self.text)
         layout.addLayout(self.sources_row)
         layout.addWidget(self.memory_note)
+        layout.addWidget(self.learned_note)
         layout.addLayout(actions)
         self.set_last(False)
         self.update_message(message)
@@ -142,9 +149,20 @@ class MessageWidget(QFrame):
             self.memory_note.hide()
             return
         items = "; ".join(html.escape(str(m.get("text", ""))[:160]) for m in memories)
-        self.memory_note.setText(f"<span style='color:#888'>Remembered:</span> {items}")
+        self.memory_note.setText(f"<span style='color:#888'>Used from memory:</span> {items}")
         self.memory_note.setToolTip("Recalled from memory for this reply (Memory… in the toolbar to edit)")
         self.memory_note.show()
+
+    def show_learned(self, changes: list[tuple[str, str]]) -> None:
+        """One line for what memory kept from this exchange: added first, then updated ones."""
+        verbs = {"added": "Remembered", "updated": "Updated", "replaced": "Updated"}
+        parts: dict[str, list[str]] = {}
+        for action, text in changes:
+            parts.setdefault(verbs.get(action, "Remembered"), []).append(" ".join(text.split())[:160])
+        line = " · ".join(f"{verb}: {'; '.join(texts)}" for verb, texts in parts.items())
+        self.learned_note.setText(line)
+        self.learned_note.setToolTip("Memory… in the toolbar shows, edits or forgets what Hearth remembers")
+        self.learned_note.setVisible(bool(line))
 
     def _show_tool_calls(self, calls: list[dict[str, object]]) -> None:
         """One line per call: the tool, its arguments, what it returned, how long it took."""
