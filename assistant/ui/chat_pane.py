@@ -37,6 +37,7 @@ class ChatPane(QWidget):
         # Shown for as long as an incognito chat is open, not only as a notice that fades.
         self.incognito_banner = QLabel(INCOGNITO_TEXT)
         self.incognito_banner.setObjectName("incognitoBanner")
+        self.incognito_banner.setWordWrap(True)  # its text must not set the window's minimum width
         self.incognito_banner.setStyleSheet(
             "background: #5b3d8a; color: #ffffff; padding: 4px 8px; border-radius: 4px; font-weight: bold;"
         )

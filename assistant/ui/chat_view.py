@@ -225,7 +225,7 @@ class MessageWidget(QFrame):
             self.text.setHtml(probabilities_html(probs, dark=self._rendered_dark))
             return
         content = self.message.content or "…"
-        if self.message.status == MessageStatus.STREAMING:
+        if self.message.status == MessageStatus.STREAMING or self._streamed.active(self._rendered_dark):
             # Only the reply's last blocks are rendered again on each update (see StreamedReply).
             self._code_blocks = self._streamed.show(content, self._rendered_dark)
             return
@@ -234,6 +234,7 @@ class MessageWidget(QFrame):
         self.text.setHtml(rendered.html)
 
     def _toggle_confidence(self) -> None:
+        self._streamed.clear()  # the tint, and the text after it, are one document
         self._render_text()
 
     def changeEvent(self, event: QEvent) -> None:

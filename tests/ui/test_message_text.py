@@ -32,11 +32,19 @@ def test_a_streamed_reply_ends_as_the_full_render(qtbot) -> None:  # type: ignor
         most_views = max(most_views, len(widget.findChildren(MessageText)))
     assert most_views > 2  # finished blocks went into frozen views on the way
     widget.update_message(replace(message, content=text, status=MessageStatus.COMPLETE))
+    # The column stays: its blocks' HTML is the full render's, and it reads as the whole reply.
+    assert "".join(view.toPlainText() for view in widget._streamed.views).split() == _whole(text).toPlainText().split()
+    assert len(widget._code_blocks) == 30 and widget._code_blocks[29] == "print(29)"
+    widget._streamed.clear()
+    widget.update_message(replace(message, content=text, status=MessageStatus.COMPLETE))  # rendered whole
     qtbot.waitUntil(lambda: widget.findChildren(MessageText) == [widget.text], timeout=5_000)
+    assert widget.text.toHtml() == _whole(text).toHtml()
+
+
+def _whole(text: str) -> MessageText:
     reference = MessageText()
     reference.setHtml(render_markdown(text).html)
-    assert widget.text.toHtml() == reference.toHtml()
-    assert len(widget._code_blocks) == 30 and widget._code_blocks[29] == "print(29)"
+    return reference
 
 
 def test_a_long_code_reply_streams_into_the_window(qtbot, hearth, scripted, screenshot) -> None:  # type: ignore[no-untyped-def]
@@ -52,5 +60,8 @@ def test_a_long_code_reply_streams_into_the_window(qtbot, hearth, scripted, scre
     qtbot.waitUntil(lambda: len(reply.findChildren(MessageText)) > 3 or not window.busy, timeout=30_000)
     screenshot(window, "streaming-long-code-reply")
     qtbot.waitUntil(lambda: not window.busy, timeout=60_000)
-    qtbot.waitUntil(lambda: reply.findChildren(MessageText) == [reply.text], timeout=5_000)
     assert hearth.store.messages(window.conversation_id)[-1].content == text
+    window.open_conversation(window.conversation_id)  # opened again: one document
+    reopened = window.chat_view.message_widgets[-1]
+    assert reopened.findChildren(MessageText) == [reopened.text]
+    assert reopened.text.toHtml() == _whole(text).toHtml()
