@@ -32,6 +32,7 @@ from assistant.ui.download_worker import DownloadWorker, start_download_worker
 from assistant.ui.library_worker import LibraryWorker, start_library_worker
 from assistant.ui.main_window import MainWindow
 from assistant.ui.markdown import warm_up
+from assistant.ui.resources import style_sheet
 from assistant.ui.stall import StallMeter
 from assistant.ui.worker import ChatWorker, EngineFactory, start_worker
 
@@ -48,6 +49,8 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.setPalette(_dark_palette())
     else:
         app.setPalette(app.style().standardPalette() if theme == "light" else QPalette())
+    # "system" may turn out dark too: the style sheet follows the palette, not the setting.
+    app.setStyleSheet(style_sheet(app.palette().color(QPalette.ColorRole.Window).lightness() < 128))
 
 
 def _dark_palette() -> QPalette:

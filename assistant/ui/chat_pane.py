@@ -12,11 +12,16 @@ from assistant.ui.gauge import ContextGauge
 from assistant.ui.models import MessageListModel
 
 MODE_CHOICES = (
-    ("Direct", "direct", "One pass"),
-    ("Think", "think", "A step-by-step plan first, then the answer"),
-    ("Refine", "refine", "Draft, critique, revise"),
-    ("Vote", "vote", "Three samples, reconciled"),
+    ("Direct", "direct", "Direct: the model answers in one pass. Fastest; right for most questions."),
+    ("Think", "think", "Think: the model writes a step-by-step plan first, then the answer. For problems with steps."),
+    (
+        "Refine",
+        "refine",
+        "Refine: a draft, a critique of it, a revised answer. Slower; for writing that must be right.",
+    ),
+    ("Vote", "vote", "Vote: several answers sampled and reconciled into one. Slowest; for questions with one answer."),
 )
+INCOGNITO_TEXT = "Incognito: nothing in this chat is saved or remembered; it is gone when Hearth closes."
 
 
 class ChatPane(QWidget):
@@ -29,6 +34,17 @@ class ChatPane(QWidget):
         self.edit_banner = QLabel()
         self.edit_banner.setObjectName("editBanner")
         self.edit_banner.hide()
+        # Shown for as long as an incognito chat is open, not only as a notice that fades.
+        self.incognito_banner = QLabel(INCOGNITO_TEXT)
+        self.incognito_banner.setObjectName("incognitoBanner")
+        self.incognito_banner.setWordWrap(True)  # its text must not set the window's minimum width
+        self.incognito_banner.setStyleSheet(
+            "background: #5b3d8a; color: #ffffff; padding: 4px 8px; border-radius: 4px; font-weight: bold;"
+        )
+        self.incognito_banner.hide()
+        # The thinking mode and Confidence belong to one chat: a new chat starts Direct.
+        self._styles: dict[int, tuple[int, bool]] = {}
+        self._conversation_id: int | None = None
         self.input = MessageInput()
         self.input.submitted.connect(self.sendRequested)
         self.send_button = QPushButton("Send")
@@ -44,7 +60,8 @@ class ChatPane(QWidget):
         for label, mode, tip in MODE_CHOICES:
             self.mode_picker.addItem(label, mode)
             self.mode_picker.setItemData(self.mode_picker.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        self.mode_picker.setToolTip("How the next message is answered")
+        self.mode_picker.currentIndexChanged.connect(self._explain_mode)
+        self._explain_mode()
         self.probs_box = QCheckBox("Confidence")
         self.probs_box.setToolTip("Record each word's probability and alternatives (a little slower)")
         self.speed_label = QLabel("")
@@ -69,10 +86,25 @@ class ChatPane(QWidget):
         status.addWidget(self.gauge)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 6)
+        layout.addWidget(self.incognito_banner)
         layout.addWidget(self.chat_view, 1)
         layout.addWidget(self.edit_banner)
         layout.addLayout(composer)
         layout.addLayout(status)
+
+    def _explain_mode(self, index: int = 0) -> None:
+        tip = MODE_CHOICES[self.mode_picker.currentIndex()][2]
+        self.mode_picker.setToolTip(f"How this chat's next message is answered. {tip}")
+
+    def show_conversation(self, conversation_id: int | None, incognito: bool) -> None:
+        """Keep the choices of the chat left, restore those of the chat opened (Direct for a new one)."""
+        if self._conversation_id is not None:
+            self._styles[self._conversation_id] = (self.mode_picker.currentIndex(), self.probs_box.isChecked())
+        self._conversation_id = conversation_id
+        mode, probs = self._styles.get(conversation_id, (0, False)) if conversation_id is not None else (0, False)
+        self.mode_picker.setCurrentIndex(mode)
+        self.probs_box.setChecked(probs)
+        self.incognito_banner.setVisible(incognito)
 
     def style(self, rounds: int = 1, votes: int = 3) -> TurnStyle:
         """The thinking mode and probability recording chosen for the next message."""

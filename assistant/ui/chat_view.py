@@ -11,7 +11,7 @@ import html
 import json
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -19,15 +19,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
-from assistant.ui.markdown import render_markdown
+from assistant.ui.message_text import MessageText, StreamedReply
 from assistant.ui.models import MessageListModel
 from assistant.ui.reasoning_view import StagesView, probabilities_html, show_alternatives
 
@@ -43,34 +41,6 @@ def _is_dark(widget: QWidget) -> bool:
     return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
-class MessageText(QTextBrowser):
-    """Read-only rich text that is exactly as tall as its content."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setOpenLinks(False)
-        self.viewport().setAutoFillBackground(False)
-        self.document().setDocumentMargin(2)
-        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
-
-    def _fit_height(self, size: object = None) -> None:
-        height = int(self.document().size().height()) + 4
-        if height != self.height():
-            self.setFixedHeight(height)
-
-    def resizeEvent(self, event: object) -> None:
-        super().resizeEvent(event)  # type: ignore[arg-type]
-        self.document().setTextWidth(self.viewport().width())
-        self._fit_height()
-
-    def sizeHint(self) -> QSize:
-        return QSize(400, int(self.document().size().height()) + 4)
-
-
 class MessageWidget(QFrame):
     copyRequested = Signal(str)
     editRequested = Signal(int)
@@ -82,6 +52,7 @@ class MessageWidget(QFrame):
         super().__init__(parent)
         self.message = message
         self._code_blocks: list[str] = []
+        self._rendered_dark = False
         self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
@@ -91,6 +62,7 @@ class MessageWidget(QFrame):
         self.header.setObjectName("messageHeader")
         self.text = MessageText()
         self.text.anchorClicked.connect(self._on_anchor)
+        self._streamed = StreamedReply(layout, self.text, self._on_anchor)
         self.text.setAccessibleName("Your message" if message.role == "user" else "Hearth's reply")
         actions = QHBoxLayout()
         actions.setContentsMargins(0, 0, 0, 0)
@@ -124,6 +96,12 @@ class MessageWidget(QFrame):
         self.memory_note.setWordWrap(True)
         self.memory_note.setTextFormat(Qt.TextFormat.RichText)
         self.memory_note.hide()
+        # What memory learned from this exchange, in one line ("Remembered: your cat is Pixel").
+        self.learned_note = QLabel()
+        self.learned_note.setObjectName("learnedNote")
+        self.learned_note.setWordWrap(True)
+        self.learned_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.learned_note.hide()
         self.sources_row = QHBoxLayout()
         self.sources_row.setContentsMargins(0, 0, 0, 0)
         self.source_buttons: list[QPushButton] = []
@@ -133,6 +111,7 @@ class MessageWidget(QFrame):
         layout.addWidget(self.text)
         layout.addLayout(self.sources_row)
         layout.addWidget(self.memory_note)
+        layout.addWidget(self.learned_note)
         layout.addLayout(actions)
         self.set_last(False)
         self.update_message(message)
@@ -170,9 +149,20 @@ class MessageWidget(QFrame):
             self.memory_note.hide()
             return
         items = "; ".join(html.escape(str(m.get("text", ""))[:160]) for m in memories)
-        self.memory_note.setText(f"<span style='color:#888'>Remembered:</span> {items}")
+        self.memory_note.setText(f"<span style='color:#888'>Used from memory:</span> {items}")
         self.memory_note.setToolTip("Recalled from memory for this reply (Memory… in the toolbar to edit)")
         self.memory_note.show()
+
+    def show_learned(self, changes: list[tuple[str, str]]) -> None:
+        """One line for what memory kept from this exchange: added first, then updated ones."""
+        verbs = {"added": "Remembered", "updated": "Updated", "replaced": "Updated"}
+        parts: dict[str, list[str]] = {}
+        for action, text in changes:
+            parts.setdefault(verbs.get(action, "Remembered"), []).append(" ".join(text.split())[:160])
+        line = " · ".join(f"{verb}: {'; '.join(texts)}" for verb, texts in parts.items())
+        self.learned_note.setText(line)
+        self.learned_note.setToolTip("Memory… in the toolbar shows, edits or forgets what Hearth remembers")
+        self.learned_note.setVisible(bool(line))
 
     def _show_tool_calls(self, calls: list[dict[str, object]]) -> None:
         """One line per call: the tool, its arguments, what it returned, how long it took."""
@@ -227,17 +217,32 @@ class MessageWidget(QFrame):
         self.copy_button.setVisible(not streaming)
 
     def _render_text(self) -> None:
+        self._rendered_dark = _is_dark(self)
         probs = self.message.stats.get("token_probs")
         if probs and self.confidence_button.isChecked():
+            self._streamed.clear()
             self._code_blocks = []
-            self.text.setHtml(probabilities_html(probs, dark=_is_dark(self)))
+            self.text.setHtml(probabilities_html(probs, dark=self._rendered_dark))
             return
-        rendered = render_markdown(self.message.content or "…", dark=_is_dark(self))
+        content = self.message.content or "…"
+        if self.message.status == MessageStatus.STREAMING or self._streamed.active(self._rendered_dark):
+            # Only the reply's last blocks are rendered again on each update (see StreamedReply).
+            self._code_blocks = self._streamed.show(content, self._rendered_dark)
+            return
+        rendered = self._streamed.finish(content, self._rendered_dark)
         self._code_blocks = rendered.code_blocks
         self.text.setHtml(rendered.html)
 
     def _toggle_confidence(self) -> None:
+        self._streamed.clear()  # the tint, and the text after it, are one document
         self._render_text()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Code blocks and the confidence tint carry their colours in the HTML: a theme switched
+        # while the message is on screen needs it rendered again.
+        if event.type() == QEvent.Type.PaletteChange and _is_dark(self) != self._rendered_dark:
+            self._render_text()
 
     def _on_hover(self, url: QUrl) -> None:
         probs = self.message.stats.get("token_probs") or []

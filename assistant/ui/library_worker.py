@@ -2,6 +2,7 @@
 
 Same pattern as the chat worker: ``*Requested`` signals in, progress and results out, ``cancel()``
 the one direct call. The folder watcher's callbacks (on its own thread) become sync requests.
+A cancel stops the running sync and the syncs already queued behind it (``QueuedCancels``).
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from assistant.core.cancel import CancelToken
+from assistant.core.cancel import CancelToken, QueuedCancels
 from assistant.core.errors import HearthError
 from assistant.knowledge.library import Library
 from assistant.knowledge.watcher import FolderWatcher
@@ -35,15 +36,20 @@ class LibraryWorker(QObject):
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.library = library
-        self._cancel = CancelToken()
+        self._cancels = QueuedCancels()
         self._watcher = FolderWatcher(library.catalog, self.syncRequested.emit)
-        self.addRequested.connect(self._add)
-        self.syncRequested.connect(self._sync)
-        self.reindexRequested.connect(self._reindex)
+        for requested, slot in (
+            (self.addRequested, self._add),
+            (self.syncRequested, self._sync),
+            (self.reindexRequested, self._reindex),
+        ):
+            # Counted on the thread that queues the job (UI or watcher), so a cancel knows what waits.
+            requested.connect(lambda *_: self._cancels.submitted(), Qt.ConnectionType.DirectConnection)
+            requested.connect(slot)
         self.removeRequested.connect(self._remove)
 
     def cancel(self) -> None:
-        self._cancel.cancel()
+        self._cancels.cancel()
 
     def start_watching(self) -> None:
         self._watcher.start()
@@ -53,26 +59,29 @@ class LibraryWorker(QObject):
 
     @Slot(str, object)
     def _add(self, name: str, paths: list[Path]) -> None:
+        cancel = self._cancels.start()
         try:
             self.library.add(name, paths)
         except HearthError as exc:
             self.failed.emit(exc.message, exc.hint)
             return
         self.collectionsChanged.emit(self.library.collections())
-        self._sync(name)
+        self._index(name, cancel)
 
     @Slot(str)
     def _reindex(self, name: str) -> None:
-        self._sync(name, reindex=True)
+        self._index(name, self._cancels.start(), reindex=True)
 
     @Slot(str)
-    def _sync(self, name: str, reindex: bool = False) -> None:
-        self._cancel = CancelToken()
+    def _sync(self, name: str) -> None:
+        self._index(name, self._cancels.start())
+
+    def _index(self, name: str, cancel: CancelToken, reindex: bool = False) -> None:
+        if cancel.cancelled:  # stopped while it waited: a re-index must not even drop the old index
+            return
         self.busyChanged.emit(True)
         try:
-            report = self.library.sync(
-                name, lambda p: self.progressChanged.emit(name, p), self._cancel, reindex=reindex
-            )
+            report = self.library.sync(name, lambda p: self.progressChanged.emit(name, p), cancel, reindex=reindex)
             self.syncFinished.emit(name, report)
         except HearthError as exc:
             self.failed.emit(exc.message, exc.hint)

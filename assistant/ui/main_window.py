@@ -65,11 +65,14 @@ class MainWindow(QMainWindow):
         self.settings_controller = SettingsController(settings, worker, self)
         self.settings_controller.changed.connect(self._on_settings_changed)
         self.busy = False
+        # Requests sent to the worker whose replyDone has not come back: the one source of `busy`.
+        self._requests_out = 0
         self.model_state = "loading"
         self.editing_message_id: int | None = None
         self._pending_text = ""
         self.last_error: QMessageBox | None = None
         self.last_approval: QMessageBox | None = None
+        self.library_dialog: Any = None  # built on first use (its module is not needed at start-up)
         self.conversation_id: int | None = None
         self._shown_once = False
         self.setWindowTitle("Hearth")
@@ -184,7 +187,7 @@ class MainWindow(QMainWindow):
     def _wire_worker(self) -> None:
         w = self.worker
         w.loadStateChanged.connect(self._on_load_state)
-        w.busyChanged.connect(self._on_busy)
+        w.replyDone.connect(self._on_reply_done)
         w.userMessageSaved.connect(self._on_user_message_saved)
         w.replyStarted.connect(self._on_reply_started)
         w.replyTextChanged.connect(self._on_reply_text)
@@ -218,7 +221,9 @@ class MainWindow(QMainWindow):
         self.panel.show_conversation(conversation)
         self.sidebar.select(conversation_id)
         self.gauge.set_breakdown({})
+        self.speed_label.clear()
         incognito = conversation_id >= INCOGNITO_FIRST_ID
+        self.centre.show_conversation(conversation_id, incognito)
         self.setWindowTitle("Hearth — incognito: nothing is saved" if incognito else "Hearth")
         if incognito:
             self.show_notice("Incognito: this conversation and anything said in it are gone when Hearth closes.")
@@ -260,6 +265,7 @@ class MainWindow(QMainWindow):
             self.sidebar.select(None)
             self.messages.set_messages(None, [])
             self.panel.show_conversation(None)
+            self.centre.show_conversation(None, False)
 
     def _on_conversation_forgotten(self, conversation_id: int) -> None:
         self._on_conversation_deleted(conversation_id)
@@ -294,7 +300,7 @@ class MainWindow(QMainWindow):
         # The input is cleared once the worker has committed the message: a message refused
         # (too long for the model, no model loaded) stays where the user typed it.
         self._pending_text = text
-        self._on_busy(True)
+        self._request_sent()
 
     def _turn_style(self) -> TurnStyle:
         reasoning = self.settings.reasoning
@@ -308,12 +314,12 @@ class MainWindow(QMainWindow):
             self.messages.remove_from(messages[-1].id)
             self.worker.styleRequested.emit(self._turn_style())
             self.worker.regenerateRequested.emit(self.conversation_id)
-            self._on_busy(True)
+            self._request_sent()
 
     def continue_reply(self) -> None:
         if not self.busy and self.conversation_id is not None:
             self.worker.continueRequested.emit(self.conversation_id)
-            self._on_busy(True)
+            self._request_sent()
 
     def start_edit(self, message_id: int) -> None:
         if self.busy:
@@ -355,6 +361,20 @@ class MainWindow(QMainWindow):
             self.request_preview()
         self.modelStateChanged.emit(state)
 
+    def _request_sent(self) -> None:
+        self._requests_out += 1
+        self.speed_label.clear()  # the numbers shown belong to the reply being replaced
+        self._on_busy(True)
+
+    def _on_reply_done(self, conversation_id: int, finished: bool) -> None:
+        self._requests_out = max(0, self._requests_out - 1)
+        if not finished and conversation_id == self.conversation_id:
+            # Show what the store really holds (a failed reply keeps its partial text there; a
+            # regenerate that never began keeps the reply it would have replaced).
+            self.messages.set_messages(conversation_id, self.store_for(conversation_id).messages(conversation_id))
+        if self._requests_out == 0:
+            self._on_busy(False)
+
     def _on_busy(self, busy: bool) -> None:
         changed = busy != self.busy
         self.busy = busy
@@ -385,7 +405,7 @@ class MainWindow(QMainWindow):
         if conversation_id == self.conversation_id:
             self.messages.replace(reply)
             self.gauge.set_breakdown(stats.context)
-        if stats.tokens_per_s:
+        if stats.tokens_per_s and conversation_id == self.conversation_id:
             self.speed_label.setText(
                 f"{stats.tokens_per_s:.1f} tokens/s · {stats.completion_tokens} tokens · "
                 f"first token {1000 * (stats.ttft_s or 0):.0f} ms"
@@ -423,14 +443,10 @@ class MainWindow(QMainWindow):
         if hint:
             box.setInformativeText(hint)
         box.setObjectName("errorDialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.last_error = box
         self.errorShown.emit(message)
-        # Show what the store really holds now (a failed reply keeps its partial text there).
-        if self.conversation_id is not None:
-            self.messages.set_messages(
-                self.conversation_id, self.store_for(self.conversation_id).messages(self.conversation_id)
-            )
         return box
 
     # ----- the document library ----------------------------------------------------------------
@@ -443,15 +459,20 @@ class MainWindow(QMainWindow):
             return
         from assistant.ui.library_dialog import LibraryDialog
 
-        dialog = LibraryDialog(self.library_worker, self)
-        dialog.setObjectName("libraryDialog")
-        dialog.open()
+        # One dialog for the window's lifetime: it follows the worker's signals, so a new one per
+        # opening would leave every earlier one alive and connected.
+        if self.library_dialog is None:
+            self.library_dialog = LibraryDialog(self.library_worker, self)
+            self.library_dialog.setObjectName("libraryDialog")
+        self.library_dialog.open()
+        self.library_dialog.raise_()
 
     def show_source(self, source: dict[str, Any]) -> None:
         from assistant.ui.sources import SourceDialog
 
         dialog = SourceDialog(source, self)
         dialog.setObjectName("sourceDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
     # ----- models and settings: through the one SettingsController ------------------------------

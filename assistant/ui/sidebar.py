@@ -1,8 +1,9 @@
-"""The conversation sidebar: search, the date-grouped list, new, rename and delete."""
+"""The conversation sidebar: search, the date-grouped list, new, rename, export and delete."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QListView, QMenu, QMessageBox, QPushButton, QVBoxLayout, QWidget
@@ -106,6 +107,11 @@ class ConversationSidebar(QWidget):
         box.open()
         return box
 
+    def export(self, conversation_id: int, fmt: str, path: Path | None = None) -> Path | None:
+        from assistant.ui.export import export_conversation
+
+        return export_conversation(self, self.store, conversation_id, fmt, path)
+
     def _menu(self, position: QPoint) -> None:
         index = self.list_view.indexAt(position)
         conversation_id = index.data(IdRole) if index.isValid() else None
@@ -114,5 +120,7 @@ class ConversationSidebar(QWidget):
         menu = QMenu(self)
         menu.addAction("Rename…", lambda: self.rename(conversation_id))
         menu.addAction("Delete…", lambda: self.delete(conversation_id))
+        menu.addAction("Export as Markdown…", lambda: self.export(conversation_id, "md"))
+        menu.addAction("Export as JSON…", lambda: self.export(conversation_id, "json"))
         menu.addAction("Forget this conversation…", lambda: self.forgetRequested.emit(conversation_id))
         menu.exec(self.list_view.viewport().mapToGlobal(position))

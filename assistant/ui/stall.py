@@ -12,6 +12,7 @@ class StallMeter(QObject):
         super().__init__(parent)
         self.interval_ms = interval_ms
         self.max_stall_ms = 0.0
+        self.stalls_ms: list[float] = []  # every stall over 1 ms, for counting the long ones
         self._clock = QElapsedTimer()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -19,6 +20,7 @@ class StallMeter(QObject):
 
     def start(self) -> None:
         self.max_stall_ms = 0.0
+        self.stalls_ms = []
         self._clock.start()
         self._timer.start()
 
@@ -29,4 +31,7 @@ class StallMeter(QObject):
     def _tick(self) -> None:
         elapsed = self._clock.nsecsElapsed() / 1e6
         self._clock.restart()
-        self.max_stall_ms = max(self.max_stall_ms, elapsed - self.interval_ms)
+        stall = elapsed - self.interval_ms
+        self.max_stall_ms = max(self.max_stall_ms, stall)
+        if stall > 1:
+            self.stalls_ms.append(stall)

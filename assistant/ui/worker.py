@@ -2,7 +2,13 @@
 
 Commands come in as ``*Requested`` signals (queued onto the worker's thread); state goes out as
 signals that the UI thread turns into model updates. ``cancel()`` is the one direct call: it only
-sets a flag, because the worker's thread is busy generating when a cancel matters.
+sets a flag, because the worker's thread is busy generating when a cancel matters. A cancel
+reaches the running request and every request already queued behind it (``QueuedCancels``).
+
+Each send, regenerate, continue or edit request ends in exactly one ``replyDone``: when its reply
+is finished (memory may still be learning from it), or when it failed, had no model, or was
+stopped before it began. The window counts requests out and ``replyDone`` in: that count is the
+one truth of whether it is busy.
 
 Reply text is coalesced: at most one ``replyTextChanged`` every ``COALESCE_S`` (about 30 a
 second), carrying the whole text so far, so a late or dropped update can never garble the view.
@@ -17,7 +23,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from assistant.chat.events import (
     HistoryFolded,
@@ -32,7 +38,7 @@ from assistant.chat.events import (
 )
 from assistant.chat.session import ChatSession
 from assistant.config import Settings
-from assistant.core.cancel import CancelToken
+from assistant.core.cancel import CancelToken, QueuedCancels
 from assistant.core.errors import HearthError
 from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore
 from assistant.engine.base import Engine
@@ -59,7 +65,7 @@ class ChatWorker(QObject):
     styleRequested = Signal(object)  # TurnStyle for the requests that follow
 
     loadStateChanged = Signal(str, str)  # "loading" | "ready" | "failed", model name or error
-    busyChanged = Signal(bool)
+    replyDone = Signal(int, bool)  # conversation id, whether a reply was finished (False: failed or never began)
     userMessageSaved = Signal(int, object)  # conversation id, StoredMessage
     replyStarted = Signal(int, object, object)  # conversation id, StoredMessage, context breakdown
     replyTextChanged = Signal(int, int, str)  # conversation id, message id, text so far
@@ -95,12 +101,19 @@ class ChatWorker(QObject):
         self._approved = False
         self._engine_factory = engine_factory
         self._session: ChatSession | None = None
-        self._cancel = CancelToken()
+        self._cancels = QueuedCancels()
+        self._cancel = CancelToken()  # the running request's, for the approval wait
+        self._reply_done = False
         self.loadRequested.connect(self._load)
-        self.sendRequested.connect(self._send)
-        self.regenerateRequested.connect(self._regenerate)
-        self.continueRequested.connect(self._continue)
-        self.editRequested.connect(self._edit)
+        for requested, slot in (
+            (self.sendRequested, self._send),
+            (self.regenerateRequested, self._regenerate),
+            (self.continueRequested, self._continue),
+            (self.editRequested, self._edit),
+        ):
+            # Counted on the thread that queues the request, so a Stop knows what is waiting.
+            requested.connect(lambda *_: self._cancels.submitted(), Qt.ConnectionType.DirectConnection)
+            requested.connect(slot)
         self.previewRequested.connect(self._preview)
         self.modelsRequested.connect(self._list_models)
         self.styleRequested.connect(self._set_style)
@@ -113,8 +126,9 @@ class ChatWorker(QObject):
         return self._session
 
     def cancel(self) -> None:
-        """Thread-safe: stops the current reply at its next token (and refuses a pending approval)."""
-        self._cancel.cancel()
+        """Thread-safe: stops the current reply at its next token, and the requests queued behind it
+        before they begin (and refuses a pending approval)."""
+        self._cancels.cancel()
         self.answer_approval(False)
 
     def answer_approval(self, approved: bool | str) -> None:
@@ -244,21 +258,22 @@ class ChatWorker(QObject):
         return self._incognito_session if conversation_id >= INCOGNITO_FIRST_ID else self._session
 
     def _run(self, conversation_id: int, start: Callable[[ChatSession, CancelToken], Iterator[TurnEvent]]) -> None:
+        self._cancel = self._cancels.start()
+        self._reply_done = False
         session = self.session_for(conversation_id)
-        if session is None:
-            self.failed.emit("No model is loaded.", "Choose a model in the settings, or fix the error shown before.")
-            return
-        self._cancel = CancelToken()
-        self.busyChanged.emit(True)
         try:
-            self._stream(session, conversation_id, start(session, self._cancel))
+            if session is None:
+                self.failed.emit("No model is loaded.", "Choose a model in the settings, or fix the error before.")
+            elif not self._cancel.cancelled:  # stopped while it waited: it never begins
+                self._stream(session, conversation_id, start(session, self._cancel))
         except HearthError as exc:
             self.failed.emit(exc.message, exc.hint)
         except Exception as exc:
             log.error("generation failed:\n%s", traceback.format_exc())
             self.failed.emit(f"Generation failed: {exc}", "The conversation is saved; try again.")
         finally:
-            self.busyChanged.emit(False)
+            if not self._reply_done:
+                self.replyDone.emit(conversation_id, False)
 
     def _stream(self, session: ChatSession, conversation_id: int, events: Iterator[TurnEvent]) -> None:
         message_id = 0
@@ -285,7 +300,8 @@ class ChatWorker(QObject):
             elif isinstance(event, TurnFinished):
                 self.turnFinished.emit(conversation_id, event.reply, event.stats)
                 # The reply is done: the window is free again while memory learns from it.
-                self.busyChanged.emit(False)
+                self._reply_done = True
+                self.replyDone.emit(conversation_id, True)
             elif isinstance(event, StageStarted):
                 self.stageChanged.emit(conversation_id, event.name, False)
             elif isinstance(event, StageFinished):

@@ -49,7 +49,10 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     first = window.conversation_id
     _send(qtbot, hearth, "My daughter is called Mira.")
     qtbot.waitUntil(lambda: [m.text for m in memory.store.memories()] == [MIRA], timeout=10_000)
-    qtbot.waitUntil(lambda: "Remembered" in window.statusBar().currentMessage(), timeout=5_000)
+    learned = window.chat_view.message_widgets[-1].learned_note  # one line under the reply it came from
+    qtbot.waitUntil(learned.isVisible, timeout=5_000)
+    assert learned.text() == f"Remembered: {MIRA}"
+    screenshot(window, "memory-learned")
 
     window.new_conversation()
     _send(qtbot, hearth, "What is my daughter's name?")
