@@ -56,7 +56,6 @@ def test_conversations_without_tools_skip_the_loop(store: ConversationStore) -> 
         (["{not json"], "not valid JSON"),
         ([json.dumps({"arguments": {}})], "not valid JSON"),
         ([_call("teleport", where="moon")], "Valid tools: calculator"),
-        ([_call("calculator", expression="1+1"), _call("calculator", expression="1+1")], "repeated"),
         ([_call("calculator", wrong="1")], "has no parameter wrong"),
     ],
 )

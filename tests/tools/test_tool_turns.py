@@ -1,0 +1,50 @@
+"""Tool turns end: no copyable example values, "none" preferred after a result, a repeat ends quietly."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from assistant.chat.events import TurnFinished
+from assistant.chat.session import ChatSession
+from assistant.config import Settings
+from assistant.core.cancel import CancelToken
+from assistant.core.store import ConversationStore
+from assistant.tools.agent import ToolAgent
+from assistant.tools.builtin import build_registry, knowledge_tool, memory_tools
+from tests.fakes import ScriptedEngine
+
+
+def _call(tool: str, **arguments: object) -> str:
+    return json.dumps({"tool": tool, "arguments": arguments})
+
+
+def test_tool_descriptions_carry_no_example_values_to_copy() -> None:
+    tools = [*build_registry([]).tools(), knowledge_tool(lambda q: []), *memory_tools(lambda q: [], lambda f: "")]
+    for item in tools:
+        described = json.dumps(item.schema(), ensure_ascii=False)
+        assert "e.g." not in described, item.name
+        assert not re.search(r"\d{3,}", described), (item.name, described)
+        assert "Mira" not in described
+
+
+def test_a_repeated_call_ends_the_loop_with_no_failure_for_the_answer(store: ConversationStore) -> None:
+    repeat = _call("calculator", expression="37 * 12.49")
+    engine = ScriptedEngine([repeat, repeat, "It is 462.13."])
+    session = ChatSession(store, engine, Settings(), tools=build_registry([]))
+    conversation = store.create()
+    store.set_options(conversation.id, {"tools": True})
+    events = list(session.send(conversation.id, "What is 37 times 12.49?"))
+    finished = next(e for e in events if isinstance(e, TurnFinished))
+    assert [(c["tool"], c["ok"]) for c in finished.tool_calls] == [("calculator", True)]
+    answer_prompt = engine.history[-1][-1].content
+    assert "462.13" in answer_prompt and "repeated" not in answer_prompt and "failed" not in answer_prompt
+
+
+def test_after_a_result_the_decision_is_asked_to_answer_now() -> None:
+    engine = ScriptedEngine([_call("calculator", expression="2 + 2"), json.dumps({"tool": "none"})])
+    results = list(ToolAgent(build_registry([]), engine).run("What is 2 + 2?", CancelToken()))
+    assert [r.result for r in results] == ["4"]
+    second = engine.history[1][-1].content
+    assert second.index('answer {"tool": "none"} now') > second.index("<<<tool calculator")
+    assert '{"tool": "none"}' not in engine.history[0][-1].content.split("none when no tool helps")[-1]
