@@ -27,6 +27,7 @@ from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.messages import ChatMessage, with_instruction
 from assistant.engine.base import Engine, SamplingOptions, complete
 from assistant.engine.grammar import schema_problem
+from assistant.tools.chit_chat import is_chit_chat
 from assistant.tools.registry import Tool, ToolRegistry, ToolResult
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,10 @@ Approve = Callable[[Tool, dict[str, Any]], bool]
 AskUser = Callable[[Tool, dict[str, Any]], "bool | str"]
 
 # Short and direct: small models follow a terse tool list better than a long explanation.
-_INSTRUCTIONS = "Decide whether a tool is needed. Tools: {tools}; none when no tool helps. Answer with JSON."
+_INSTRUCTIONS = (
+    "Decide whether a tool is needed. Choose none for greetings, thanks, small talk, opinions, jokes, writing, "
+    "and anything you can answer yourself. Tools: {tools}. Answer with JSON."
+)
 
 
 # Models whose template describes tools natively are asked in their own terms: the template lists
@@ -201,6 +205,8 @@ class ToolAgent:
             prompt, question = [ChatMessage("user", conversation)], conversation
         else:
             prompt, question = list(conversation), question or conversation[-1].content
+        if is_chit_chat(question):
+            return  # no tool helps "Hello!"; a small model asked anyway calls one
         results: list[ToolResult] = []
         seen: set[str] = set()
         for step in range(self.max_steps):

@@ -163,7 +163,7 @@ def test_knowledge_search_is_offered_only_with_collections_and_searches_them(
     plain = store.create()
     store.set_options(plain.id, {"tools": True})
     engine.enqueue(NONE, "ok")
-    list(session.send(plain.id, "hello"))
+    list(session.send(plain.id, "When are tomatoes planted?"))  # ("hello" asks for no decision at all)
     offered = [o["properties"]["tool"]["const"] for o in engine.options[0].json_schema["oneOf"]]  # type: ignore[index]
     assert "knowledge_search" not in offered
 

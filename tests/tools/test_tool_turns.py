@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from assistant.chat.events import TurnFinished
 from assistant.chat.session import ChatSession
 from assistant.config import Settings
@@ -12,6 +14,7 @@ from assistant.core.cancel import CancelToken
 from assistant.core.store import ConversationStore
 from assistant.tools.agent import ToolAgent
 from assistant.tools.builtin import build_registry, knowledge_tool, memory_tools
+from assistant.tools.chit_chat import is_chit_chat
 from tests.fakes import ScriptedEngine
 
 
@@ -47,4 +50,30 @@ def test_after_a_result_the_decision_is_asked_to_answer_now() -> None:
     assert [r.result for r in results] == ["4"]
     second = engine.history[1][-1].content
     assert second.index('answer {"tool": "none"} now') > second.index("<<<tool calculator")
-    assert '{"tool": "none"}' not in engine.history[0][-1].content.split("none when no tool helps")[-1]
+    assert "answer {" not in engine.history[0][-1].content, "before any result, no push to stop"
+
+
+CHIT_CHAT = ["Hello!", "Thanks, that was helpful.", "Good morning!", "Tell me a joke.", "I had a lovely walk today."]
+NEEDS_TOOLS = [
+    "What time is it?",
+    "What is 37 times 12.49?",
+    "Read notes.txt",
+    "I need 15% of 80",
+    "Hello, what day is it?",
+]
+
+
+@pytest.mark.parametrize("message", CHIT_CHAT)
+def test_chit_chat_asks_for_no_tool_decision(store: ConversationStore, message: str) -> None:
+    """The bundled model called a tool (the clock, mostly) for 8 of 8 chit-chat messages."""
+    engine = ScriptedEngine(["Hi there!"])
+    session = ChatSession(store, engine, Settings(), tools=build_registry([]))
+    conversation = store.create()
+    store.set_options(conversation.id, {"tools": True})
+    finished = next(e for e in session.send(conversation.id, message) if isinstance(e, TurnFinished))
+    assert finished.tool_calls == [] and len(engine.history) == 1 and engine.options[0].json_schema is None
+
+
+@pytest.mark.parametrize("message", NEEDS_TOOLS)
+def test_questions_that_may_need_a_tool_still_get_a_decision(message: str) -> None:
+    assert not is_chit_chat(message)
