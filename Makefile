@@ -59,6 +59,7 @@ bench: setup
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/modes.py
 	$(BIN)/python bench/calculator.py
+	$(BIN)/python bench/eval.py
 
 # The double-click bundle: dist/hearth/ and dist/hearth-linux-x86_64.tar.gz (packaging/build.sh).
 # It is built in a venv of its own whose llama.cpp is compiled for any x86-64 CPU with AVX2 (2013

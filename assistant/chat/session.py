@@ -153,10 +153,10 @@ class ChatSession:
         """The deterministic fast path: a message that is plainly arithmetic is answered by the
         calculator, exactly, whatever the model."""
         assert self.tools is not None
-        call = self.tools.execute("calculator", {"expression": text})
-        answer = (
-            f"{normalise_expression(text)} = {call.result}" if call.ok else f"I could not calculate that: {call.result}"
-        )
+        # The bare expression is what was calculated: the call records it, not the whole question.
+        expression = normalise_expression(text)
+        call = self.tools.execute("calculator", {"expression": expression})
+        answer = f"{expression} = {call.result}" if call.ok else f"I could not calculate that: {call.result}"
         reply = self.store.add_message(conversation_id, "assistant", "", MessageStatus.STREAMING)
         yield ReplyStarted(reply.id, self.preview(conversation_id))
         yield ReplyToken(answer)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -86,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_models(args, settings)
     except HearthError as exc:
         print(f"hearth: {exc.user_text()}", file=sys.stderr)
+        if getattr(args, "json", False):
+            # A script reading stdout gets an answer it can parse, not an empty stream.
+            error = {"error": exc.message, "hint": exc.hint, "kind": type(exc).__name__}
+            print(json.dumps(error, ensure_ascii=False))
         return 1
     except BrokenPipeError:
         return 0

@@ -31,7 +31,10 @@ _HEADINGS = {
 
 # Kept in the system message; the other sections travel with the newest user message.
 STABLE_SECTIONS = ("system", "profile", "summary")
-TURN_HEADING = "The user's message"
+# The turn's material is framed as background, with the user's message after it, bare: headed
+# "## The user's message", the bundled model began 5 of 5 document answers with those words.
+BACKGROUND_OPENS = "(Background for your reply; do not mention it.)"
+BACKGROUND_CLOSES = "(End of background.)"
 
 # After a fold, the kept history may use at most this share of the room left for history, so
 # that the next turns do not each need a fold of their own (and the KV cache stays reusable).
@@ -119,8 +122,7 @@ class ContextBuilder:
         breakdown["history"] = sum(window)
         messages += [ChatMessage(item.role, item.content) for item in kept]
         if turn_parts and kept:
-            question = messages[-1].content
-            messages[-1] = ChatMessage("user", "\n\n".join([*turn_parts, f"## {TURN_HEADING}\n{question}"]))
+            messages[-1] = ChatMessage("user", turn_message(turn_parts, messages[-1].content))
         left_out = history[: len(history) - len(window)]
         breakdown["reply_reserve"] = self.reply_reserve
         breakdown["free"] = max(0, self.budget - sum(breakdown[s] for s in SECTIONS))
@@ -150,6 +152,16 @@ class ContextBuilder:
         room = built.breakdown["history"] + built.breakdown["free"]
         kept = self._fit_history(pending, int(room * FOLD_TARGET)) or self._fit_history(pending, room)
         return pending[: len(pending) - len(kept)]
+
+
+def turn_message(parts: Sequence[str], question: str) -> str:
+    """The newest user message with this turn's material before it (see BACKGROUND_OPENS)."""
+    return "\n\n".join([BACKGROUND_OPENS, *parts, BACKGROUND_CLOSES, question])
+
+
+def scaffolding() -> list[str]:
+    """The headings and frames Hearth writes around a turn's material: none should open a reply."""
+    return [BACKGROUND_OPENS, BACKGROUND_CLOSES, *(f"## {h}" for h in _HEADINGS.values()), *_HEADINGS.values()]
 
 
 def transcript(items: Sequence[HistoryItem]) -> str:

@@ -47,7 +47,7 @@ class CorruptModelError(ModelError):
 class MissingChatTemplateError(ModelError):
     hint = (
         "This looks like a base model. Use an instruct/chat model, or set a chat format "
-        "('chatml', 'llama3', 'gemma', 'mistral') in the settings or with --chat-format."
+        "('chatml', 'gemma', 'llama3', 'mistral', 'qwen2.5') in the settings or with --chat-format."
     )
 
 

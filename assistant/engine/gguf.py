@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import mmap
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,7 +157,17 @@ class GGUFInfo:
 
     @property
     def parameter_count(self) -> int:
-        return sum(t.elements for t in self.tensors)
+        """Every weight once. A tied output head that the file also stores on its own (Qwen2.5-0.5B:
+        630M counted, 494M real) is counted once when the file's own size label says so."""
+        total = sum(t.elements for t in self.tensors)
+        shapes = {t.name: t.shape for t in self.tensors}
+        if "output.weight" not in shapes or shapes["output.weight"] != shapes.get("token_embd.weight"):
+            return total
+        label = _size_label(self.get("general.size_label"))
+        head = math.prod(shapes["output.weight"])
+        if label is not None and abs(total - head - label) < abs(total - label):
+            return total - head
+        return total
 
     @property
     def quantization(self) -> str:
@@ -289,9 +300,30 @@ def read_gguf(path: str | Path) -> GGUFInfo:
             try:
                 info = _parse(path, buffer, size)
             except (struct.error, ValueError, OverflowError, MemoryError) as exc:
-                raise CorruptModelError(f"{path.name} is damaged: its header cannot be read ({exc}).") from exc
+                raise CorruptModelError(f"{path.name} is damaged: its header cannot be read ({_plain(exc)}).") from exc
     _check_complete(info)
     return info
+
+
+def _size_label(label: Any) -> float | None:
+    """ "0.5B" → 5e8, "494M" → 4.94e8; None for anything else ("8x7B", absent)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMBT])\s*", str(label or ""), re.I)
+    if match is None:
+        return None
+    return float(match.group(1)) * {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(2).upper()]
+
+
+def _plain(exc: Exception) -> str:
+    """What went wrong, in words: struct's own messages ("unpack_from requires a buffer of at least
+    8 bytes for unpacking 8 bytes at offset 20 …") mean the header stops short of what it declares."""
+    text = str(exc)
+    if isinstance(exc, struct.error) and ("requires a buffer" in text or "unpack" in text):
+        return "the file ends in the middle of its header"
+    if isinstance(exc, UnicodeDecodeError):
+        return "a name in it is not valid text"
+    if isinstance(exc, MemoryError | OverflowError):
+        return "it declares impossible sizes"
+    return text
 
 
 def _parse(path: Path, buffer: mmap.mmap, size: int) -> GGUFInfo:

@@ -43,7 +43,7 @@ from assistant.engine.base import (
     StreamItem,
 )
 from assistant.engine.gguf import GGUFInfo, read_gguf
-from assistant.engine.templates import ChatTemplate, PromptPiece, builtin_format
+from assistant.engine.templates import BUILTIN_FORMATS, ChatTemplate, PromptPiece, builtin_format
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,12 @@ class LlamaEngine:
             builtin_format(self.settings.chat_format) if self.settings.chat_format else self.gguf.chat_template
         )
         if template_source is None:
-            raise MissingChatTemplateError(f"{self.model_path.name} has no chat template.")
+            formats = ", ".join(f"'{name}'" for name in sorted(BUILTIN_FORMATS))
+            raise MissingChatTemplateError(
+                f"{self.model_path.name} has no chat template.",
+                "This looks like a base model. Use an instruct/chat model, or set a chat format "
+                f"({formats}) in the settings or with --chat-format.",
+            )
         self._template_source = template_source
         self._template: ChatTemplate | None = None
         self._llm: Any = None

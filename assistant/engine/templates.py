@@ -173,4 +173,9 @@ def builtin_format(name: str) -> str:
         return BUILTIN_FORMATS[name]
     except KeyError:
         valid = ", ".join(sorted(BUILTIN_FORMATS))
-        raise TemplateError(f"Unknown chat format '{name}'. Valid formats: {valid}.") from None
+        # The hint names the way out of this error, not the one of a failing model template.
+        raise TemplateError(
+            f"Unknown chat format '{name}'. Valid formats: {valid}.",
+            "Pick one of those with --chat-format (or model.chat_format in the settings), or leave it out "
+            "to use the model's own template.",
+        ) from None

@@ -61,12 +61,14 @@ RELATION_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+# No example sentence: a small model copies an example's content ("The user's daughter is called
+# Mira." came back as a fact about a user who never mentioned a Mira).
 _EXTRACT_PROMPT = (
     "You keep a memory of durable facts about the user: their name, family, work, preferences and "
-    "decisions. From the exchange below, write a one-sentence summary, and list new facts about the "
-    "user worth remembering for future conversations, each as a short third-person sentence "
-    '(e.g. "The user\'s daughter is called Mira."). List nothing for questions, small talk or general '
-    "knowledge. Answer with JSON."
+    "decisions. From the exchange below, write a one-sentence summary, and list new facts the user stated "
+    'about themselves, each as a short sentence that starts with "The user" and uses the user\'s own words. '
+    "Never add a name, place or number the user did not write. List nothing for questions, small talk or "
+    "general knowledge. Answer with JSON."
 )
 _RELATION_PROMPT = (
     "Compare two statements about the user. same: they say the same thing. contradicts: the new one "
@@ -77,8 +79,12 @@ _RELATION_PROMPT = (
 
 @dataclass(frozen=True)
 class Candidate:
+    """A fact to remember. ``support`` is the share of its words the user wrote (1.0 for what the user
+    typed or asked to be remembered; lower for a model's paraphrase)."""
+
     text: str
     kind: str = "fact"
+    support: float = 1.0
 
 
 @dataclass
@@ -101,16 +107,41 @@ def explicit_memory(text: str) -> Candidate | None:
 
 _WORD = re.compile(r"[a-zà-ÿ0-9']{3,}", re.I)
 _NOT_EVIDENCE = {"the", "user", "user's", "users", "and", "has", "have", "called", "named", "is", "are", "their"}
+_NOT_EVIDENCE |= {"who", "with", "his", "her", "she", "they", "them", "for", "that", "this", "was", "were", "likes"}
+_CAPITALISED = re.compile(r"\b[A-ZÀ-Þ][a-zà-ÿ]+(?:'s)?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NOT_A_NAME = {"the", "user", "he", "she", "they", "his", "her", "their", "it", "its", "a", "an", "this", "that", "i"}
+
+
+def _stem(word: str) -> str:
+    """Enough of a word to match its other forms ("peanut"/"peanuts", "allergy"/"allergic")."""
+    word = word.lower().removesuffix("'s")
+    return word[:5]
+
+
+def support(text: str, user_text: str) -> float:
+    """The share of ``text``'s content words that the user wrote (in some form)."""
+    words = {_stem(w) for w in _WORD.findall(text) if w.lower() not in _NOT_EVIDENCE}
+    if not words:
+        return 0.0
+    said = {_stem(w) for w in _WORD.findall(user_text)}
+    return len(words & said) / len(words)
+
+
+def _names_and_numbers_said(text: str, user_text: str) -> bool:
+    said = {w.lower().removesuffix("'s") for w in _WORD.findall(user_text)}
+    names = {n.lower().removesuffix("'s") for n in _CAPITALISED.findall(text)} - _NOT_A_NAME
+    return names <= said and set(_NUMBER.findall(text)) <= set(_NUMBER.findall(user_text))
 
 
 def grounded(candidate: Candidate, user_text: str) -> bool:
-    """A proposed fact must rest on the user's own words (one content word in common) and must not
-    babble (a word more than three times): small models otherwise invent or loop."""
+    """A proposed fact must rest on the user's own words: every name and number in it written by the
+    user, and at least half of its words too; and it must not babble (a word more than three times). Small
+    models otherwise invent ("Ana is a daughter of Mira": the user never mentioned a Mira) or loop."""
     words = [w.lower() for w in _WORD.findall(candidate.text)]
     if not words or max(words.count(w) for w in words) > 3:
         return False
-    said = {w.lower() for w in _WORD.findall(user_text)}
-    return any(w in said for w in words if w not in _NOT_EVIDENCE)
+    return _names_and_numbers_said(candidate.text, user_text) and support(candidate.text, user_text) >= 0.5
 
 
 def worth_extracting(user_text: str) -> bool:
@@ -165,10 +196,10 @@ def parse_extraction(raw: str) -> Extraction:
         items = data["memories"]
         if not isinstance(summary, str) or not isinstance(items, list):
             raise TypeError("wrong types")
-        candidates = []
+        candidates: list[Candidate] = []
         for item in items[:MAX_CANDIDATES]:
             text = " ".join(str(item["text"]).split())
-            if len(text) >= 3:
+            if len(text) >= 3 and text not in [c.text for c in candidates]:
                 candidates.append(Candidate(text, item.get("kind") if item.get("kind") in KINDS else "fact"))
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         log.warning("memory extraction output dropped (%s): %r", exc, raw[:300])

@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from assistant.memory.extraction import (
     extract,
     grounded,
     relation,
+    support,
     worth_extracting,
 )
 from assistant.memory.profiles import Profile, ProfileStore
@@ -47,7 +48,7 @@ RECALLED_CONVERSATIONS = 2
 
 @dataclass(frozen=True)
 class MemoryChange:
-    action: str  # "added" | "updated" | "replaced"
+    action: str  # "added" | "updated" | "replaced" | "kept" (a weaker contradiction left the old fact alone)
     memory: Memory
 
 
@@ -189,7 +190,9 @@ class LongTermMemory:
         judge: Callable[[str, str], Relation] | None = None,
     ) -> MemoryChange:
         """Store a fact, unless it is one already known (then that one is updated) or it replaces one
-        (then the old text goes into the memory's history)."""
+        (then the old text goes into the memory's history). Only a fact wholly in the user's words
+        replaces one: a paraphrase that contradicts an old fact leaves it alone ("kept"), since a
+        small model's paraphrase is the likelier to be wrong."""
         source = {"conversation_id": conversation_id, "message_id": message_id}
         nearest = self.store.similar(profile_id, candidate.text, 1)
         if nearest:
@@ -200,6 +203,9 @@ class LongTermMemory:
                 verdict = judge(old.text, candidate.text)
             if verdict == "same":
                 return MemoryChange("updated", self.store.update(old.id, candidate.text, "restated", **source))
+            if verdict == "contradicts" and candidate.support < 1.0:
+                log.info("memory: a less grounded contradiction of memory %d was not saved", old.id)
+                return MemoryChange("kept", old)
             if verdict == "contradicts":
                 return MemoryChange("replaced", self.store.update(old.id, candidate.text, "contradicted", **source))
         memory = self.store.add(profile_id, candidate.text, candidate.kind, conversation_id, message_id)
@@ -233,12 +239,18 @@ class LongTermMemory:
             if not explicit and self.settings.extract and worth_extracting(user_text):
                 extraction = extract(engine, user_text, reply_text, cancel, conversation)
                 summary = extraction.summary
-                candidates = [c for c in extraction.candidates if grounded(c, user_text)]
+                candidates = [
+                    replace(c, support=support(c.text, user_text))
+                    for c in extraction.candidates
+                    if grounded(c, user_text)
+                ]
                 dropped = len(extraction.candidates) - len(candidates)
                 if dropped:
                     log.info("memory: %d proposed facts not grounded in the user's words were dropped", dropped)
             for candidate in candidates:
-                changes.append(self.remember(profile_id, candidate, conversation_id, message_id, judge))
+                change = self.remember(profile_id, candidate, conversation_id, message_id, judge)
+                if change.action != "kept":
+                    changes.append(change)
             if not self._swept:
                 # Once a run, where the vectors are open anyway: drop any a crash left without a row.
                 self._swept = True

@@ -30,19 +30,25 @@ THINK_INSTRUCTION = (
     "Before answering, think it through step by step: write a short plan, then work through the steps. "
     "Write only your notes, not the final answer."
 )
+# The notes stay the model's own turn and the request comes after them, so the answer stage reuses
+# the plan stage's whole prompt from the KV cache; it asks for the answer itself because with the
+# notes pasted into a request ("Your notes: … the message above") the answer often repeated the question.
 FINAL_FROM_NOTES = (
-    "Your notes:\n{notes}\n\nNow write the final answer to the message above, using your notes. "
-    "Do not repeat the notes."
+    "Now answer my message itself, using your notes. Begin with the answer; do not repeat my message, "
+    "the notes or these words."
 )
 CRITIQUE_INSTRUCTION = (
     "Check your answer above against the question: list its errors, gaps and claims that are not supported"
     "{library}. List nothing if the answer is correct and complete. Answer with JSON."
 )
 LIBRARY_CHECK = ", and every claim that is not backed by one of the numbered passages"
-REVISE_INSTRUCTION = "Write the answer again, fixing these issues. Write only the new answer."
 MERGE_INSTRUCTION = (
-    "Here are {count} candidate answers to the message above:\n{candidates}\n\n"
-    "Write one final answer: keep what they agree on and the best of each. Write only the answer."
+    "{count} candidate answers to the message above:\n{candidates}\n\n"
+    "Write one final answer: keep what they agree on and the best of each. Begin with the answer itself; "
+    "do not mention the candidates."
+)
+REVISE_INSTRUCTION = (
+    "Write the answer again, fixing these issues. Begin with the answer itself; do not mention the issues."
 )
 CRITIQUE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -178,11 +184,11 @@ class ThinkingRunner:
         yield GenerationResult(text, "stop")
 
     def _think(self, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken) -> Iterator[ModeItem]:
-        yield from self._stage("plan", with_instruction(prompt, THINK_INSTRUCTION), options, cancel)
+        planned = with_instruction(prompt, THINK_INSTRUCTION)
+        yield from self._stage("plan", planned, options, cancel)
         notes = self.stages[-1].text
-        yield from self._final(
-            "answer", with_instruction(prompt, FINAL_FROM_NOTES.format(notes=notes)), options, cancel
-        )
+        answer = [*planned, ChatMessage("assistant", notes), ChatMessage("user", FINAL_FROM_NOTES)]
+        yield from self._final("answer", answer, options, cancel)
 
     def _refine(self, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken) -> Iterator[ModeItem]:
         yield from self._stage("draft", prompt, options, cancel)

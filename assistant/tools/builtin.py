@@ -12,6 +12,8 @@ from assistant.tools.files import FileAccess
 from assistant.tools.registry import Tool, ToolRegistry, tool
 
 
+# Parameter descriptions give no example values: a small model copies them into calls on unrelated
+# questions (the calculator was called with "1234567890 * 9876543210" for questions with no numbers).
 def build_registry(allowed_folders: Iterable[Path] | Callable[[], list[Path]]) -> ToolRegistry:
     """The tools every conversation can use. ``allowed_folders``: the collections' folders plus the
     settings' allow-list (an ``AllowedFolders`` to follow their changes). knowledge_search is added
@@ -23,14 +25,14 @@ def build_registry(allowed_folders: Iterable[Path] | Callable[[], list[Path]]) -
         """Exact arithmetic (big integers, fractions, decimals), powers, roots, logs, trigonometry,
         percentages and algebra such as solving x^2 - 4 = 0.
 
-        expression: the calculation, e.g. "1234567890 * 9876543210" or "15% of 80"
+        expression: the calculation, written with the numbers from the user's message
         """
         return calculate(expression)
 
     def files_search(pattern: str = "*", contains: str = "") -> str:
         """Find files by name (a glob such as "*.pdf") and/or by text they contain, in the allowed folders.
 
-        pattern: file name glob, e.g. "*invoice*"
+        pattern: file name glob, from the user's words
         contains: text the file must contain (case-insensitive)
         """
         return files.search(pattern, contains)
@@ -80,7 +82,7 @@ def memory_tools(recall: Callable[[str], list[str]], save: Callable[[str], str])
     def memory_recall(query: str) -> str:
         """Look up what you remember about the user (facts, preferences, decisions, past conversations).
 
-        query: what to recall, e.g. "daughter's name"
+        query: what to recall, in the user's words
         """
         found = recall(query)
         return "\n".join(f"- {text}" for text in found) if found else "Nothing remembered about that."
@@ -88,7 +90,7 @@ def memory_tools(recall: Callable[[str], list[str]], save: Callable[[str], str])
     def memory_save(fact: str) -> str:
         """Remember a durable fact about the user for future conversations.
 
-        fact: one short sentence, e.g. "The user's daughter is called Mira."
+        fact: one short sentence in the user's words
         """
         return save(fact)
 

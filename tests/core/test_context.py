@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.core.context import SECTIONS, ContextBuilder, HistoryItem
+from assistant.core.context import BACKGROUND_CLOSES, BACKGROUND_OPENS, SECTIONS, ContextBuilder, HistoryItem
 from assistant.core.errors import PromptTooLongError
 from tests.fakes import ScriptedEngine
 
@@ -25,8 +25,8 @@ def test_everything_fits_and_the_breakdown_adds_up() -> None:
     assert built.messages[0].content == "Be kind."
     # This turn's material goes with the newest message, so the prompt's prefix stays reusable.
     newest = built.messages[-1].content
-    assert newest.startswith("## What you remember about the user\nLikes tea.")
-    assert newest.endswith("## The user's message\nthe new question")
+    assert newest.startswith(f"{BACKGROUND_OPENS}\n\n## What you remember about the user\nLikes tea.")
+    assert newest.endswith(f"{BACKGROUND_CLOSES}\n\nthe new question"), "the message itself comes last, unheaded"
     assert built.overflow == [] and built.dropped == 0
     b = built.breakdown
     assert set(SECTIONS) <= set(b) and b["reply_reserve"] == 100

@@ -41,9 +41,11 @@ def test_think_plans_then_answers_with_the_plan_in_context(store: ConversationSt
     assert [e.name for e in events if isinstance(e, StageStarted)] == ["plan", "answer"]
     plan_prompt, answer_prompt = engine.history
     assert plan_prompt[-1].content.startswith(QUESTION) and "step by step" in plan_prompt[-1].content
-    assert "Plan: 8 legs each, times 3." in answer_prompt[-1].content
-    # Both stages extend the same conversation prompt: everything before the newest message is shared.
-    assert plan_prompt[:-1] == answer_prompt[:-1]
+    # The answer stage extends the plan stage's whole prompt (one KV cache prefix), the notes as the
+    # model's own turn and then a request that does not quote the message back.
+    assert answer_prompt[: len(plan_prompt)] == plan_prompt
+    assert (answer_prompt[-2].role, answer_prompt[-2].content) == ("assistant", "Plan: 8 legs each, times 3.")
+    assert QUESTION not in answer_prompt[-1].content and "do not repeat my message" in answer_prompt[-1].content
     finished = _finished(events)
     assert finished.reply.content == "24 legs."
     stages = finished.reply.stats["stages"]

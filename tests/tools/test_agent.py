@@ -56,7 +56,6 @@ def test_conversations_without_tools_skip_the_loop(store: ConversationStore) -> 
         (["{not json"], "not valid JSON"),
         ([json.dumps({"arguments": {}})], "not valid JSON"),
         ([_call("teleport", where="moon")], "Valid tools: calculator"),
-        ([_call("calculator", expression="1+1"), _call("calculator", expression="1+1")], "repeated"),
         ([_call("calculator", wrong="1")], "has no parameter wrong"),
     ],
 )
@@ -164,7 +163,7 @@ def test_knowledge_search_is_offered_only_with_collections_and_searches_them(
     plain = store.create()
     store.set_options(plain.id, {"tools": True})
     engine.enqueue(NONE, "ok")
-    list(session.send(plain.id, "hello"))
+    list(session.send(plain.id, "When are tomatoes planted?"))  # ("hello" asks for no decision at all)
     offered = [o["properties"]["tool"]["const"] for o in engine.options[0].json_schema["oneOf"]]  # type: ignore[index]
     assert "knowledge_search" not in offered
 

@@ -25,6 +25,7 @@ def test_arithmetic_goes_straight_to_the_calculator(store: ConversationStore) ->
     ]
     assert finished[0].result.text == "1234567890 * 9876543210 = 12193263111263526900"
     assert finished[0].tool_calls[0]["tool"] == "calculator" and finished[0].tool_calls[0]["ok"]
+    assert finished[0].tool_calls[0]["arguments"] == {"expression": "1234567890 * 9876543210"}, "not the question"
     assert engine.history == []
     reply = store.messages(conversation.id)[-1]
     assert reply.stats["tool_calls"][0]["result"] == "12193263111263526900"
@@ -48,6 +49,14 @@ def test_hostile_arithmetic_typed_in_the_window_is_refused_by_the_fast_path(
     assert after[0].result.text == "1 + 1 = 2"
 
 
+def test_the_fast_path_records_the_bare_expression(store: ConversationStore) -> None:
+    session = ChatSession(store, ScriptedEngine(), Settings(), tools=build_registry([]))
+    conversation = store.create()
+    finished = [e for e in session.send(conversation.id, "How much is 15% of 80?") if isinstance(e, TurnFinished)]
+    assert finished[0].tool_calls[0]["arguments"] == {"expression": "(15/100)*80"}
+    assert finished[0].result.text == "(15/100)*80 = 12"
+
+
 @pytest.mark.real_model
 def test_the_cli_answers_exactly_on_the_bundled_model(hearth_home) -> None:  # type: ignore[no-untyped-def]
     run = subprocess.run(
@@ -61,7 +70,7 @@ def test_the_cli_answers_exactly_on_the_bundled_model(hearth_home) -> None:  # t
     assert answer["answer"].endswith("= 12193263111263526900")
     assert answer["tool_calls"][0] == {
         "tool": "calculator",
-        "arguments": {"expression": "What is 1234567890 * 9876543210?"},
+        "arguments": {"expression": "1234567890 * 9876543210"},
         "result": "12193263111263526900",
         "ok": True,
         "duration_s": answer["tool_calls"][0]["duration_s"],
