@@ -115,12 +115,17 @@ def test_a_server_that_stops_reading_neither_blocks_the_reader_nor_the_caller(st
     # 3000 pings while it reads nothing: the replies back up, yet its answer behind them is read.
     flooded = registry.execute("deaf__flood", {"text": "x"})
     assert (flooded.ok, flooded.result) == (True, "flooded")
-    # Its input is full now: the next request cannot be written, which the write's time-out says.
+    # Its input is full now, or nearly (how many pongs fit before the pipe filled depends on timing):
+    # the next request either cannot be written, which the write's time-out says and which stops the
+    # server, or is written and never answered, which the call's time-out says. Either way the caller
+    # gets a clear answer in bounded time and nothing else blocks.
     stuck = registry.execute("deaf__echo", {"text": "x"})
-    assert not stuck.ok and "stopped reading its input" in stuck.result, stuck.result
-    _assert_stopped(tmp_path, "deaf")
-    again = registry.execute("deaf__echo", {"text": "x"})
-    assert not again.ok and "not running" in again.result
+    assert not stuck.ok, stuck.result
+    assert "stopped reading its input" in stuck.result or "did not answer tools/call" in stuck.result, stuck.result
+    if "stopped reading its input" in stuck.result:
+        _assert_stopped(tmp_path, "deaf")
+        again = registry.execute("deaf__echo", {"text": "x"})
+        assert not again.ok and "not running" in again.result
     _demo_works(registry)
 
 
