@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import os
 import signal
 import sys
@@ -33,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from assistant.core.process_limits import allow_cpu, limit_memory
 from assistant.knowledge.documents import LoadedDocument, LoadError, Section, load
 
 WORKER_FLAG = "--parse-worker"
@@ -50,45 +50,6 @@ def document_to_json(document: LoadedDocument) -> dict[str, Any]:
 def document_from_json(path: Path, data: dict[str, Any], digest: str = "") -> LoadedDocument:
     sections = [Section(text, page, heading, offset) for text, page, heading, offset in data["sections"]]
     return LoadedDocument(path, sections, pages=int(data["pages"]), warnings=list(data["warnings"]), digest=digest)
-
-
-def _set_limits(memory_mib: int) -> None:
-    try:
-        import resource
-    except ImportError:  # Windows: the parent's wall-clock kill is the only limit
-        return
-    # SIGXCPU's default action dumps core; a file that took too long leaves no core file.
-    _lower(resource, resource.RLIMIT_CORE, 0)
-    if memory_mib > 0:
-        _lower(resource, resource.RLIMIT_AS, memory_mib * 1024 * 1024)
-
-
-def _lower(resource: Any, which: int, value: int) -> None:
-    try:
-        _, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
-    except (ValueError, OSError):  # macOS refuses RLIMIT_AS; the wall clock still applies
-        pass
-
-
-def _allow_cpu(seconds: float) -> None:
-    """Let the next file use ``seconds`` more CPU than used so far (RLIMIT_CPU counts the whole
-    life of the process, so the soft limit moves up before each file; the hard one stays)."""
-    try:
-        import resource
-    except ImportError:
-        return
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
-    try:
-        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-        if hard != resource.RLIM_INFINITY:
-            soft = min(soft, hard)
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-    except (ValueError, OSError):
-        pass
 
 
 def answer(request: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout = sys.stderr
     # Ctrl-C in a terminal reaches the whole process group; the parent decides when this ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _set_limits(args.memory_mib)
+    limit_memory(args.memory_mib)
     _write(out, {"ready": True})
     for line in requests:  # ends when the parent closes our stdin (or exits)
         try:
@@ -144,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not isinstance(request, dict):
             continue
         _write(out, {"id": request.get("id"), "started": True})
-        _allow_cpu(float(request.get("cpu_seconds") or 0) or 3600.0)
+        allow_cpu(float(request.get("cpu_seconds") or 0) or 3600.0)
         try:
             reply = answer(request)
             _write(out, {"id": request.get("id"), **reply})

@@ -22,54 +22,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
+from assistant.core.process_limits import allow_cpu, limit_memory
+
 WORKER_FLAG = "--calculator-worker"
-
-
-def _set_limits(memory_mib: int) -> None:
-    try:
-        import resource
-    except ImportError:  # Windows: the parent's wall-clock kill is the only limit
-        return
-    # SIGXCPU's default action dumps core; a calculator that ran too long leaves no core file.
-    _lower(resource, resource.RLIMIT_CORE, 0)
-    if memory_mib > 0:
-        _lower(resource, resource.RLIMIT_AS, memory_mib * 1024 * 1024)
-
-
-def _lower(resource: Any, which: int, value: int) -> None:
-    try:
-        _, hard = resource.getrlimit(which)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, value))
-    except (ValueError, OSError):  # macOS refuses RLIMIT_AS; the wall clock still applies
-        pass
-
-
-def _allow_cpu(seconds: float) -> None:
-    """Let the next expression use ``seconds`` more CPU than used so far. RLIMIT_CPU counts the
-    process's whole life (SymPy's import included), so the soft limit moves up before each one;
-    the hard limit is left alone, since lowering it could never be undone."""
-    try:
-        import resource
-    except ImportError:
-        return
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
-    try:
-        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-        if hard != resource.RLIM_INFINITY:
-            soft = min(soft, hard)
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-    except (ValueError, OSError):
-        pass
 
 
 def answer(request: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Printing a 10,000-digit integer must work; Python's default cap is 4,300 digits.
     sys.set_int_max_str_digits(20_000)
-    _set_limits(args.memory_mib)
+    limit_memory(args.memory_mib)
     import sympy  # noqa: F401  (the import is the slow part of starting; do it before "ready")
 
     import assistant.tools.calculator_eval  # noqa: F401
@@ -124,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not isinstance(request, dict):
             continue
         _write(out, {"id": request.get("id"), "started": True})
-        _allow_cpu(args.cpu_seconds)
+        allow_cpu(args.cpu_seconds)
         _write(out, {"id": request.get("id"), **answer(request)})
     return 0
 
