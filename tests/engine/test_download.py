@@ -53,7 +53,8 @@ def test_a_download_arrives_verified_in_the_models_folder(hub: FakeHub, gguf_byt
     downloading = [r for r in reports if r.phase == "downloading"]
     assert downloading[-1].done == downloading[-1].total == len(gguf_bytes)
     assert [r.done for r in downloading] == sorted(r.done for r in downloading)
-    assert all(r.bytes_per_s >= 0 for r in downloading)
+    # The speed shown is a figure for the user, not a pass mark; it is there once bytes arrived.
+    assert any(r.bytes_per_s > 0 for r in downloading)
     assert reports[-1].phase == "verifying" and reports[-1].done == len(gguf_bytes)
     assert not list((path.parent.parent / "downloads").glob("*.part"))
 
