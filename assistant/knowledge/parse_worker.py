@@ -24,15 +24,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import os
-import signal
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from assistant.core.process_limits import allow_cpu, limit_memory
+from assistant.core.worker_process import serve
 from assistant.knowledge.documents import LoadedDocument, LoadError, Section, load
 
 WORKER_FLAG = "--parse-worker"
@@ -80,38 +76,16 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write(out: BinaryIO, message: dict[str, Any]) -> None:
-    out.write(json.dumps(message, ensure_ascii=True).encode("ascii") + b"\n")
-    out.flush()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parse-worker")
     parser.add_argument("--memory-mib", type=int, default=0, help="address-space limit; 0 for none")
     args = parser.parse_args(argv)
-    # The protocol owns the raw descriptors; parsers' prints and warnings go to stderr (discarded).
-    requests = os.fdopen(os.dup(0), "rb")
-    out = os.fdopen(os.dup(1), "wb")
-    sys.stdout = sys.stderr
-    # Ctrl-C in a terminal reaches the whole process group; the parent decides when this ends.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    limit_memory(args.memory_mib)
-    _write(out, {"ready": True})
-    for line in requests:  # ends when the parent closes our stdin (or exits)
-        try:
-            request = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(request, dict):
-            continue
-        _write(out, {"id": request.get("id"), "started": True})
-        allow_cpu(float(request.get("cpu_seconds") or 0) or 3600.0)
-        try:
-            reply = answer(request)
-            _write(out, {"id": request.get("id"), **reply})
-        except MemoryError:
-            _write(out, {"id": request.get("id"), "ok": False, "reason": TOO_LARGE})
-    return 0
+    return serve(
+        answer,
+        args.memory_mib,
+        cpu_seconds=lambda request: float(request.get("cpu_seconds") or 0) or 3600.0,
+        out_of_memory={"ok": False, "reason": TOO_LARGE},
+    )
 
 
 if __name__ == "__main__":

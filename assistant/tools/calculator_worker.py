@@ -21,14 +21,11 @@ Protocol, one JSON object per line, ASCII only:
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from typing import Any
 
-from assistant.core.process_limits import allow_cpu, limit_memory
+from assistant.core.worker_process import serve
 
 WORKER_FLAG = "--calculator-worker"
 
@@ -52,42 +49,20 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "kind": "error", "error": f"{type(exc).__name__}: {exc}"}
 
 
-def _write(out: BinaryIO, message: dict[str, Any]) -> None:
-    out.write(json.dumps(message, ensure_ascii=True).encode("ascii") + b"\n")
-    out.flush()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="calculator-worker")
     parser.add_argument("--cpu-seconds", type=float, default=3.0)
     parser.add_argument("--memory-mib", type=int, default=0, help="address-space limit; 0 for none")
     args = parser.parse_args(argv)
-    # The protocol owns the raw descriptors (a windowed bundle may have no sys.stdout at all);
-    # anything that prints goes to stderr, which the parent discards.
-    requests = os.fdopen(os.dup(0), "rb")
-    out = os.fdopen(os.dup(1), "wb")
-    sys.stdout = sys.stderr
-    # Ctrl-C in a terminal reaches the whole process group; the parent decides when this ends.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return serve(answer, args.memory_mib, cpu_seconds=lambda request: args.cpu_seconds, prepare=_prepare)
+
+
+def _prepare() -> None:
     # Printing a 10,000-digit integer must work; Python's default cap is 4,300 digits.
     sys.set_int_max_str_digits(20_000)
-    limit_memory(args.memory_mib)
     import sympy  # noqa: F401  (the import is the slow part of starting; do it before "ready")
 
     import assistant.tools.calculator_eval  # noqa: F401
-
-    _write(out, {"ready": True})
-    for line in requests:  # ends when the parent closes our stdin (or exits)
-        try:
-            request = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(request, dict):
-            continue
-        _write(out, {"id": request.get("id"), "started": True})
-        allow_cpu(args.cpu_seconds)
-        _write(out, {"id": request.get("id"), **answer(request)})
-    return 0
 
 
 if __name__ == "__main__":
