@@ -9,21 +9,16 @@ Waiting on a worker is waiting on a queue, which leaves the GIL free for the UI.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import json
-import os
 import queue
-import signal
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
 
+from assistant.core.worker_client import WorkerDied, WorkerPipe, describe_exit, ended_by_cpu_limit, ended_by_kill
 from assistant.knowledge.documents import LoadedDocument, LoadError
 from assistant.knowledge.parse_worker import TOO_LARGE, WORKER_FLAG, document_from_json
 
@@ -42,48 +37,28 @@ def worker_command(memory_mib: int) -> list[str]:
     return [sys.executable, "-m", "assistant.knowledge.parse_worker", *limits]
 
 
-def _environment() -> dict[str, str]:
-    """The worker must import this same ``assistant`` (a worktree may differ from the installed one)."""
-    environment = dict(os.environ)
-    if not getattr(sys, "frozen", False):
-        root = str(Path(__file__).resolve().parents[2])
-        rest = environment.get("PYTHONPATH")
-        environment["PYTHONPATH"] = root + (os.pathsep + rest if rest else "")
-    return environment
-
-
 def timeout_for(size_bytes: int, base_s: float = BASE_TIMEOUT_S) -> float:
     return base_s + PER_MB_TIMEOUT_S * size_bytes / (1024 * 1024)
-
-
-class _Died(Exception):
-    pass
 
 
 class ParseWorker:
     """One worker process; ``load`` is called by one thread at a time (the pool sees to that)."""
 
     def __init__(self, memory_mib: int = MEMORY_LIMIT_MIB, command: list[str] | None = None) -> None:
-        self._command = command or worker_command(memory_mib)
-        self._process: subprocess.Popen[str] | None = None
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._ready = False
-        self._ids = itertools.count(1)
+        self._pipe = WorkerPipe(command or worker_command(memory_mib), "hearth-parse")
 
     def load(self, path: Path, timeout_s: float) -> LoadedDocument | LoadError:
         for _ in range(2):  # a worker that died while idle gets one fresh replacement
             try:
-                self._spawn()
-                self._wait_ready()
-            except (OSError, TimeoutError, _Died) as exc:
+                self._pipe.spawn()
+                self._pipe.wait_ready(STARTUP_TIMEOUT_S)
+            except (OSError, TimeoutError, WorkerDied) as exc:
                 self.close()
                 return LoadError(path, f"could not be read: the reader process did not start ({exc or 'no reply'})")
-            request_id = next(self._ids)
             deadline = time.monotonic() + timeout_s
             try:
-                self._send({"id": request_id, "path": str(path), "cpu_seconds": timeout_s})
-                self._next(request_id, deadline)  # "started"
-            except _Died:
+                request_id = self._pipe.request({"path": str(path), "cpu_seconds": timeout_s}, deadline)
+            except WorkerDied:
                 self.close()
                 continue
             except TimeoutError:
@@ -94,18 +69,17 @@ class ParseWorker:
 
     def _reply(self, path: Path, request_id: int, deadline: float, timeout_s: float) -> LoadedDocument | LoadError:
         try:
-            reply = self._next(request_id, deadline)
+            reply = self._pipe.reply(request_id, deadline)
         except TimeoutError:
             self.close()
             return LoadError(path, _too_long(timeout_s))
-        except _Died:
-            code = self.close(died=True)
-            cpu_limit = getattr(signal, "SIGXCPU", None)
-            if cpu_limit is not None and code == -cpu_limit:
+        except WorkerDied:
+            code = self._pipe.stop(wait_s=5.0)  # its stdout closed: wait (not kill) to learn why it ended
+            if ended_by_cpu_limit(code):
                 return LoadError(path, _too_long(timeout_s))
-            if code == -getattr(signal, "SIGKILL", 9):  # the kernel's OOM killer, most likely
+            if ended_by_kill(code):
                 return LoadError(path, f"{TOO_LARGE}: the reader was stopped by the system")
-            return LoadError(path, f"could not be read: it crashed the reader ({_how(code)})")
+            return LoadError(path, f"could not be read: it crashed the reader ({describe_exit(code)})")
         digest = str(reply.get("sha256") or "")
         if reply.get("ok") is True:
             return document_from_json(path, reply["document"], digest)
@@ -114,78 +88,8 @@ class ParseWorker:
             self.close()  # a fresh worker rather than one that just ran out of memory
         return LoadError(path, reason, digest)
 
-    def _spawn(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            return
-        self.close()
-        lines: queue.Queue[str | None] = queue.Queue()
-        process = subprocess.Popen(
-            self._command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=_environment(),
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
-        )
-        assert process.stdout is not None
-        threading.Thread(target=_read, args=(process.stdout, lines), name="hearth-parse-reader", daemon=True).start()
-        self._process, self._lines, self._ready = process, lines, False
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not self._ready:
-            self._ready = self._message(deadline).get("ready") is True
-
-    def close(self, died: bool = False) -> int | None:
-        """Stop the worker; its exit code (negative: the signal that ended it). ``died``: its
-        stdout has closed, so it is waited for (not killed) to learn why it ended."""
-        process, self._process, self._ready = self._process, None, False
-        if process is None:
-            return None
-        with contextlib.suppress(OSError):
-            if process.stdin is not None:
-                process.stdin.close()
-        if died:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                return process.wait(timeout=5.0)
-        process.kill()
-        return process.wait()
-
-    def _send(self, message: dict[str, Any]) -> None:
-        process = self._process
-        assert process is not None and process.stdin is not None
-        try:
-            process.stdin.write(json.dumps(message, ensure_ascii=True) + "\n")
-            process.stdin.flush()
-        except (OSError, ValueError):
-            raise _Died from None
-
-    def _next(self, request_id: int, deadline: float) -> dict[str, Any]:
-        while True:
-            message = self._message(deadline)
-            if message.get("id") == request_id:
-                return message
-
-    def _message(self, deadline: float) -> dict[str, Any]:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            try:
-                line = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                raise TimeoutError from None
-            if line is None:
-                raise _Died
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(message, dict):
-                return message
+    def close(self) -> None:
+        self._pipe.stop()
 
 
 class ParsePool:
@@ -254,20 +158,3 @@ class ParsePool:
 
 def _too_long(timeout_s: float) -> str:
     return f"took too long to read (over {timeout_s:.0f} s); it is tried again when it changes"
-
-
-def _read(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        for line in stream:
-            lines.put(line)
-    lines.put(None)
-
-
-def _how(code: int | None) -> str:
-    if code is None:
-        return "no exit code"
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"signal {signal.Signals(-code).name}"
-        return f"signal {-code}"
-    return f"exit code {code}"
