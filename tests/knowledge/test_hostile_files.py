@@ -157,3 +157,18 @@ def test_a_keyword_search_finds_words_written_with_ligatures(make_library, tmp_p
     library.sync("papers")
     collection = library.collection("papers")
     assert library.catalog.keyword_search([collection.id], "efficient flue", 5)
+
+
+def test_a_keyword_search_finds_a_chinese_word_in_clean_text(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "ai.txt").write_text(CHINESE * 3)
+    (folder / "jp.txt").write_text(JAPANESE * 3)
+    library = make_library()
+    library.add("notes", [folder])
+    library.sync("notes")
+    collection = library.collection("notes")
+    found = library.catalog.chunks_by_id(library.catalog.keyword_search([collection.id], "人工智能", 5))
+    assert [Path(c.path).name for c in found.values()] == ["ai.txt"]
+    found = library.catalog.chunks_by_id(library.catalog.keyword_search([collection.id], "首都", 5))
+    assert [Path(c.path).name for c in found.values()] == ["jp.txt"]
