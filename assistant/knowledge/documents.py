@@ -60,6 +60,9 @@ CODE_SUFFIXES = {
 SUPPORTED_SUFFIXES = (
     TEXT_SUFFIXES | MARKDOWN_SUFFIXES | CODE_SUFFIXES | {".pdf", ".docx", ".html", ".htm", ".csv", ".json"}
 )
+# Raised when a format's reader reads more of a file, or fails on fewer: a file that an older
+# reader read, or failed on, is read again at the next sync (indexer.py).
+READER_VERSIONS = {".docx": 2, ".csv": 2, ".json": 2}
 MAX_PDF_PAGES = 5000
 MAX_TEXT_CHARS = 20_000_000
 # A .docx is a zip: refuse archives that would inflate beyond this, or inflate suspiciously well.
@@ -109,6 +112,10 @@ def plain_reason(exc: BaseException) -> str:
         return "could not be read: its text is not in an encoding Hearth can read"
     log.warning("a reader failed", exc_info=exc)
     return "could not be read: the file is damaged or in a form Hearth cannot read"
+
+
+def reader_version(path: Path) -> int:
+    return READER_VERSIONS.get(path.suffix.lower(), 1)
 
 
 def _capped(result: LoadedDocument | LoadError) -> LoadedDocument | LoadError:

@@ -77,7 +77,8 @@ class ParseWorker:
                 self._wait_ready()
             except (OSError, TimeoutError, _Died) as exc:
                 self.close()
-                return LoadError(path, f"could not be read: the reader process did not start ({exc or 'no reply'})")
+                why = f" ({exc.strerror.lower()})" if isinstance(exc, OSError) and exc.strerror else ""
+                return LoadError(path, f"could not be read: the reader process did not start{why}")
             request_id = next(self._ids)
             deadline = time.monotonic() + timeout_s
             try:
