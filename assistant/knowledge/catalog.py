@@ -359,8 +359,8 @@ class Catalog(Database):
         unspaced scripts (ngrams.py); where a query has both, the two rankings are interleaved."""
         if not collection_ids:
             return []
-        words = re.findall(r"\w+", query.lower())
-        terms = [t for t in dict.fromkeys(words) if len(t) > 1 and t not in STOPWORDS and not ngrams.has_unspaced(t)]
+        words = re.findall(r"\w+", ngrams.spaced_part(query.lower()))
+        terms = [t for t in dict.fromkeys(words) if len(t) > 1 and t not in STOPWORDS]
         ranked = []
         if terms and (terms := self._distinctive(terms)):
             match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)

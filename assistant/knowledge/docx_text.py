@@ -37,6 +37,7 @@ def read_docx(path: Path) -> list[Section]:
         reader = _Reader(document.notes)
         reader.blocks(document.children)
         reader.flush()
+        footer_lines = _header_and_footer_lines(path)
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:  # no main part, no body, a bad entry
         raise NotADocument("not a Word document: its main part is missing or damaged") from exc
     except OSError as exc:
@@ -47,7 +48,6 @@ def read_docx(path: Path) -> list[Section]:
         raise NotADocument("damaged Word document: its XML is not well-formed") from exc
     except RecursionError as exc:
         raise NotADocument("could not be read: the document is nested too deeply") from exc
-    footer_lines = _header_and_footer_lines(path)
     if footer_lines:
         reader.trail = [HEADERS_AND_FOOTERS]
         reader.lines = footer_lines

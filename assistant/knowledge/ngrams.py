@@ -27,8 +27,9 @@ _UNSPACED = re.compile(
 _THAI_LAO_MARK = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd]")
 
 
-def has_unspaced(text: str) -> bool:
-    return _UNSPACED.search(text) is not None
+def spaced_part(text: str) -> str:
+    """The text with its unspaced runs blanked out: what the word index (unicode61) can match."""
+    return _UNSPACED.sub(" ", text)
 
 
 def _units(run: str) -> list[str]:

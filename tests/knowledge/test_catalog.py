@@ -67,6 +67,7 @@ def test_words_of_scripts_without_spaces_are_found(tmp_path: Path) -> None:
     assert catalog.keyword_search([cid], "君子", 5) == ["c0"]
     assert catalog.keyword_search([cid], "ปัญญาประดิษฐ์", 5) == ["c3"]
     assert catalog.keyword_search([cid], "kettle 猫", 5) == ["c4", "c1"]  # words and pairs together
+    assert catalog.keyword_search([cid], "kettle猫", 5) == ["c4", "c1"]  # written together
     assert catalog.keyword_search([cid], "犬", 5) == []
     catalog.close()
 
