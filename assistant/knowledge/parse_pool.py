@@ -54,7 +54,8 @@ class ParseWorker:
                 self._pipe.wait_ready(STARTUP_TIMEOUT_S)
             except (OSError, TimeoutError, WorkerDied) as exc:
                 self.close()
-                return LoadError(path, f"could not be read: the reader process did not start ({exc or 'no reply'})")
+                why = f" ({exc.strerror.lower()})" if isinstance(exc, OSError) and exc.strerror else ""
+                return LoadError(path, f"could not be read: the reader process did not start{why}")
             deadline = time.monotonic() + timeout_s
             try:
                 request_id = self._pipe.request({"path": str(path), "cpu_seconds": timeout_s}, deadline)

@@ -159,3 +159,12 @@ def test_the_reader_exits_when_hearth_closes_its_pipe() -> None:
     assert json.loads(process.stdout.readline()) == {"ready": True}
     process.stdin.close()
     assert process.wait(timeout=60) == 0
+
+
+def test_a_reader_that_cannot_start_gets_a_plain_reason(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("text")
+    worker = ParseWorker(command=[str(tmp_path / "no-such-python"), "-m", "assistant.knowledge.parse_worker"])
+    result = worker.load(path, 5.0)
+    assert isinstance(result, LoadError), result
+    assert result.reason == "could not be read: the reader process did not start (no such file or directory)"
