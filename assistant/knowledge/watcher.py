@@ -179,9 +179,9 @@ class FolderWatcher:
             log.warning("cannot watch %s: %s", folder, exc)
 
     def _watch(self, observer: BaseObserver, folder: str, recursive: bool) -> ObservedWatch:
-        return observer.schedule(
-            self._handler, folder, recursive=recursive, event_filter=WATCHED_EVENTS, follow_symlink=True
-        )
+        # Symlinked folders are not followed: watchdog would follow a symlink loop down to the
+        # longest path the system allows. What changes behind a link is caught at the next start.
+        return observer.schedule(self._handler, folder, recursive=recursive, event_filter=WATCHED_EVENTS)
 
     def _observer(self, native: bool) -> BaseObserver:
         current = self._native if native else self._polling

@@ -11,6 +11,7 @@ import errno
 import os
 import queue
 import shutil
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -216,3 +217,14 @@ def test_hearths_own_data_directory_is_never_reported(make_library, watching, tm
     (library.home / "notes.txt").write_text("written by Hearth itself")
     watched.settle(tmp_path.resolve())
     assert watched.drained() == []
+
+
+def test_a_symlink_loop_in_a_watched_folder_is_not_followed(make_library, watching, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    library, folder = docs(make_library, tmp_path, "a.txt", "sub/b.txt")
+    (folder / "sub" / "up").symlink_to(folder, target_is_directory=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        watched = watching(library, quiet_s=0.05)  # following it, watchdog warns once per folder it re-enters
+    assert not caught, [str(w.message)[:200] for w in caught]
+    (folder / "sub" / "c.txt").write_text("still noticed")
+    assert watched.reports.get(timeout=WAIT_S) == "docs"
