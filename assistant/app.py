@@ -225,6 +225,7 @@ class Hearth:
         for thread in (self.thread, self.library_thread, self.download_thread):
             thread.quit()
             thread.wait(30_000)
+        self.window.attachment_controls.stop()
         if self.window.memory_controls is not None:
             self.window.memory_controls.stop()
         self.worker.shutdown()

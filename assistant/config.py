@@ -127,6 +127,11 @@ class KnowledgeSettings(_Section):
         0.25, ge=0.0, le=1.0, description="Passages found only by meaning must be at least this similar."
     )
     max_file_mb: int = Field(50, ge=1, le=4096, description="Larger files are skipped and reported.")
+    watch: Literal["auto", "poll", "off"] = Field(
+        "auto",
+        description="Index changes as they happen: the system's notifications (auto), a check every few seconds"
+        " (poll: for network drives), or only when you press Sync (off).",
+    )
 
 
 class ToolSettings(_Section):

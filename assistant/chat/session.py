@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import replace
 from typing import Any
 
 from assistant.chat.events import (
@@ -26,12 +27,14 @@ from assistant.chat.summary import fold_into_summary
 from assistant.chat.turn import Turn, join_continuation
 from assistant.chat.turn_tools import profile_approver, tools_for_turn
 from assistant.config import Settings
+from assistant.core.attachments import attachments
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.context import BuiltContext, ContextBuilder, HistoryItem
 from assistant.core.errors import EmptyPromptError, HearthError
 from assistant.core.messages import ChatMessage, GenerationStats, MessageStatus, clean_text
 from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
+from assistant.knowledge.attached import attached_passages
 from assistant.knowledge.retriever import Passage, format_passages
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import Profile
@@ -248,11 +251,14 @@ class ChatSession:
         return bool(wanted) and self.tools is not None
 
     def passages(self, conversation: Conversation, question: str) -> list[Passage]:
-        """Passages from the conversation's active collections for ``question``."""
-        names = [str(n) for n in conversation.options.get("collections", [])]
-        if not names or not question or self.retrieve is None:
+        """Passages from the conversation's active collections for ``question``, then from the
+        files attached to it, numbered on from the collections'."""
+        if not question:
             return []
-        return self.retrieve(names, question)
+        names = [str(n) for n in conversation.options.get("collections", [])]
+        found = self.retrieve(names, question) if names and self.retrieve is not None else []
+        attached = attached_passages(attachments(self.store, conversation.id), question, self.settings.knowledge.top_k)
+        return found + [replace(p, n=len(found) + p.n) for p in attached]
 
     def _build(
         self, conversation_id: int, cancel: CancelToken, sections: dict[str, str]

@@ -22,7 +22,9 @@ def add_parsers(commands: Any) -> None:
     index.add_argument("paths", type=Path, nargs="+", metavar="PATH")
     index.add_argument("--collection", required=True, metavar="NAME")
     index.add_argument("--reindex", action="store_true", help="drop the index and build it again")
-    collections = commands.add_parser("collections", help="list, show, sync, rename or remove collections")
+    collections = commands.add_parser(
+        "collections", help="list, show, sync, rename or remove collections; their folders and patterns"
+    )
     actions = collections.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list")
     listing.add_argument("--json", action="store_true")
@@ -37,6 +39,14 @@ def add_parsers(commands: Any) -> None:
     rename.add_argument("new_name")
     remove = actions.add_parser("remove")
     remove.add_argument("name")
+    remove_folder = actions.add_parser("remove-folder", help="take one folder out of a collection, then sync")
+    remove_folder.add_argument("name")
+    remove_folder.add_argument("folder", type=Path)
+    patterns = actions.add_parser("patterns", help="which files of its folders a collection keeps, then sync")
+    patterns.add_argument("name")
+    patterns.add_argument("--include", action="append", default=[], metavar="GLOB", help="e.g. '*.md' (repeatable)")
+    patterns.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="e.g. 'drafts/**'")
+    patterns.add_argument("--clear", action="store_true", help="no patterns: every supported file")
     search = commands.add_parser("search", help="find passages in a collection")
     search.add_argument("query")
     search.add_argument("--collection", action="append", required=True, metavar="NAME")
@@ -90,6 +100,9 @@ def _collections(args: argparse.Namespace, library: Library) -> int:
             print(f"{collection.name} — embedder {collection.embedder} ({collection.dimension} dimensions)")
             for root in collection.roots:
                 print(f"  folder: {root}")
+            if collection.include or collection.exclude:
+                include, exclude = ", ".join(collection.include) or "*", ", ".join(collection.exclude) or "-"
+                print(f"  include: {include}; exclude: {exclude}")
             for record in sorted(files.values(), key=lambda f: f.path):
                 note = f" — {record.reason}" if record.reason else ""
                 print(f"  [{record.status}] {record.path} ({record.chunks} passages){note}")
@@ -98,6 +111,19 @@ def _collections(args: argparse.Namespace, library: Library) -> int:
     elif args.action == "rename":
         library.rename(args.name, args.new_name)
         print(f"Renamed '{args.name}' to '{args.new_name}'.")
+    elif args.action == "remove-folder":
+        library.remove_folder(args.name, args.folder.expanduser().resolve())
+        return _sync(library, args.name, False)
+    elif args.action == "patterns":
+        if args.clear or args.include or args.exclude:
+            library.set_patterns(args.name, tuple(args.include), tuple(args.exclude))
+            collection = library.collection(args.name)
+            print(f"Include: {', '.join(collection.include) or 'every supported file'}")
+            print(f"Exclude: {', '.join(collection.exclude) or 'nothing'}")
+            return _sync(library, args.name, False)
+        collection = library.collection(args.name)
+        print(f"Include: {', '.join(collection.include) or 'every supported file'}")
+        print(f"Exclude: {', '.join(collection.exclude) or 'nothing'}")
     elif args.action == "remove":
         removed = library.remove(args.name)
         print(
@@ -114,6 +140,8 @@ def _describe(collection: Any) -> dict[str, Any]:
         "chunks": collection.chunks,
         "failed": collection.failed,
         "embedder": collection.embedder,
+        "include": list(collection.include),
+        "exclude": list(collection.exclude),
     }
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.core.attachments import SCHEMA as ATTACHMENTS_SCHEMA
 from assistant.core.database import Database
 from assistant.core.errors import ConversationNotFoundError, HearthError
 from assistant.core.messages import MessageStatus, Role
@@ -130,6 +131,7 @@ class ConversationStore(Database):
             # Per-conversation sampling overrides (temperature, top_p, max_tokens...), as JSON.
             self._db.execute("ALTER TABLE conversations ADD COLUMN options TEXT")
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._db.executescript(ATTACHMENTS_SCHEMA)  # files attached to one conversation (attachments.py)
 
     # ----- conversations ------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from assistant.core.database import Database
 from assistant.core.errors import HearthError
 from assistant.knowledge import ngrams
 from assistant.knowledge.chunking import Chunk
+from assistant.knowledge.patterns import MAX_PATTERNS, FilePatterns, pattern_problem
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
@@ -59,6 +60,13 @@ CREATE TABLE IF NOT EXISTS chunks (
     end INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks (file_id);
+-- Include/exclude glob patterns of a collection (patterns.py), in the order they were given.
+CREATE TABLE IF NOT EXISTS patterns (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('include', 'exclude')),
+    pattern TEXT NOT NULL,
+    PRIMARY KEY (collection_id, kind, pattern)
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
     text, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
 );
@@ -119,6 +127,12 @@ class CollectionInfo:
     files: int = 0
     chunks: int = 0
     failed: int = 0
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def patterns(self) -> FilePatterns:
+        return FilePatterns(self.include, self.exclude)
 
 
 @dataclass(frozen=True)
@@ -203,6 +217,7 @@ class Catalog(Database):
             " COALESCE(SUM(status = 'failed'), 0) AS failed FROM files WHERE collection_id = ?",
             (row["id"],),
         )[0]
+        patterns = self.rows("SELECT kind, pattern FROM patterns WHERE collection_id = ? ORDER BY rowid", (row["id"],))
         return CollectionInfo(
             row["id"],
             row["name"],
@@ -212,6 +227,8 @@ class Catalog(Database):
             counts["files"],
             counts["chunks"],
             counts["failed"],
+            tuple(p["pattern"] for p in patterns if p["kind"] == "include"),
+            tuple(p["pattern"] for p in patterns if p["kind"] == "exclude"),
         )
 
     def rename_collection(self, name: str, new_name: str) -> None:
@@ -245,6 +262,20 @@ class Catalog(Database):
     def remove_root(self, collection_id: int, path: Path) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM roots WHERE collection_id = ? AND path = ?", (collection_id, str(path)))
+
+    def set_patterns(self, collection_id: int, include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
+        """Replace the collection's include and exclude patterns; a pattern that cannot work is refused."""
+        problems = [problem for p in (*include, *exclude) if (problem := pattern_problem(p))]
+        if len(include) > MAX_PATTERNS or len(exclude) > MAX_PATTERNS:
+            problems.append(f"at most {MAX_PATTERNS} patterns of each kind")
+        if problems:
+            raise HearthError(f"Those patterns cannot be used: {'; '.join(problems)}.", "Nothing was changed.")
+        with self.transaction() as db:
+            db.execute("DELETE FROM patterns WHERE collection_id = ?", (collection_id,))
+            db.executemany(
+                "INSERT OR IGNORE INTO patterns (collection_id, kind, pattern) VALUES (?, ?, ?)",
+                [(collection_id, "include", p) for p in include] + [(collection_id, "exclude", p) for p in exclude],
+            )
 
     # ----- files and chunks ---------------------------------------------------------------------
 

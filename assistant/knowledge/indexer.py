@@ -28,6 +28,7 @@ from assistant.knowledge.chunking import chunk_sections, chunking_identity
 from assistant.knowledge.documents import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, reader_version
 from assistant.knowledge.embedder import Embedder
 from assistant.knowledge.parse_pool import ParsePool
+from assistant.knowledge.patterns import FilePatterns
 from assistant.knowledge.tokens import counter_for
 from assistant.knowledge.vectors import VectorStore
 
@@ -80,8 +81,12 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan(roots: list[Path], max_bytes: int) -> tuple[dict[str, os.stat_result], list[Problem]]:
-    """Regular files of supported types under ``roots``; symlink loops and special files are skipped."""
+def scan(
+    roots: list[Path], max_bytes: int, patterns: FilePatterns | None = None
+) -> tuple[dict[str, os.stat_result], list[Problem]]:
+    """Regular files of supported types under ``roots`` that ``patterns`` keep (a root given as a
+    file is kept whatever they say); symlink loops and special files are skipped."""
+    patterns = patterns or FilePatterns()
     found: dict[str, os.stat_result] = {}
     problems: list[Problem] = []
     seen_dirs: set[str] = set()
@@ -124,9 +129,14 @@ def scan(roots: list[Path], max_bytes: int) -> tuple[dict[str, os.stat_result], 
                     problems.append(Problem(directory, "skipped: a symlink loop, or a folder already indexed"))
                     continue
                 seen_dirs.add(real)
-                subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+                below = os.path.relpath(directory, root) if directory != str(root) else ""
+                subdirectories[:] = sorted(
+                    d
+                    for d in subdirectories
+                    if not d.startswith(".") and not (patterns and patterns.prunes(os.path.join(below, d)))
+                )
                 for name in sorted(files):
-                    if not name.startswith("."):
+                    if not name.startswith(".") and (not patterns or patterns.allows(os.path.join(below, name))):
                         consider(Path(directory) / name, explicit=False)
     return found, problems
 
@@ -159,7 +169,7 @@ class Indexer:
         started = time.perf_counter()
         report = IndexReport(collection.name)
         key = (collection.id, collection.embedder, collection.dimension)
-        on_disk, report.failed = scan([Path(r) for r in collection.roots], self.max_file_bytes)
+        on_disk, report.failed = scan([Path(r) for r in collection.roots], self.max_file_bytes, collection.patterns)
         known = self.catalog.files(collection.id)
         if any(record.status == "indexing" for record in known.values()):
             self._remove_orphan_vectors(collection)

@@ -14,6 +14,7 @@ from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
 from assistant.knowledge.catalog import Catalog, CollectionInfo
 from assistant.knowledge.embedder import Embedder, SentenceTransformerEmbedder
+from assistant.knowledge.file_status import FileStatus, file_statuses, needs_sync
 from assistant.knowledge.indexer import Indexer, IndexReport, Progress
 from assistant.knowledge.onnx_embedder import OnnxEmbedder, onnx_embedder_path
 from assistant.knowledge.retriever import HybridRetriever, Passage
@@ -74,6 +75,31 @@ class Library:
         self.vectors.drop(collection.id)
         return collection
 
+    def remove_folder(self, name: str, path: Path) -> CollectionInfo:
+        """Take one folder (or file) out of a collection; its files leave the index at the next sync."""
+        collection = self.catalog.collection(name)
+        if str(path) not in collection.roots:
+            raise HearthError(f"'{path}' is not one of the folders of '{name}'.")
+        self.catalog.remove_root(collection.id, path)
+        return self.catalog.collection(name)
+
+    def set_patterns(self, name: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> CollectionInfo:
+        """Which files of the collection's folders it keeps (patterns.py); applied at the next sync."""
+        collection = self.catalog.collection(name)
+        self.catalog.set_patterns(collection.id, include, exclude)
+        return self.catalog.collection(name)
+
+    def file_statuses(self, name: str) -> list[FileStatus]:
+        return file_statuses(self.catalog, self.catalog.collection(name), self._max_bytes)
+
+    def needs_sync(self, name: str) -> bool:
+        """Cheap (a stat per file; no embedder, no Chroma): whether ``sync`` has anything to do."""
+        return needs_sync(self.catalog, self.catalog.collection(name), self._max_bytes)
+
+    @property
+    def _max_bytes(self) -> int:
+        return self.settings.max_file_mb * 1024 * 1024
+
     def rename(self, name: str, new_name: str) -> None:
         self.catalog.rename_collection(name, new_name)
 
@@ -92,7 +118,7 @@ class Library:
             self.catalog.set_embedder(collection.id, self.embedder.name, self.embedder.dimension)
             collection = self.catalog.collection(name)
         self._check_embedder(collection)
-        indexer = Indexer(self.catalog, self.vectors, self.embedder, self.settings.max_file_mb * 1024 * 1024)
+        indexer = Indexer(self.catalog, self.vectors, self.embedder, self._max_bytes)
         return indexer.sync(collection, progress, cancel)
 
     def _check_embedder(self, collection: CollectionInfo) -> None:

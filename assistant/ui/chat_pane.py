@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from assistant.reasoning.reply import TurnStyle
+from assistant.ui.attachments import AttachmentBar, dropped_files
 from assistant.ui.chat_view import ChatView
 from assistant.ui.composer import MessageInput
 from assistant.ui.gauge import ContextGauge
@@ -27,6 +29,7 @@ INCOGNITO_TEXT = "Incognito: nothing in this chat is saved or remembered; it is 
 class ChatPane(QWidget):
     sendRequested = Signal(str)
     stopRequested = Signal()
+    filesDropped = Signal(list)  # list[Path]: to attach to this conversation
 
     def __init__(self, messages: MessageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +50,14 @@ class ChatPane(QWidget):
         self._conversation_id: int | None = None
         self.input = MessageInput()
         self.input.submitted.connect(self.sendRequested)
+        self.input.filesDropped.connect(self.filesDropped)
+        self.attachment_bar = AttachmentBar()
+        self.attach_button = QPushButton("Attach…")
+        self.attach_button.setAccessibleName("Attach files")
+        self.attach_button.setToolTip(
+            "Attach files to this conversation only, without making a collection (or drop them on the chat)"
+        )
+        self.setAcceptDrops(True)  # drops on the conversation; the input takes its own
         self.send_button = QPushButton("Send")
         self.send_button.setAccessibleName("Send message")
         self.send_button.clicked.connect(lambda: self.sendRequested.emit(self.input.toPlainText()))
@@ -79,6 +90,7 @@ class ChatPane(QWidget):
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.mode_picker)
         buttons.addWidget(self.probs_box)
+        buttons.addWidget(self.attach_button)
         composer.addLayout(buttons)
         status = QHBoxLayout()
         status.addWidget(self.speed_label, 1)
@@ -89,8 +101,19 @@ class ChatPane(QWidget):
         layout.addWidget(self.incognito_banner)
         layout.addWidget(self.chat_view, 1)
         layout.addWidget(self.edit_banner)
+        layout.addWidget(self.attachment_bar)
         layout.addLayout(composer)
         layout.addLayout(status)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = dropped_files(event.mimeData())
+        if files:
+            event.acceptProposedAction()
+            self.filesDropped.emit(files)
 
     def _explain_mode(self, index: int = 0) -> None:
         tip = MODE_CHOICES[self.mode_picker.currentIndex()][2]

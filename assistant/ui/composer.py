@@ -1,14 +1,17 @@
-"""The message input: Enter sends, Shift+Enter starts a new line."""
+"""The message input: Enter sends, Shift+Enter starts a new line; files dropped or pasted on it are attached."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+from assistant.ui.attachments import dropped_files
 
 
 class MessageInput(QPlainTextEdit):
     submitted = Signal(str)
+    filesDropped = Signal(list)  # list[Path]: files dropped or pasted here, to attach rather than insert
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,3 +29,13 @@ class MessageInput(QPlainTextEdit):
                 self.submitted.emit(text)
             return
         super().keyPressEvent(event)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return bool(dropped_files(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        files = dropped_files(source)
+        if files:
+            self.filesDropped.emit(files)  # not their URLs as text
+        else:
+            super().insertFromMimeData(source)

@@ -27,6 +27,7 @@ from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore, StoredMe
 from assistant.memory.long_term import LongTermMemory
 from assistant.reasoning.reply import TurnStyle
 from assistant.ui.approval import ask_approval
+from assistant.ui.attachments import AttachmentControls
 from assistant.ui.chat_pane import ChatPane
 from assistant.ui.library_worker import LibraryWorker
 from assistant.ui.main_toolbar import MainToolbar
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
             controls.forgotten.connect(self._on_conversation_forgotten)
             self.memory_controls = controls
         self._wire_worker()
+        self.attachment_controls = AttachmentControls(self, self.centre, settings.knowledge.max_file_mb * 1024 * 1024)
         if library_worker is not None:
             library_worker.collectionsChanged.connect(self._on_collections_changed)
             library_worker.failed.connect(self.show_error)
@@ -224,6 +226,7 @@ class MainWindow(QMainWindow):
         self.speed_label.clear()
         incognito = conversation_id >= INCOGNITO_FIRST_ID
         self.centre.show_conversation(conversation_id, incognito)
+        self.attachment_controls.show_conversation(conversation_id)
         self.setWindowTitle("Hearth — incognito: nothing is saved" if incognito else "Hearth")
         if incognito:
             self.show_notice("Incognito: this conversation and anything said in it are gone when Hearth closes.")
@@ -266,6 +269,7 @@ class MainWindow(QMainWindow):
             self.messages.set_messages(None, [])
             self.panel.show_conversation(None)
             self.centre.show_conversation(None, False)
+            self.attachment_controls.show_conversation(None)
 
     def _on_conversation_forgotten(self, conversation_id: int) -> None:
         self._on_conversation_deleted(conversation_id)

@@ -73,12 +73,13 @@ def test_a_file_added_while_the_app_runs_is_indexed(qtbot, hearth_home: Path, tm
     library.add("Notes", [folder])
     library.sync("Notes")
     hearth = Hearth(Settings(), engine_factory=lambda settings: ScriptedEngine(), library=library)
-    hearth.library_worker._watcher.interval_s = 0.3
+    caught_up: list[object] = []  # the watcher is set up before the start-up check ends
+    hearth.library_worker.rescanFinished.connect(caught_up.append, Qt.ConnectionType.DirectConnection)
     qtbot.addWidget(hearth.window)
     try:
         with qtbot.waitSignal(hearth.window.modelStateChanged, timeout=10_000):
             hearth.show()
-        qtbot.wait(800)  # the watcher's first look
+        qtbot.waitUntil(lambda: bool(caught_up), timeout=30_000)
         (folder / "b.txt").write_text("A note about the watering can.")
         qtbot.waitUntil(lambda: library.collection("Notes").files == 2, timeout=10_000)
         assert any("watering can" in p.text for p in library.search("watering can", ["Notes"]))

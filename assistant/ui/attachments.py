@@ -1,0 +1,206 @@
+"""Files attached to one conversation: the paperclip, drops on the chat, the chips, and the reader.
+
+A file attached here is not added to any collection: it is read by a limited reader process
+(parse_pool.py) on the attach worker's thread, cut into passages, and stored with the
+conversation (core/attachments.py); each turn of that conversation then draws on it. A chip per
+file shows what is attached, with a × to take it off again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QMimeData, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
+
+from assistant.core.attachments import Attachment, add_attachment, attachments, remove_attachment
+from assistant.core.errors import HearthError
+from assistant.ui.threads import start_on_thread
+
+if TYPE_CHECKING:
+    from assistant.knowledge.parse_pool import ParsePool
+    from assistant.ui.chat_pane import ChatPane
+    from assistant.ui.main_window import MainWindow
+
+
+def dropped_files(mime: QMimeData) -> list[Path]:
+    """The local files a drag carries; none when any is not local, or is a model (.gguf: the
+    model drop handler takes those)."""
+    if not mime.hasUrls():
+        return []
+    urls = mime.urls()
+    paths = [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
+    if not paths or len(paths) != len(urls) or any(p.suffix.lower() == ".gguf" for p in paths):
+        return []
+    return paths
+
+
+class AttachWorker(QObject):
+    """Reads attached files on its own thread, one at a time, each in a limited reader process."""
+
+    readRequested = Signal(int, str)  # conversation id, path
+    read = Signal(int, str, object, object)  # conversation id, path, passages (dicts), warnings
+    failed = Signal(int, str, str, str)  # conversation id, path, message, hint
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__()
+        self.max_bytes = max_bytes
+        self._pool: ParsePool | None = None
+        self.readRequested.connect(self._read)
+
+    @Slot(int, str)
+    def _read(self, conversation_id: int, path: str) -> None:
+        from assistant.knowledge.attached import read_attachment
+        from assistant.knowledge.parse_pool import ParsePool
+
+        if self._pool is None:
+            self._pool = ParsePool(size=1)
+        try:
+            passages, warnings = read_attachment(Path(path), self._pool, self.max_bytes)
+        except HearthError as exc:
+            self.failed.emit(conversation_id, path, exc.message, exc.hint)
+            return
+        self.read.emit(conversation_id, path, [p.to_dict() for p in passages], warnings)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+class AttachmentBar(QWidget):
+    """One chip per attached file (and per file being read), above the message input."""
+
+    removeRequested = Signal(int)  # attachment id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentBar")
+        self.setAccessibleName("Attached files")
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self.chips: list[QWidget] = []
+        self.hide()
+
+    def show_files(self, attached: list[Attachment], reading: list[str]) -> None:
+        for chip in self.chips:
+            self._layout.removeWidget(chip)
+            chip.deleteLater()
+        self.chips = []
+        for item in attached:
+            chip = QToolButton()
+            chip.setObjectName("attachmentChip")
+            chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            chip.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
+            chip.setText(f"{item.name}  ×")
+            chip.setToolTip(f"{item.path}\nUsed in this conversation only. Click to take it off.")
+            chip.setAccessibleName(f"Attached: {item.name}. Remove")
+            chip.setProperty("attachment_id", item.id)
+            chip.clicked.connect(lambda _=False, i=item.id: self.removeRequested.emit(i))
+            self.chips.append(chip)
+        for path in reading:
+            label = QLabel(f"Reading {Path(path).name}…")
+            label.setObjectName("attachmentReading")
+            self.chips.append(label)
+        while self._layout.count():
+            self._layout.takeAt(0)
+        for chip in self.chips:
+            self._layout.addWidget(chip)
+            chip.show()  # now, not when the layout gets round to it
+        self._layout.addStretch(1)
+        self.setVisible(bool(self.chips))
+
+
+class AttachmentControls(QObject):
+    """Wires the paperclip, drops and chips of the chat pane to the reader and the store."""
+
+    attached = Signal(int, str)  # conversation id, file name (for tests and notices)
+
+    def __init__(self, window: MainWindow, pane: ChatPane, max_bytes: int) -> None:
+        super().__init__(window)
+        self.window = window
+        self.pane = pane
+        self.max_bytes = max_bytes
+        self.worker: AttachWorker | None = None
+        self.thread: QThread | None = None
+        self._reading: dict[int, list[str]] = {}
+        pane.attach_button.clicked.connect(self.choose_files)
+        pane.filesDropped.connect(self.attach)
+        pane.attachment_bar.removeRequested.connect(self.remove)
+
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self.window, "Attach files to this conversation")
+        if files:
+            self.attach([Path(f) for f in files])
+
+    def attach(self, paths: list[Any]) -> None:
+        if self.window.conversation_id is None:
+            self.window.new_conversation()
+        conversation_id = self.window.conversation_id
+        assert conversation_id is not None
+        worker = self._worker()
+        for path in paths:
+            self._reading.setdefault(conversation_id, []).append(str(path))
+            worker.readRequested.emit(conversation_id, str(path))
+        self.show_conversation(conversation_id)
+
+    def _worker(self) -> AttachWorker:
+        if self.worker is None:
+            self.worker = AttachWorker(self.max_bytes)
+            self.worker.read.connect(self._on_read)
+            self.worker.failed.connect(self._on_failed)
+            self.thread = start_on_thread(self.worker, "hearth-attach-worker")
+        return self.worker
+
+    def _done_reading(self, conversation_id: int, path: str) -> None:
+        reading = self._reading.get(conversation_id, [])
+        if path in reading:
+            reading.remove(path)
+
+    def _on_read(self, conversation_id: int, path: str, passages: list[dict[str, Any]], warnings: list[str]) -> None:
+        self._done_reading(conversation_id, path)
+        name = Path(path).name
+        try:
+            add_attachment(self.window.store_for(conversation_id), conversation_id, path, name, passages)
+        except HearthError as exc:
+            self.window.show_error(exc.message, exc.hint)
+        else:
+            note = f" ({'; '.join(warnings)})" if warnings else ""
+            self.window.show_notice(f"Attached {name}: {len(passages)} passages, used in this conversation only{note}.")
+            self.attached.emit(conversation_id, name)
+        self._refresh(conversation_id)
+
+    def _on_failed(self, conversation_id: int, path: str, message: str, hint: str) -> None:
+        self._done_reading(conversation_id, path)
+        self.window.show_error(message, hint)
+        self._refresh(conversation_id)
+
+    def remove(self, attachment_id: int) -> None:
+        conversation_id = self.window.conversation_id
+        if conversation_id is not None:
+            remove_attachment(self.window.store_for(conversation_id), attachment_id)
+            self.show_conversation(conversation_id)
+
+    def _refresh(self, conversation_id: int) -> None:
+        if conversation_id == self.window.conversation_id:
+            self.show_conversation(conversation_id)
+        self.window.request_preview()
+
+    def show_conversation(self, conversation_id: int | None) -> None:
+        if conversation_id is None:
+            self.pane.attachment_bar.show_files([], [])
+            return
+        try:
+            attached = attachments(self.window.store_for(conversation_id), conversation_id, with_passages=False)
+        except HearthError:
+            attached = []
+        self.pane.attachment_bar.show_files(attached, self._reading.get(conversation_id, []))
+
+    def stop(self) -> None:
+        if self.worker is not None and self.thread is not None:
+            self.worker.close()  # a file still being read is abandoned: its reader process is stopped
+            self.thread.quit()
+            self.thread.wait(30_000)
+            self.worker = None
+            self.thread = None
