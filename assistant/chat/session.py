@@ -170,12 +170,13 @@ class ChatSession:
     def regenerate(
         self, conversation_id: int, cancel: CancelToken | None = None, style: TurnStyle | None = None
     ) -> Iterator[TurnEvent]:
-        """Replace the last reply with a new one."""
+        """Write the last reply again, as a new version of it: the old one stays, a switch away."""
         messages = self.store.messages(conversation_id)
         if not messages or messages[-1].role != "assistant":
             raise HearthError("There is no reply to regenerate.")
-        self.store.delete_messages_from(conversation_id, messages[-1].id)
-        yield from self._reply(conversation_id, cancel or CancelToken(), style=style)
+        yield from self._as_new_version(
+            messages[-1], self._reply(conversation_id, cancel or CancelToken(), style=style)
+        )
 
     def edit_and_resend(
         self,
@@ -185,14 +186,27 @@ class ChatSession:
         cancel: CancelToken | None = None,
         style: TurnStyle | None = None,
     ) -> Iterator[TurnEvent]:
-        """Replace a user message (and everything after it) with ``text`` and answer again."""
+        """Send ``text`` as a new version of a user message; the old one keeps its own replies."""
         target = self.store.message(message_id)
         if target.conversation_id != conversation_id or target.role != "user":
             raise HearthError("Only your own messages in this conversation can be edited.")
         if not text.strip():
             raise EmptyPromptError("The message is empty.")
-        self.store.delete_messages_from(conversation_id, message_id)
-        yield from self.send(conversation_id, text, cancel, style)
+        yield from self._as_new_version(target, self.send(conversation_id, text, cancel, style))
+
+    def _as_new_version(self, old: StoredMessage, events: Iterator[TurnEvent]) -> Iterator[TurnEvent]:
+        """Run ``events`` with ``old`` set aside, so the message they add is its next version; if
+        none was added (refused, stopped or failed before it began), ``old`` is shown again (an
+        empty reply that failed is deleted, and ``delete_message`` brings back its last version)."""
+        self.store.set_aside(old.id)
+        added = False
+        try:
+            for event in events:
+                added = added or isinstance(event, UserMessageSaved | ReplyStarted)
+                yield event
+        finally:
+            if not added:
+                self.store.choose_version(old.id)
 
     def continue_reply(self, conversation_id: int, cancel: CancelToken | None = None) -> Iterator[TurnEvent]:
         """Carry on a reply that was stopped, interrupted or cut off, appending to the same message.
@@ -421,4 +435,4 @@ class ChatSession:
         if worth_keeping:
             self.store.update_message(message_id, text, MessageStatus.FAILED, stats)
         else:
-            self.store.delete_messages_from(self.store.message(message_id).conversation_id, message_id)
+            self.store.delete_message(message_id)
