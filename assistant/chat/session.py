@@ -313,7 +313,7 @@ class ChatSession:
         finished = self._save_reply(turn, reply, built, result, stages)
         yield finished
         if continuing is None and finished.reply.status is MessageStatus.COMPLETE and self.remembers:
-            yield self._learn(turn, prompt, result.text, cancel)
+            yield self._learn(turn, prompt, finished.reply, cancel)
 
     def _start_turn(self, conversation_id: int, continuing: StoredMessage | None, style: TurnStyle | None) -> Turn:
         conversation = self.store.get(conversation_id)
@@ -362,7 +362,10 @@ class ChatSession:
     def _open_reply(self, turn: Turn, built: BuiltContext) -> tuple[StoredMessage, list[ChatMessage]]:
         """The reply's row (a new one, or the one being continued) and the prompt to stream from."""
         if turn.continuing is None:
-            reply = self.store.add_message(turn.conversation.id, "assistant", "", MessageStatus.STREAMING)
+            # What the reply draws on is known before it streams: shown with it from the start.
+            known = {"sources": turn.sources, "tool_calls": [call.to_dict() for call in turn.calls]}
+            stats = {key: value for key, value in known.items() if value} or None
+            reply = self.store.add_message(turn.conversation.id, "assistant", "", MessageStatus.STREAMING, stats)
             return reply, built.messages
         self.store.update_message(turn.continuing.id, turn.prefix, MessageStatus.STREAMING)
         return turn.continuing, [*built.messages, ChatMessage("user", CONTINUE_INSTRUCTION)]
@@ -376,7 +379,7 @@ class ChatSession:
         stream = ReplyStream(self.engine, turn.style)
 
         def progress() -> dict[str, Any]:
-            return {"stages": [s.to_dict() for s in stream.stages], "mode": turn.style.mode}
+            return {**reply.stats, "stages": [s.to_dict() for s in stream.stages], "mode": turn.style.mode}
 
         try:
             sampling = self.sampling(self.store.get(turn.conversation.id))
@@ -409,7 +412,9 @@ class ChatSession:
         calls = [call.to_dict() for call in turn.calls]
         return TurnFinished(self.store.message(reply.id), result, turn.sources, calls, turn.memories)
 
-    def _learn(self, turn: Turn, prompt: list[ChatMessage], reply_text: str, cancel: CancelToken) -> MemoriesSaved:
+    def _learn(self, turn: Turn, prompt: list[ChatMessage], reply: StoredMessage, cancel: CancelToken) -> MemoriesSaved:
+        """Let memory learn from the exchange; what it kept is stored with the reply ("learned"),
+        so the line under the reply is there again when the conversation is opened again."""
         assert self.memory is not None
         conversation = self.store.get(turn.conversation.id)
         profile = self.profile(conversation)
@@ -421,12 +426,16 @@ class ChatSession:
             conversation.id,
             conversation.title,
             turn.latest.content,
-            reply_text,
+            reply.content,
             turn.latest.id,
             cancel,
             prompt,
         )
-        return MemoriesSaved(changes, self.memory.take_notice())
+        if changes:
+            learned = [{"action": c.action, "text": c.memory.text, "memory_id": c.memory.id} for c in changes]
+            self.store.update_message(reply.id, reply.content, stats={**reply.stats, "learned": learned})
+            reply = self.store.message(reply.id)
+        return MemoriesSaved(changes, self.memory.take_notice(), reply)
 
     def _keep_partial(
         self, message_id: int, text: str, continued: bool = False, stats: dict[str, Any] | None = None
