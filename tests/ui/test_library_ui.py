@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QDialog
 
 from assistant.app import Hearth
@@ -60,6 +60,14 @@ def test_index_choose_ask_and_open_a_source(qtbot, hearth_home: Path, tmp_path: 
         assert "citric acid" in source.text.toPlainText()
         assert "background-color:#ffe08a" in source.text.toHtml().replace(" ", "")
         screenshot(source, "14-cited-passage")
+        source.done(0)
+        # The answer cites [1] only: that is the one card shown as cited, and its marker is a link to it.
+        assert [b.text().split(" ", 1)[0] for b in reply.sources.cited] == ["[1]"]
+        assert reply.sources.also_toggle.text() == "Also retrieved, not cited (1)"
+        assert 'href="cite:1"' in reply.text.toHtml()
+        reply.text.anchorClicked.emit(QUrl("cite:1"))
+        opened = [d for d in window.findChildren(QDialog, "sourceDialog") if d.isVisible()]
+        assert [d.source["n"] for d in opened] == [1]
     finally:
         window.close()
         hearth.shutdown()
