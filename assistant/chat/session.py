@@ -244,13 +244,17 @@ class ChatSession:
             items.append(HistoryItem(message.id, message.role, message.content))
         return items
 
-    def _turn_tools(self, conversation: Conversation) -> ToolRegistry:
+    def _turn_tools(self, turn: Turn) -> ToolRegistry:
         """The tools for this turn: knowledge_search only when the conversation has collections,
-        and then bound to exactly those; the memory tools when memory is on."""
+        and then bound to exactly those (its passages join the turn's sources); the memory tools
+        when memory is on."""
         assert self.tools is not None
+        conversation = turn.conversation
         profile = self.profile(conversation)
         memory = self.memory if self.remembers and profile is not None else None
-        return tools_for_turn(self.tools, conversation, self.retrieve, memory, profile, self.engine.count_tokens)
+        return tools_for_turn(
+            self.tools, conversation, self.retrieve, memory, profile, self.engine.count_tokens, turn.sources
+        )
 
     def _approver(self, conversation: Conversation) -> Approve:
         profile = self.profile(conversation)
@@ -348,9 +352,7 @@ class ChatSession:
         room = built.breakdown.get("free", 0) - DECISION_ROOM
         if room < MIN_RESULT_TOKENS + RESULT_FRAMING_TOKENS:
             return False  # no room for any result: a tool would run for nothing (and may have effects)
-        agent = ToolAgent(
-            self._turn_tools(turn.conversation), self.engine, self._approver(turn.conversation), result_tokens=room
-        )
+        agent = ToolAgent(self._turn_tools(turn), self.engine, self._approver(turn.conversation), result_tokens=room)
         conversation = [*built.messages[:-1], ChatMessage("user", turn.question)]
         for call in agent.run(conversation, cancel):
             turn.calls.append(call)
