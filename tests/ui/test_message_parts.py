@@ -23,7 +23,7 @@ def _widget(qtbot, content: str, **stats: object) -> MessageWidget:  # type: ign
     return widget
 
 
-def test_a_tool_call_is_a_card_with_readable_arguments_and_a_long_result_collapsed(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_tool_call_is_a_card_with_readable_arguments_and_a_long_result_collapsed(qtbot, screenshot) -> None:  # type: ignore[no-untyped-def]
     long_result = "\n".join(f"line {n}: the boiler pressure should be 1.5 bar" for n in range(40))
     calls = [
         {
@@ -59,9 +59,10 @@ def test_a_tool_call_is_a_card_with_readable_arguments_and_a_long_result_collaps
     long.toggle.click()
     assert long.expanded and "line 39" in long.result.text()
     assert "failed" in refused.title.text() and "did not approve" in refused.result.text()
+    screenshot(widget, "tool-call-cards")
 
 
-def test_only_cited_sources_are_cards_and_the_marker_opens_its_source(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_only_cited_sources_are_cards_and_the_marker_opens_its_source(qtbot, screenshot) -> None:  # type: ignore[no-untyped-def]
     widget = _widget(qtbot, "Descale it every 90 days [2].", sources=SOURCES)
     assert [b.text() for b in widget.sources.cited] == ["[2] kettle-2.pdf p.2"]
     assert [b.text() for b in widget.sources.also] == ["[1] kettle-1.pdf p.1", "[3] kettle-3.pdf p.3"]
@@ -69,6 +70,7 @@ def test_only_cited_sources_are_cards_and_the_marker_opens_its_source(qtbot) -> 
     assert not widget.sources.also_box.isVisibleTo(widget)  # collapsed
     widget.sources.also_toggle.click()
     assert widget.sources.also_box.isVisibleTo(widget)
+    screenshot(widget, "citations-cited-and-also-retrieved")
     assert 'href="cite:2"' in widget.text.toHtml()
     opened: list[object] = []
     widget.sourceRequested.connect(opened.append)

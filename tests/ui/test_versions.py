@@ -34,7 +34,7 @@ def _regenerate(qtbot, hearth: Hearth) -> None:  # type: ignore[no-untyped-def]
         hearth.window.chat_view.message_widgets[-1].regenerate_button.click()
 
 
-def test_regenerate_then_switch_back_and_forth(qtbot, hearth: Hearth, scripted: ScriptedEngine) -> None:  # type: ignore[no-untyped-def]
+def test_regenerate_then_switch_back_and_forth(qtbot, hearth: Hearth, scripted: ScriptedEngine, screenshot) -> None:  # type: ignore[no-untyped-def]
     scripted.enqueue("first answer", "second answer", "on the first answer")
     _send(qtbot, hearth, "question")
     assert not _shown(hearth.window.chat_view.message_widgets[-1])
@@ -43,6 +43,8 @@ def test_regenerate_then_switch_back_and_forth(qtbot, hearth: Hearth, scripted: 
     assert _texts(hearth) == ["question", "second answer"]
     assert _shown(reply) and reply.versions.label.text() == "2/2"
     assert not reply.versions.next.isEnabled()
+    qtbot.waitUntil(reply.isVisible, timeout=3_000)
+    screenshot(hearth.window, "versions-regenerated")
     reply.versions.previous.click()
     reply = hearth.window.chat_view.message_widgets[-1]
     assert _texts(hearth) == ["question", "first answer"] and reply.versions.label.text() == "1/2"
