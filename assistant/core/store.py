@@ -258,11 +258,13 @@ class ConversationStore(Database):
     def _set_active(self, message_id: int, chosen: int | None) -> None:
         target = self.message(message_id)
         with self.transaction() as db:
+            group = (target.conversation_id, target.parent_id)
             db.execute(
-                "UPDATE messages SET active = (id IS ?) WHERE conversation_id = ? AND parent_id IS ?",
-                (chosen, target.conversation_id, target.parent_id),
+                "UPDATE messages SET active = (id IS ?) WHERE conversation_id = ? AND parent_id IS ?", (chosen, *group)
             )
-            _drop_summary_past(db, target.conversation_id, message_id)
+            # The paths part at the group's first version: a summary reaching it covers the old path.
+            first = db.execute("SELECT MIN(id) FROM messages WHERE conversation_id = ? AND parent_id IS ?", group)
+            _drop_summary_past(db, target.conversation_id, int(first.fetchone()[0]))
 
     def delete_message(self, message_id: int) -> None:
         """Delete a message and all that follows it; if it was shown, its newest version takes its place."""

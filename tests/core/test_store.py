@@ -206,3 +206,15 @@ def test_a_conversation_from_before_versions_opens_as_one_path(tmp_path: Path) -
     assert [m.content for m in migrated.messages(1)] == ["hello", "hi there", "and now?"]
     assert [m.content for m in migrated.messages(2)] == ["other chat"]
     migrated.close()
+
+
+def test_a_summary_of_the_old_branch_is_dropped_when_a_newer_version_is_chosen(store: ConversationStore) -> None:
+    conversation = store.create()
+    q1 = store.add_message(conversation.id, "user", "q1")
+    store.add_message(conversation.id, "assistant", "a1")
+    store.set_aside(q1.id)
+    edited = store.add_message(conversation.id, "user", "q1 edited")
+    store.choose_version(q1.id)
+    store.set_summary(conversation.id, "about q1 and a1", q1.id + 1)  # covers the first branch only
+    store.choose_version(edited.id)  # newer than the summary's last message, and not on its path
+    assert store.get(conversation.id).summary == ""
