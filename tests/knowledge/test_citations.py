@@ -18,3 +18,10 @@ def test_numbers_that_are_no_passage_and_code_are_not_citations() -> None:
 def test_an_answer_without_markers_cites_nothing() -> None:
     assert cited_numbers("The kettle needs descaling every 90 days.", {1, 2}) == []
     assert cited_numbers("[1]", set()) == []
+
+
+def test_an_echo_of_the_passage_delimiters_is_no_citation() -> None:
+    # What the bundled model wrote once, asked to cite: the delimiter copied, then an answer.
+    text = "<<<Question [1] from kettle.txt>>\nHow often?\n\nThe answer is: 90 days (2)"
+    assert cited_numbers(text, {1, 2}) == []
+    assert cited_numbers("<<<passage [1] from a.txt>>> quoted. Then [2].", {1, 2}) == [2]
