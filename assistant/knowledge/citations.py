@@ -18,14 +18,15 @@ _CODE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?(?:^\1[ \t]*$|\Z)|(`+)(?:.+?)\2", 
 
 
 # An echoed delimiter: from <<< (or the defused ‹‹‹) to the closing >>> / ››› or the end of the line.
-_DELIMITER = re.compile(r"(?:<<<|‹‹‹)[^\n]*?(?:>>>|›››|$)", re.MULTILINE)
+# The closing delimiter's words are echoed too: "(End of passage [4])" after an answer from passage 3.
+_DELIMITER = re.compile(r"(?:<<<|‹‹‹)[^\n]*?(?:>>>|›››|$)|\bend of passage\s*(?=\[)", re.MULTILINE | re.IGNORECASE)
 
 
 def markers(text: str, numbers: Collection[int]) -> Iterator[tuple[int, int, list[int]]]:
     """(start, end, cited numbers) of each citation marker in plain text (no code handling)."""
     echoes = [match.span() for match in _DELIMITER.finditer(text)]
     for match in MARKER.finditer(text):
-        if any(start <= match.start() < end for start, end in echoes):
+        if any(start <= match.start() <= end for start, end in echoes):
             continue
         cited = [int(n) for n in match.group(1).split(",")]
         if all(n in numbers for n in cited):

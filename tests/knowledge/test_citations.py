@@ -25,3 +25,5 @@ def test_an_echo_of_the_passage_delimiters_is_no_citation() -> None:
     text = "<<<Question [1] from kettle.txt>>\nHow often?\n\nThe answer is: 90 days (2)"
     assert cited_numbers(text, {1, 2}) == []
     assert cited_numbers("<<<passage [1] from a.txt>>> quoted. Then [2].", {1, 2}) == [2]
+    # and the closing delimiter's words, after an answer taken from passage 3:
+    assert cited_numbers("Serviced every October.\n(End of passage [4])", {1, 2, 3, 4}) == []
