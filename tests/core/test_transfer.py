@@ -112,9 +112,7 @@ def test_exports_show_the_chosen_version_and_json_keeps_the_others(store: Conver
     other.choose_version(green.id)
     assert [m.content for m in other.messages(copy.id)] == ["Name a colour", "Green", "Why green?"]
     other.close()
-
-
-def test_an_export_without_versions_imports_as_one_path(store: ConversationStore, tmp_path: Path) -> None:
+    # A file from before versions (no parent_id, here not even ids) is one path.
     path = tmp_path / "old.json"
     record = {
         "uuid": "x1",
