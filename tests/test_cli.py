@@ -196,6 +196,31 @@ def test_conversation_management(hearth_home: Path, tmp_path: Path, capsys: pyte
     assert "no conversation 999" in capsys.readouterr().err
 
 
+def test_conversation_export_shows_the_chosen_version(
+    hearth_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ConversationStore(hearth_home / "conversations.db")
+    conversation = store.create()
+    store.add_message(conversation.id, "user", "Name a colour")
+    blue = store.add_message(conversation.id, "assistant", "Blue.")
+    store.set_aside(blue.id)  # as Regenerate does
+    store.add_message(conversation.id, "assistant", "Green.")
+    store.choose_version(blue.id)
+    cid = str(conversation.id)
+
+    def run(*args: str) -> str:
+        assert cli.main(list(args)) == 0
+        return capsys.readouterr().out
+
+    markdown = run("conversations", "export", cid, "--format", "md")
+    assert "Blue." in markdown and "Green." not in markdown and "version 1 of 2" in markdown
+    shown = run("conversations", "show", cid)
+    assert "Blue." in shown and "Green." not in shown
+    record = json.loads(run("conversations", "export", cid, "--format", "json"))["conversations"][0]
+    assert [m["content"] for m in record["messages"]] == ["Name a colour", "Blue."]
+    assert [m["content"] for m in record["other_versions"]] == ["Green."]
+
+
 def test_models_list_reads_metadata(hearth_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     models = hearth_home / "models"
     models.mkdir(parents=True, exist_ok=True)

@@ -83,6 +83,7 @@ class MemoriesSaved:
 
     changes: list[MemoryChange]
     notice: str | None = None
+    reply: StoredMessage | None = None  # the reply learned from, "learned" now in its stats
 
 
 TurnEvent = (

@@ -173,12 +173,13 @@ class ChatSession:
     def regenerate(
         self, conversation_id: int, cancel: CancelToken | None = None, style: TurnStyle | None = None
     ) -> Iterator[TurnEvent]:
-        """Replace the last reply with a new one."""
+        """Write the last reply again, as a new version of it: the old one stays, a switch away."""
         messages = self.store.messages(conversation_id)
         if not messages or messages[-1].role != "assistant":
             raise HearthError("There is no reply to regenerate.")
-        self.store.delete_messages_from(conversation_id, messages[-1].id)
-        yield from self._reply(conversation_id, cancel or CancelToken(), style=style)
+        yield from self._as_new_version(
+            messages[-1], self._reply(conversation_id, cancel or CancelToken(), style=style)
+        )
 
     def edit_and_resend(
         self,
@@ -188,14 +189,27 @@ class ChatSession:
         cancel: CancelToken | None = None,
         style: TurnStyle | None = None,
     ) -> Iterator[TurnEvent]:
-        """Replace a user message (and everything after it) with ``text`` and answer again."""
+        """Send ``text`` as a new version of a user message; the old one keeps its own replies."""
         target = self.store.message(message_id)
         if target.conversation_id != conversation_id or target.role != "user":
             raise HearthError("Only your own messages in this conversation can be edited.")
         if not text.strip():
             raise EmptyPromptError("The message is empty.")
-        self.store.delete_messages_from(conversation_id, message_id)
-        yield from self.send(conversation_id, text, cancel, style)
+        yield from self._as_new_version(target, self.send(conversation_id, text, cancel, style))
+
+    def _as_new_version(self, old: StoredMessage, events: Iterator[TurnEvent]) -> Iterator[TurnEvent]:
+        """Run ``events`` with ``old`` set aside, so the message they add is its next version; if
+        none was added (refused, stopped or failed before it began), ``old`` is shown again (an
+        empty reply that failed is deleted, and ``delete_message`` brings back its last version)."""
+        self.store.set_aside(old.id)
+        added = False
+        try:
+            for event in events:
+                added = added or isinstance(event, UserMessageSaved | ReplyStarted)
+                yield event
+        finally:
+            if not added:
+                self.store.choose_version(old.id)
 
     def continue_reply(self, conversation_id: int, cancel: CancelToken | None = None) -> Iterator[TurnEvent]:
         """Carry on a reply that was stopped, interrupted or cut off, appending to the same message.
@@ -233,13 +247,17 @@ class ChatSession:
             items.append(HistoryItem(message.id, message.role, message.content))
         return items
 
-    def _turn_tools(self, conversation: Conversation) -> ToolRegistry:
+    def _turn_tools(self, turn: Turn) -> ToolRegistry:
         """The tools for this turn: knowledge_search only when the conversation has collections,
-        and then bound to exactly those; the memory tools when memory is on."""
+        and then bound to exactly those (its passages join the turn's sources); the memory tools
+        when memory is on."""
         assert self.tools is not None
+        conversation = turn.conversation
         profile = self.profile(conversation)
         memory = self.memory if self.remembers and profile is not None else None
-        return tools_for_turn(self.tools, conversation, self.retrieve, memory, profile, self.engine.count_tokens)
+        return tools_for_turn(
+            self.tools, conversation, self.retrieve, memory, profile, self.engine.count_tokens, turn.sources
+        )
 
     def _approver(self, conversation: Conversation) -> Approve:
         profile = self.profile(conversation)
@@ -305,7 +323,7 @@ class ChatSession:
         finished = self._save_reply(turn, reply, built, result, stages)
         yield finished
         if continuing is None and finished.reply.status is MessageStatus.COMPLETE and self.remembers:
-            yield self._learn(turn, prompt, result.text, cancel)
+            yield self._learn(turn, prompt, finished.reply, cancel)
 
     def _start_turn(self, conversation_id: int, continuing: StoredMessage | None, style: TurnStyle | None) -> Turn:
         conversation = self.store.get(conversation_id)
@@ -340,9 +358,7 @@ class ChatSession:
         room = built.breakdown.get("free", 0) - DECISION_ROOM
         if room < MIN_RESULT_TOKENS + RESULT_FRAMING_TOKENS:
             return False  # no room for any result: a tool would run for nothing (and may have effects)
-        agent = ToolAgent(
-            self._turn_tools(turn.conversation), self.engine, self._approver(turn.conversation), result_tokens=room
-        )
+        agent = ToolAgent(self._turn_tools(turn), self.engine, self._approver(turn.conversation), result_tokens=room)
         conversation = [*built.messages[:-1], ChatMessage("user", turn.question)]
         for call in agent.run(conversation, cancel):
             turn.calls.append(call)
@@ -354,7 +370,10 @@ class ChatSession:
     def _open_reply(self, turn: Turn, built: BuiltContext) -> tuple[StoredMessage, list[ChatMessage]]:
         """The reply's row (a new one, or the one being continued) and the prompt to stream from."""
         if turn.continuing is None:
-            reply = self.store.add_message(turn.conversation.id, "assistant", "", MessageStatus.STREAMING)
+            # What the reply draws on is known before it streams: shown with it from the start.
+            known = {"sources": turn.sources, "tool_calls": [call.to_dict() for call in turn.calls]}
+            stats = {key: value for key, value in known.items() if value} or None
+            reply = self.store.add_message(turn.conversation.id, "assistant", "", MessageStatus.STREAMING, stats)
             return reply, built.messages
         self.store.update_message(turn.continuing.id, turn.prefix, MessageStatus.STREAMING)
         return turn.continuing, [*built.messages, ChatMessage("user", CONTINUE_INSTRUCTION)]
@@ -368,7 +387,7 @@ class ChatSession:
         stream = ReplyStream(self.engine, turn.style)
 
         def progress() -> dict[str, Any]:
-            return {"stages": [s.to_dict() for s in stream.stages], "mode": turn.style.mode}
+            return {**reply.stats, "stages": [s.to_dict() for s in stream.stages], "mode": turn.style.mode}
 
         try:
             sampling = self.sampling(self.store.get(turn.conversation.id))
@@ -401,7 +420,9 @@ class ChatSession:
         calls = [call.to_dict() for call in turn.calls]
         return TurnFinished(self.store.message(reply.id), result, turn.sources, calls, turn.memories)
 
-    def _learn(self, turn: Turn, prompt: list[ChatMessage], reply_text: str, cancel: CancelToken) -> MemoriesSaved:
+    def _learn(self, turn: Turn, prompt: list[ChatMessage], reply: StoredMessage, cancel: CancelToken) -> MemoriesSaved:
+        """Let memory learn from the exchange; what it kept is stored with the reply ("learned"),
+        so the line under the reply is there again when the conversation is opened again."""
         assert self.memory is not None
         conversation = self.store.get(turn.conversation.id)
         profile = self.profile(conversation)
@@ -413,12 +434,16 @@ class ChatSession:
             conversation.id,
             conversation.title,
             turn.latest.content,
-            reply_text,
+            reply.content,
             turn.latest.id,
             cancel,
             prompt,
         )
-        return MemoriesSaved(changes, self.memory.take_notice())
+        if changes:
+            learned = [{"action": c.action, "text": c.memory.text, "memory_id": c.memory.id} for c in changes]
+            self.store.update_message(reply.id, reply.content, stats={**reply.stats, "learned": learned})
+            reply = self.store.message(reply.id)
+        return MemoriesSaved(changes, self.memory.take_notice(), reply)
 
     def _keep_partial(
         self, message_id: int, text: str, continued: bool = False, stats: dict[str, Any] | None = None
@@ -427,4 +452,4 @@ class ChatSession:
         if worth_keeping:
             self.store.update_message(message_id, text, MessageStatus.FAILED, stats)
         else:
-            self.store.delete_messages_from(self.store.message(message_id).conversation_id, message_id)
+            self.store.delete_message(message_id)

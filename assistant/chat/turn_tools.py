@@ -9,10 +9,12 @@ answers are remembered in the profile.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from assistant.chat.events import Retrieve
 from assistant.core.store import Conversation
+from assistant.knowledge.retriever import Passage
 from assistant.memory.extraction import Candidate
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import Profile, ProfileStore, ToolPolicy
@@ -28,14 +30,36 @@ def tools_for_turn(
     memory: LongTermMemory | None,
     profile: Profile | None,
     count_tokens: Callable[[str], int],
+    sources: list[dict[str, Any]] | None = None,
 ) -> ToolRegistry:
+    """``sources``: the turn's cited-passage list, which knowledge_search numbers on from and adds to."""
     extra: list[Tool] = []
     names = [str(n) for n in conversation.options.get("collections", [])]
     if names and retrieve is not None:
-        extra.append(knowledge_tool(lambda query: retrieve(names, query)))
+        extra.append(knowledge_tool(numbered_search(retrieve, names, [] if sources is None else sources)))
     if memory is not None and profile is not None:
         extra += _memory_tools(memory, profile.id, conversation.id, count_tokens)
     return tools.extended(*extra) if extra else tools
+
+
+def numbered_search(
+    retrieve: Retrieve, names: list[str], sources: list[dict[str, Any]]
+) -> Callable[[str], list[Passage]]:
+    """knowledge_search's passages numbered on from the turn's own passages, and added to its
+    sources: a ``[n]`` in the answer then names one passage, whichever way it was found (both
+    lists used to start at [1]), and opens it."""
+
+    def search(query: str) -> list[Passage]:
+        found = []
+        for passage in retrieve(names, query):
+            known = next((s for s in sources if s.get("chunk_id") == passage.chunk_id), None)
+            if known is None:
+                known = {**passage.to_dict(), "n": len(sources) + 1}
+                sources.append(known)
+            found.append(replace(passage, n=int(known["n"])))
+        return found
+
+    return search
 
 
 def _memory_tools(

@@ -3,10 +3,15 @@
 A user message is committed before generation starts; the reply is written as a STREAMING row
 and checkpointed while it grows. A process killed mid-reply leaves that row behind, and the next
 open marks it INTERRUPTED, keeping the text of the last checkpoint.
+
+Regenerate and Edit keep the earlier versions: the messages form a tree (``core/versions.py``)
+and ``messages()`` returns the chosen path through it, which is what is shown, exported and sent
+to the model.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sqlite3
@@ -20,50 +25,14 @@ from assistant.core.attachments import SCHEMA as ATTACHMENTS_SCHEMA
 from assistant.core.database import Database
 from assistant.core.errors import ConversationNotFoundError, HearthError
 from assistant.core.messages import MessageStatus, Role
+from assistant.core.store_schema import migrate
+from assistant.core.versions import Node, chosen_path, places, sibling, subtree
 
-SCHEMA_VERSION = 2
 DEFAULT_TITLE = "New conversation"
 # Far above any real conversation id, and still within the 32-bit ints Qt signals carry.
 INCOGNITO_FIRST_ID = 2_000_000_000
 # A STREAMING row untouched for this long belongs to a process that died (checkpoints come every second).
 STALE_STREAM_S = 15.0
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    uuid TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    system_prompt TEXT,
-    summary TEXT NOT NULL DEFAULT '',
-    summary_through INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
-    content TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'complete',
-    stats TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (conversation_id, id);
-CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
-    content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
-END;
-CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-END;
-CREATE TRIGGER IF NOT EXISTS messages_au AFTER UPDATE OF content ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
-END;
-"""
 
 
 @dataclass
@@ -90,6 +59,10 @@ class StoredMessage:
     created_at: float
     updated_at: float
     stats: dict[str, Any] = field(default_factory=dict)
+    parent_id: int | None = None  # the message before it; its versions share it
+    active: bool = True  # the version that continues the chosen path
+    version: int = 1  # its place among its versions, 1-based
+    versions: int = 1
 
 
 @dataclass
@@ -122,15 +95,7 @@ class ConversationStore(Database):
         return store
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"written by a newer Hearth (schema {version})")
-        if version < 1:
-            self._db.executescript(_SCHEMA)
-        if version < 2:
-            # Per-conversation sampling overrides (temperature, top_p, max_tokens...), as JSON.
-            self._db.execute("ALTER TABLE conversations ADD COLUMN options TEXT")
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        migrate(self._db)
         self._db.executescript(ATTACHMENTS_SCHEMA)  # files attached to one conversation (attachments.py)
 
     # ----- conversations ------------------------------------------------------------------------
@@ -195,9 +160,21 @@ class ConversationStore(Database):
     # ----- messages -----------------------------------------------------------------------------
 
     def messages(self, conversation_id: int) -> list[StoredMessage]:
+        """The chosen path: the versions shown, exported and sent to the model, in order."""
+        every = {m.id: m for m in self.all_messages(conversation_id)}
+        return [every[i] for i in chosen_path([_node(m) for m in every.values()])]
+
+    def all_messages(self, conversation_id: int) -> list[StoredMessage]:
+        """Every version of every message, in the order written."""
         self.get(conversation_id)
         rows = self.rows("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,))
-        return [_message(row) for row in rows]
+        found = [_message(row) for row in rows]
+        where = places([_node(m) for m in found])
+        return [dataclasses.replace(m, version=where[m.id].version, versions=where[m.id].versions) for m in found]
+
+    def _nodes(self, conversation_id: int) -> list[Node]:
+        rows = self.rows("SELECT id, parent_id, active FROM messages WHERE conversation_id = ?", (conversation_id,))
+        return [Node(row["id"], row["parent_id"], bool(row["active"])) for row in rows]
 
     def add_message(
         self,
@@ -207,15 +184,22 @@ class ConversationStore(Database):
         status: MessageStatus = MessageStatus.COMPLETE,
         stats: dict[str, Any] | None = None,
     ) -> StoredMessage:
+        """Add a message at the end of the chosen path; it becomes the active version there (after
+        ``set_aside``, a new version beside the one set aside)."""
         now = time.time()
         with self.transaction() as db:
             exists = db.execute("SELECT title FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
             if exists is None:
                 raise ConversationNotFoundError(f"There is no conversation {conversation_id}.")
+            path = chosen_path(self._nodes(conversation_id))
+            parent = path[-1] if path else None
+            db.execute(
+                "UPDATE messages SET active = 0 WHERE conversation_id = ? AND parent_id IS ?", (conversation_id, parent)
+            )
             cursor = db.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, stats, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, role, content, str(status), _json(stats), now, now),
+                "INSERT INTO messages (conversation_id, role, content, status, stats, created_at, updated_at,"
+                " parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, content, str(status), _json(stats), now, now, parent),
             )
             title = exists["title"]
             if role == "user" and title == DEFAULT_TITLE:
@@ -230,7 +214,13 @@ class ConversationStore(Database):
         rows = self.rows("SELECT * FROM messages WHERE id = ?", (message_id,))
         if not rows:
             raise HearthError(f"There is no message {message_id}.")
-        return _message(rows[0])
+        found = _message(rows[0])
+        group = self.rows(
+            "SELECT id FROM messages WHERE conversation_id = ? AND parent_id IS ? ORDER BY id",
+            (found.conversation_id, found.parent_id),
+        )
+        ids = [row["id"] for row in group]
+        return dataclasses.replace(found, version=ids.index(found.id) + 1, versions=len(ids))
 
     def update_message(
         self,
@@ -252,14 +242,45 @@ class ConversationStore(Database):
                 (now, message_id),
             )
 
-    def delete_messages_from(self, conversation_id: int, message_id: int) -> None:
-        """Delete ``message_id`` and every later message (regenerate, edit-and-resend)."""
+    # ----- versions ----------------------------------------------------------------------------
+
+    def set_aside(self, message_id: int) -> None:
+        """End the chosen path before ``message_id``, keeping it as a version: the next message added
+        becomes its new version (regenerate, edit). ``choose_version`` brings it back."""
+        self._set_active(message_id, None)
+
+    def choose_version(self, message_id: int) -> None:
+        """Show ``message_id`` instead of its other versions, with the messages that follow it."""
+        self._set_active(message_id, message_id)
+
+    def version_beside(self, message_id: int, step: int) -> int | None:
+        """The id of the version ``step`` places from ``message_id`` (-1 the one before), if any."""
+        return sibling(self._nodes(self.message(message_id).conversation_id), message_id, step)
+
+    def _set_active(self, message_id: int, chosen: int | None) -> None:
+        target = self.message(message_id)
         with self.transaction() as db:
-            db.execute("DELETE FROM messages WHERE conversation_id = ? AND id >= ?", (conversation_id, message_id))
+            group = (target.conversation_id, target.parent_id)
             db.execute(
-                "UPDATE conversations SET summary = '', summary_through = 0 WHERE id = ? AND summary_through >= ?",
-                (conversation_id, message_id),
+                "UPDATE messages SET active = (id IS ?) WHERE conversation_id = ? AND parent_id IS ?", (chosen, *group)
             )
+            # The paths part at the group's first version: a summary reaching it covers the old path.
+            first = db.execute("SELECT MIN(id) FROM messages WHERE conversation_id = ? AND parent_id IS ?", group)
+            _drop_summary_past(db, target.conversation_id, int(first.fetchone()[0]))
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message and all that follows it; if it was shown, its newest version takes its place."""
+        target = self.message(message_id)
+        doomed = subtree(self._nodes(target.conversation_id), message_id)
+        with self.transaction() as db:
+            db.execute(f"DELETE FROM messages WHERE id IN ({','.join('?' * len(doomed))})", doomed)
+            if target.active:
+                db.execute(
+                    "UPDATE messages SET active = 1 WHERE id = (SELECT MAX(id) FROM messages"
+                    " WHERE conversation_id = ? AND parent_id IS ?)",
+                    (target.conversation_id, target.parent_id),
+                )
+            _drop_summary_past(db, target.conversation_id, message_id)
 
     def insert_conversation(self, conversation: Conversation, messages: list[StoredMessage]) -> Conversation:
         """Insert a whole conversation (an import) in one transaction: all of it or nothing."""
@@ -278,11 +299,12 @@ class ConversationStore(Database):
                 ),
             )
             new_id = int(cursor.lastrowid or 0)
-            last_id = 0
-            for message in messages:
+            # Old ids to new: parents come before their children (a child is written after its parent).
+            renumbered: dict[int, int] = {}
+            for message in sorted(messages, key=lambda m: m.id):
                 inserted = db.execute(
-                    "INSERT INTO messages (conversation_id, role, content, status, stats, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO messages (conversation_id, role, content, status, stats, created_at, updated_at,"
+                    " parent_id, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         new_id,
                         message.role,
@@ -291,14 +313,16 @@ class ConversationStore(Database):
                         _json(message.stats or None),
                         message.created_at,
                         message.updated_at,
+                        renumbered.get(message.parent_id) if message.parent_id is not None else None,
+                        int(message.active),
                     ),
                 )
-                last_id = int(inserted.lastrowid or 0)
-            if conversation.summary_through and last_id:
+                renumbered[message.id] = int(inserted.lastrowid or 0)
+            covered = [old for old in renumbered if old <= conversation.summary_through]
+            if conversation.summary_through and covered:
                 # Summary positions are message ids; in the new file the summary covers what it did.
                 db.execute(
-                    "UPDATE conversations SET summary_through = ? WHERE id = ?",
-                    (_remap(conversation.summary_through, messages, last_id), new_id),
+                    "UPDATE conversations SET summary_through = ? WHERE id = ?", (renumbered[max(covered)], new_id)
                 )
         return self.get(new_id)
 
@@ -371,6 +395,8 @@ def _message(row: sqlite3.Row) -> StoredMessage:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         stats=json.loads(row["stats"]) if row["stats"] else {},
+        parent_id=row["parent_id"],
+        active=bool(row["active"]),
     )
 
 
@@ -378,9 +404,16 @@ def _json(value: dict[str, Any] | None) -> str | None:
     return json.dumps(value) if value is not None else None
 
 
-def _remap(old_through: int, messages: list[StoredMessage], last_new_id: int) -> int:
-    covered = sum(1 for m in messages if m.id <= old_through)
-    return last_new_id - len(messages) + covered
+def _node(message: StoredMessage) -> Node:
+    return Node(message.id, message.parent_id, message.active)
+
+
+def _drop_summary_past(db: sqlite3.Connection, conversation_id: int, message_id: int) -> None:
+    """A summary that covers ``message_id`` covers a path that is no longer the chosen one."""
+    db.execute(
+        "UPDATE conversations SET summary = '', summary_through = 0 WHERE id = ? AND summary_through >= ?",
+        (conversation_id, message_id),
+    )
 
 
 def _title_from(text: str, limit: int = 60) -> str:

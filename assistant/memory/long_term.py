@@ -72,6 +72,7 @@ class Recalled:
         items += [
             {
                 "conversation_id": d.conversation_id,
+                "title": d.title,
                 "text": f"{d.title}: {d.summary}",
                 "kind": "conversation",
                 "similarity": round(d.similarity, 4),

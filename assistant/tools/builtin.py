@@ -49,7 +49,7 @@ def build_registry(allowed_folders: Iterable[Path] | Callable[[], list[Path]]) -
 
     def datetime_now() -> str:
         """The current local date and time."""
-        return datetime.now().astimezone().strftime("%A %d %B %Y, %H:%M %Z")
+        return local_time(datetime.now().astimezone())
 
     for plain in (calculator, datetime_now):
         registry.register(tool(plain))
@@ -57,6 +57,16 @@ def build_registry(allowed_folders: Iterable[Path] | Callable[[], list[Path]]) -
     for sensitive in (files_search, files_read):
         registry.register(tool(sensitive, approval="ask"))
     return registry
+
+
+def local_time(now: datetime) -> str:
+    """A local time with its zone spelled out: an abbreviation alone is ambiguous (IST is India's,
+    Ireland's and Israel's) and some zones have none (Etc/GMT+5 gives "-05")."""
+    offset = now.strftime("%z")
+    utc = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    name = now.strftime("%Z")
+    zone = utc if not name or name.lstrip("+-").isdigit() or name == "UTC" else f"{name}, {utc}"
+    return now.strftime("%A %d %B %Y, %H:%M") + f" ({zone})"
 
 
 def knowledge_tool(search: Callable[[str], list[Passage]]) -> Tool:

@@ -7,8 +7,6 @@ long conversation builds only the newest ``PAGE`` messages; "Show earlier messag
 
 from __future__ import annotations
 
-import html
-import json
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, QUrl, Signal
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
+from assistant.ui.message_parts import SourceCards, ToolCallCards, VersionSwitcher, learned_line, used_from_memory
 from assistant.ui.message_text import MessageText, StreamedReply
 from assistant.ui.models import MessageListModel
 from assistant.ui.reasoning_view import StagesView, probabilities_html, show_alternatives
@@ -47,6 +46,7 @@ class MessageWidget(QFrame):
     regenerateRequested = Signal()
     continueRequested = Signal()
     sourceRequested = Signal(object)  # the source dict of a cited passage
+    versionRequested = Signal(int, int)  # message id, step (-1 the version before, +1 the one after)
 
     def __init__(self, message: StoredMessage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,11 +86,9 @@ class MessageWidget(QFrame):
         self.stages_view = StagesView()
         self.last_hover = ""
         self.text.highlighted.connect(self._on_hover)
-        self.tool_cards = QLabel()
-        self.tool_cards.setObjectName("toolCards")
-        self.tool_cards.setWordWrap(True)
-        self.tool_cards.setTextFormat(Qt.TextFormat.RichText)
-        self.tool_cards.hide()
+        self.versions = VersionSwitcher()
+        self.versions.stepRequested.connect(lambda step: self.versionRequested.emit(self.message.id, step))
+        self.tool_cards = ToolCallCards()
         self.memory_note = QLabel()
         self.memory_note.setObjectName("memoryNote")
         self.memory_note.setWordWrap(True)
@@ -102,14 +100,17 @@ class MessageWidget(QFrame):
         self.learned_note.setWordWrap(True)
         self.learned_note.setTextFormat(Qt.TextFormat.PlainText)
         self.learned_note.hide()
-        self.sources_row = QHBoxLayout()
-        self.sources_row.setContentsMargins(0, 0, 0, 0)
-        self.source_buttons: list[QPushButton] = []
-        layout.addWidget(self.header)
+        self.sources = SourceCards()
+        self.sources.sourceRequested.connect(self.sourceRequested)
+        header_row = QHBoxLayout()
+        header_row.setContentsMargins(0, 0, 0, 0)
+        header_row.addWidget(self.header, 1)
+        header_row.addWidget(self.versions)
+        layout.addLayout(header_row)
         layout.addWidget(self.stages_view)
         layout.addWidget(self.tool_cards)
         layout.addWidget(self.text)
-        layout.addLayout(self.sources_row)
+        layout.addWidget(self.sources)
         layout.addWidget(self.memory_note)
         layout.addWidget(self.learned_note)
         layout.addLayout(actions)
@@ -138,70 +139,27 @@ class MessageWidget(QFrame):
         self.stages_view.set_stages(list(stats.get("stages") or []), note)
         self.confidence_button.setVisible(bool(stats.get("token_probs")))
         self.edit_button.setVisible(message.role == "user")
-        self._show_sources(message.stats.get("sources") or [])
-        self._show_tool_calls(message.stats.get("tool_calls") or [])
-        self._show_memories(message.stats.get("memories") or [])
-        self._update_reply_actions()
-
-    def _show_memories(self, memories: list[dict[str, object]]) -> None:
-        """Which memories the reply was given, so the user sees why it knew something."""
-        if not memories:
-            self.memory_note.hide()
-            return
-        items = "; ".join(html.escape(str(m.get("text", ""))[:160]) for m in memories)
-        self.memory_note.setText(f"<span style='color:#888'>Used from memory:</span> {items}")
-        self.memory_note.setToolTip("Recalled from memory for this reply (Memory… in the toolbar to edit)")
-        self.memory_note.show()
-
-    def show_learned(self, changes: list[tuple[str, str]]) -> None:
-        """One line for what memory kept from this exchange: added first, then updated ones."""
-        verbs = {"added": "Remembered", "updated": "Updated", "replaced": "Updated"}
-        parts: dict[str, list[str]] = {}
-        for action, text in changes:
-            parts.setdefault(verbs.get(action, "Remembered"), []).append(" ".join(text.split())[:160])
-        line = " · ".join(f"{verb}: {'; '.join(texts)}" for verb, texts in parts.items())
+        streaming = message.status == MessageStatus.STREAMING
+        self.versions.show_place(message.version, message.versions, enabled=not streaming)
+        self.sources.set_sources(list(stats.get("sources") or []), message.content)
+        self.tool_cards.set_calls(list(stats.get("tool_calls") or []))
+        self._show_memories(stats.get("memories") or [])
+        line = learned_line(list(stats.get("learned") or []))
         self.learned_note.setText(line)
         self.learned_note.setToolTip("Memory… in the toolbar shows, edits or forgets what Hearth remembers")
         self.learned_note.setVisible(bool(line))
+        self._update_reply_actions()
 
-    def _show_tool_calls(self, calls: list[dict[str, object]]) -> None:
-        """One line per call: the tool, its arguments, what it returned, how long it took."""
-        if not calls:
-            self.tool_cards.hide()
-            return
-        lines = []
-        for call in calls:
-            arguments = html.escape(json.dumps(call.get("arguments", {}), ensure_ascii=False))
-            result = html.escape(" ".join(str(call.get("result", "")).split())[:300])
-            mark = "→" if call.get("ok") else "✗"
-            seconds = float(call.get("duration_s") or 0)  # type: ignore[arg-type]
-            lines.append(
-                f"<span style='color:#888'>tool</span> <b>{html.escape(str(call.get('tool')))}</b>"
-                f"<span style='color:#888'>({arguments})</span> {mark} {result} "
-                f"<span style='color:#888'>· {seconds:.2f} s</span>"
-            )
-        self.tool_cards.setText("<br>".join(lines))
-        self.tool_cards.show()
+    @property
+    def source_buttons(self) -> list[QPushButton]:
+        return self.sources.buttons
 
-    def _show_sources(self, sources: list[dict[str, object]]) -> None:
-        if len(sources) == len(self.source_buttons):
-            return
-        for button in self.source_buttons:
-            self.sources_row.removeWidget(button)
-            button.deleteLater()
-        self.source_buttons = []
-        for source in sources:
-            page = f" p.{source['page']}" if source.get("page") else ""
-            name = str(source.get("path", "")).rsplit("/", 1)[-1]
-            button = QPushButton(f"[{source.get('n')}] {name}{page}")
-            button.setObjectName("sourceCard")
-            button.setToolTip(" ".join(str(source.get("text", "")).split())[:300])
-            button.setAccessibleName(f"Source {source.get('n')}: {name}{page}")
-            button.clicked.connect(lambda _=False, s=source: self.sourceRequested.emit(s))
-            self.sources_row.addWidget(button)
-            self.source_buttons.append(button)
-        if sources:
-            self.sources_row.addStretch(1)
+    def _show_memories(self, memories: list[dict[str, object]]) -> None:
+        """What memory gave the reply, in one line, so the user sees why it knew something."""
+        line, tip = used_from_memory(list(memories))  # type: ignore[arg-type]
+        self.memory_note.setText(line)
+        self.memory_note.setToolTip(tip)
+        self.memory_note.setVisible(bool(line))
 
     def set_last(self, last: bool) -> None:
         self._last = last
@@ -225,11 +183,13 @@ class MessageWidget(QFrame):
             self.text.setHtml(probabilities_html(probs, dark=self._rendered_dark))
             return
         content = self.message.content or "…"
-        if self.message.status == MessageStatus.STREAMING or self._streamed.active(self._rendered_dark):
+        sources = self.message.stats.get("sources") or []
+        citations = frozenset(int(s["n"]) for s in sources if isinstance(s.get("n"), int))
+        if self.message.status == MessageStatus.STREAMING or self._streamed.active(self._rendered_dark, citations):
             # Only the reply's last blocks are rendered again on each update (see StreamedReply).
-            self._code_blocks = self._streamed.show(content, self._rendered_dark)
+            self._code_blocks = self._streamed.show(content, self._rendered_dark, citations)
             return
-        rendered = self._streamed.finish(content, self._rendered_dark)
+        rendered = self._streamed.finish(content, self._rendered_dark, citations)
         self._code_blocks = rendered.code_blocks
         self.text.setHtml(rendered.html)
 
@@ -250,7 +210,12 @@ class MessageWidget(QFrame):
         self.last_hover = show_alternatives(probs, url.toString(), self.text) if shown else ""
 
     def _on_anchor(self, url: QUrl) -> None:
-        if url.scheme() == "copy":
+        if url.scheme() == "cite":
+            number = url.path()
+            source = next((s for s in self.message.stats.get("sources") or [] if str(s.get("n")) == number), None)
+            if source is not None:
+                self.sourceRequested.emit(source)
+        elif url.scheme() == "copy":
             index = int(url.path() or 0)
             if 0 <= index < len(self._code_blocks):
                 self.copyRequested.emit(self._code_blocks[index])
@@ -265,6 +230,7 @@ class ChatView(QScrollArea):
     regenerateRequested = Signal()
     continueRequested = Signal()
     sourceRequested = Signal(object)
+    versionRequested = Signal(int, int)  # message id, step
 
     def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -307,6 +273,7 @@ class ChatView(QScrollArea):
         widget.regenerateRequested.connect(self.regenerateRequested)
         widget.continueRequested.connect(self.continueRequested)
         widget.sourceRequested.connect(self.sourceRequested)
+        widget.versionRequested.connect(self.versionRequested)
         return widget
 
     def _clear(self) -> None:

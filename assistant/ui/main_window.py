@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         self.chat_view.regenerateRequested.connect(self.regenerate)
         self.chat_view.continueRequested.connect(self.continue_reply)
         self.chat_view.sourceRequested.connect(self.show_source)
+        self.chat_view.versionRequested.connect(self.switch_version)
         self.edit_banner = self.centre.edit_banner
         self.input = self.centre.input
         self.input.textChanged.connect(lambda: self._preview_timer.start())
@@ -194,6 +195,7 @@ class MainWindow(QMainWindow):
         w.replyStarted.connect(self._on_reply_started)
         w.replyTextChanged.connect(self._on_reply_text)
         w.turnFinished.connect(self._on_turn_finished)
+        w.replyUpdated.connect(self._on_reply_updated)
         w.historyFolded.connect(self._on_history_folded)
         w.contextPreviewed.connect(self._on_context_previewed)
         w.toolCalled.connect(self._on_tool_called)
@@ -320,6 +322,19 @@ class MainWindow(QMainWindow):
             self.worker.regenerateRequested.emit(self.conversation_id)
             self._request_sent()
 
+    def switch_version(self, message_id: int, step: int) -> None:
+        """‹ ›: show another version of a message, and the messages that follow that version."""
+        if self.busy or self.conversation_id is None:
+            return
+        store = self.store_for(self.conversation_id)
+        other = store.version_beside(message_id, step)
+        if other is None:
+            return
+        self.cancel_edit()
+        store.choose_version(other)
+        self.messages.set_messages(self.conversation_id, store.messages(self.conversation_id))
+        self.request_preview()
+
     def continue_reply(self) -> None:
         if not self.busy and self.conversation_id is not None:
             self.worker.continueRequested.emit(self.conversation_id)
@@ -333,7 +348,7 @@ class MainWindow(QMainWindow):
         self.editing_message_id = message_id
         self.input.setPlainText(message.content)
         self.edit_banner.setText(
-            "Editing an earlier message: Enter sends it again (later replies are replaced), Esc cancels."
+            "Editing an earlier message: Enter sends it as a new version (‹ › on it switches back), Esc cancels."
         )
         self.edit_banner.show()
         self.input.setFocus()
@@ -416,6 +431,10 @@ class MainWindow(QMainWindow):
             )
         self.refresh_conversations()
         QTimer.singleShot(0, self.request_preview)
+
+    def _on_reply_updated(self, conversation_id: int, reply: StoredMessage) -> None:
+        if conversation_id == self.conversation_id:
+            self.messages.update_if_shown(reply)
 
     def _on_tool_called(self, conversation_id: int, call: dict[str, Any]) -> None:
         state = "returned" if call.get("ok") else "failed"

@@ -2,7 +2,8 @@
 
 Model output is untrusted: raw HTML and images are not rendered (an ``<img src=file:...>`` would
 make the view read local files). Each code block gets a "Copy" link (``copy:N``) that the message
-view answers by putting block N on the clipboard.
+view answers by putting block N on the clipboard. A citation marker of a retrieved passage
+(``[2]``, ``[1, 3]``: numbers in ``env["citations"]``) becomes a link ``cite:N`` that opens it.
 
 A streaming reply is rendered by ``StreamingMarkdown``: top-level blocks (a paragraph, a list, a
 table, a code block) that two more blocks follow are finished, as new text can only change the
@@ -18,6 +19,10 @@ from functools import cache
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+from assistant.knowledge.citations import markers
 
 
 @dataclass
@@ -33,7 +38,51 @@ def _parser() -> MarkdownIt:
     parser.disable("image")
     parser.add_render_rule("fence", _render_code)
     parser.add_render_rule("code_block", _render_code)
+    parser.core.ruler.push("citations", _link_citations)
     return parser
+
+
+def _link_citations(state: StateCore) -> None:
+    """Citation markers in prose (not in code, not inside a link) become ``cite:N`` links."""
+    numbers = state.env.get("citations")
+    if not numbers:
+        return
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        in_link = 0
+        for token in block.children:
+            in_link += 1 if token.type == "link_open" else -1 if token.type == "link_close" else 0
+            if token.type != "text" or in_link:
+                children.append(token)
+                continue
+            children += _split_citations(token.content, numbers)
+        block.children = children
+
+
+def _split_citations(text: str, numbers: frozenset[int]) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+
+    def plain(upto: int) -> None:
+        if upto > position:
+            tokens.append(Token("text", "", 0, content=text[position:upto]))
+
+    for start, end, cited in markers(text, numbers):
+        plain(start)
+        single = len(cited) == 1  # "[2]" is one link, the brackets included: a wider target
+        tokens.append(Token("text", "", 0, content="" if single else "["))
+        for index, number in enumerate(cited):
+            if index:
+                tokens.append(Token("text", "", 0, content=", "))
+            tokens.append(Token("link_open", "a", 1, attrs={"href": f"cite:{number}", "title": f"Source {number}"}))
+            tokens.append(Token("text", "", 0, content=f"[{number}]" if single else str(number)))
+            tokens.append(Token("link_close", "a", -1))
+        tokens.append(Token("text", "", 0, content="" if single else "]"))
+        position = end
+    plain(len(text))
+    return tokens
 
 
 def _render_code(self: Any, tokens: list[Any], idx: int, options: Any, env: dict[str, Any]) -> str:
@@ -80,8 +129,8 @@ def _table_borders(body: str) -> str:
     return body.replace("<table>", '<table border="1" cellspacing="0" cellpadding="4">')
 
 
-def render_markdown(text: str, dark: bool = False) -> RenderedMarkdown:
-    env: dict[str, Any] = {"dark": dark}
+def render_markdown(text: str, dark: bool = False, citations: frozenset[int] = frozenset()) -> RenderedMarkdown:
+    env: dict[str, Any] = {"dark": dark, "citations": citations}
     body = _parser().render(text, env)
     return RenderedMarkdown(_table_borders(body), env.get("code_blocks", []))
 
@@ -98,8 +147,9 @@ class RenderedBlock:
 class StreamingMarkdown:
     """Renders a reply that grows at its end: finished blocks once, the last block on every update."""
 
-    def __init__(self, dark: bool = False) -> None:
+    def __init__(self, dark: bool = False, citations: frozenset[int] = frozenset()) -> None:
         self.dark = dark
+        self.citations = citations  # the passage numbers whose markers become links
         self._text = ""
         self._blocks: list[RenderedBlock] = []
         self.kept = 0  # blocks the last update took over unchanged from the one before
@@ -126,7 +176,7 @@ class StreamingMarkdown:
     def _render_from(self, text: str, offset: int, code_offset: int) -> list[RenderedBlock]:
         parser = _parser()
         tail = text[offset:]
-        env: dict[str, Any] = {}
+        env: dict[str, Any] = {"citations": self.citations}
         tokens = parser.parse(tail, env)
         self._references = bool(env.get("references"))
         line_starts = [0]

@@ -160,13 +160,10 @@ class MemoryControls(QObject):
     def _on_memories_saved(self, conversation_id: int, changes: list[tuple[str, str]], notice: str | None) -> None:
         if notice:
             self.notice.emit(notice)
-        window = self.parent_widget
-        shown = getattr(window, "conversation_id", None) == conversation_id
-        widgets = window.chat_view.message_widgets if shown else []
-        replies = [w for w in widgets if w.message.role == "assistant"]
-        if changes and replies:
-            replies[-1].show_learned(changes)  # under the reply it learned from
-        elif changes:
+        # The open conversation shows it under the reply (stored with it: see replyUpdated); another
+        # conversation's learning is said in the status bar.
+        shown = getattr(self.parent_widget, "conversation_id", None) == conversation_id
+        if changes and not shown:
             self.notice.emit("Remembered: " + "; ".join(text for _, text in changes))
         if self.memory_dialog is not None and self.memory_dialog.isVisible():
             self.memory_dialog.refresh()

@@ -61,11 +61,11 @@ class StreamedReply:
         self._frozen: list[MessageText] = []
         self._frozen_blocks = 0  # how many of the reply's blocks the frozen views hold
 
-    def show(self, text: str, dark: bool) -> list[str]:
+    def show(self, text: str, dark: bool, citations: frozenset[int] = frozenset()) -> list[str]:
         """Show the reply so far; returns all its code blocks (for the Copy links)."""
-        if self._markdown is None or self._markdown.dark != dark:
+        if not self.active(dark, citations):
             self.clear()
-            self._markdown = StreamingMarkdown(dark)
+            self._markdown = StreamingMarkdown(dark, citations)
         blocks = self._markdown.update(text)
         if self._markdown.kept < self._frozen_blocks:  # parsed whole again: frozen blocks may differ
             self._clear_views()
@@ -81,20 +81,21 @@ class StreamedReply:
         self._tail.setHtml("".join(block.html for block in blocks[self._frozen_blocks :]))
         return [code for block in blocks for code in block.code_blocks]
 
-    def active(self, dark: bool) -> bool:
-        """Whether this reply streamed here (in these colours), so its column can go on showing it."""
-        return self._markdown is not None and self._markdown.dark == dark
+    def active(self, dark: bool, citations: frozenset[int] = frozenset()) -> bool:
+        """Whether this reply streamed here (in these colours, with these passages to cite), so its
+        column can go on showing it."""
+        return self._markdown is not None and (self._markdown.dark, self._markdown.citations) == (dark, citations)
 
     @property
     def views(self) -> list[MessageText]:
         return [*self._frozen, self._tail]
 
-    def finish(self, text: str, dark: bool) -> RenderedMarkdown:
+    def finish(self, text: str, dark: bool, citations: frozenset[int] = frozenset()) -> RenderedMarkdown:
         """The complete reply's rendering (from the blocks already rendered, if it streamed here)."""
-        if self._markdown is not None and self._markdown.dark == dark:
+        if self._markdown is not None and self.active(dark, citations):
             rendered = join_blocks(self._markdown.update(text))
         else:
-            rendered = render_markdown(text, dark=dark)
+            rendered = render_markdown(text, dark=dark, citations=citations)
         self.clear()
         return rendered
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -129,21 +130,17 @@ class MessageListModel(QAbstractListModel):
         index = self.index(row)
         self.dataChanged.emit(index, index)
 
+    def update_if_shown(self, message: StoredMessage) -> None:
+        """A newer state of a message, if it is shown (it may have been set aside since)."""
+        if message.id in self._rows_by_id:
+            self.replace(message)
+
     def set_content(self, message_id: int, content: str, status: MessageStatus | None = None) -> None:
         row = self._rows_by_id.get(message_id)
         if row is None:
             return
         old = self._messages[row]
-        self._messages[row] = StoredMessage(
-            old.id,
-            old.conversation_id,
-            old.role,
-            content,
-            status or old.status,
-            old.created_at,
-            old.updated_at,
-            old.stats,
-        )
+        self._messages[row] = dataclasses.replace(old, content=content, status=status or old.status)
         index = self.index(row)
         self.dataChanged.emit(index, index)
 

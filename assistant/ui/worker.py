@@ -79,6 +79,7 @@ class ChatWorker(QObject):
     notice = Signal(str)  # something the user should know that is not an error
     stageChanged = Signal(int, str, bool)  # conversation id, stage name, finished
     memoriesSaved = Signal(int, object, object)  # conversation id, [(action, text)], problem or None
+    replyUpdated = Signal(int, object)  # conversation id, StoredMessage: a finished reply's stats grew
     _mcpStarted = Signal(object)  # McpTools, from the thread that started them
 
     def __init__(
@@ -308,6 +309,8 @@ class ChatWorker(QObject):
                 self.stageChanged.emit(conversation_id, event.stage.name, True)
             elif isinstance(event, MemoriesSaved):
                 changes = [(change.action, change.memory.text) for change in event.changes]
+                if event.reply is not None:
+                    self.replyUpdated.emit(conversation_id, event.reply)
                 self.memoriesSaved.emit(conversation_id, changes, event.notice)
 
 

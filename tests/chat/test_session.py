@@ -164,18 +164,26 @@ def test_old_turns_are_folded_into_a_summary_written_by_the_model(store: Convers
     assert all(q.startswith(f"question number {n} ") for n, q in enumerate(questions))
 
 
-def test_regenerate_replaces_the_last_reply(store: ConversationStore) -> None:
-    engine = ScriptedEngine(["first try", "second try"])
+def test_regenerate_keeps_the_earlier_reply_as_a_version(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["first try", "second try", "next answer"])
     session = _session(store, engine)
     conversation = store.create()
     list(session.send(conversation.id, "hi"))
+    first = store.messages(conversation.id)[-1]
     list(session.regenerate(conversation.id))
-    assert [m.content for m in store.messages(conversation.id)] == ["hi", "second try"]
-    assert [m.content for m in engine.history[1]] == ["You are a test.", "hi"]
+    shown = store.messages(conversation.id)
+    assert [m.content for m in shown] == ["hi", "second try"]
+    assert (shown[-1].version, shown[-1].versions) == (2, 2)
+    assert [m.content for m in engine.history[1]] == ["You are a test.", "hi"]  # not the first try
+    store.choose_version(first.id)
+    assert [m.content for m in store.messages(conversation.id)] == ["hi", "first try"]
+    list(session.send(conversation.id, "and then?"))
+    # What the model is sent is the chosen path only.
+    assert [m.content for m in engine.history[-1]] == ["You are a test.", "hi", "first try", "and then?"]
 
 
-def test_edit_and_resend_drops_what_came_after(store: ConversationStore) -> None:
-    engine = ScriptedEngine(["a1", "a2", "a2 edited"])
+def test_edit_makes_a_branch_with_its_own_replies(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["a1", "a2", "a2 edited", "a3 on the edit"])
     session = _session(store, engine)
     conversation = store.create()
     list(session.send(conversation.id, "q1"))
@@ -183,6 +191,32 @@ def test_edit_and_resend_drops_what_came_after(store: ConversationStore) -> None
     q2 = store.messages(conversation.id)[2]
     list(session.edit_and_resend(conversation.id, q2.id, "q2 better"))
     assert [m.content for m in store.messages(conversation.id)] == ["q1", "a1", "q2 better", "a2 edited"]
+    assert engine.history[-1][-1].content == "q2 better" and "q2" not in [m.content for m in engine.history[-1]]
+    list(session.send(conversation.id, "q3"))
+    edited = store.messages(conversation.id)[2]
+    assert (edited.version, edited.versions) == (2, 2)
+    store.choose_version(q2.id)
+    assert [m.content for m in store.messages(conversation.id)] == ["q1", "a1", "q2", "a2"]
+    store.choose_version(edited.id)  # back: the edit's own thread, as it was left
+    assert [m.content for m in store.messages(conversation.id)] == [
+        "q1",
+        "a1",
+        "q2 better",
+        "a2 edited",
+        "q3",
+        "a3 on the edit",
+    ]
+
+
+def test_a_regenerate_that_fails_before_it_begins_shows_the_old_reply(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["kept", RuntimeError("engine broke")])
+    session = _session(store, engine)
+    conversation = store.create()
+    list(session.send(conversation.id, "hi"))
+    with pytest.raises(RuntimeError):
+        list(session.regenerate(conversation.id))
+    shown = store.messages(conversation.id)
+    assert [m.content for m in shown] == ["hi", "kept"] and shown[-1].versions == 1
 
 
 @pytest.mark.real_model

@@ -143,3 +143,78 @@ def test_a_live_stream_is_not_marked_interrupted(store: ConversationStore, tmp_p
     other_process_view = ConversationStore(tmp_path / "conversations.db")
     assert other_process_view.recovered == 0
     assert other_process_view.message(reply.id).status == MessageStatus.STREAMING
+
+
+def test_versions_keep_each_branch_and_its_choice(store: ConversationStore) -> None:
+    conversation = store.create()
+    q1 = store.add_message(conversation.id, "user", "q1")
+    a1 = store.add_message(conversation.id, "assistant", "a1")
+    store.set_aside(a1.id)  # regenerate: the next reply is a new version of a1
+    a1b = store.add_message(conversation.id, "assistant", "a1 again")
+    assert (a1b.parent_id, a1b.version, a1b.versions) == (q1.id, 2, 2)
+    assert [m.content for m in store.messages(conversation.id)] == ["q1", "a1 again"]
+    store.add_message(conversation.id, "user", "q2 after a1 again")
+    assert store.version_beside(a1b.id, -1) == a1.id and store.version_beside(a1b.id, 1) is None
+    store.choose_version(a1.id)
+    assert [m.content for m in store.messages(conversation.id)] == ["q1", "a1"]
+    store.choose_version(a1b.id)
+    assert [m.content for m in store.messages(conversation.id)] == ["q1", "a1 again", "q2 after a1 again"]
+    assert len(store.all_messages(conversation.id)) == 4
+    # A new version that is deleted (an empty reply that failed) brings back the one it replaced.
+    store.set_aside(a1b.id)
+    failed = store.add_message(conversation.id, "assistant", "")
+    store.delete_message(failed.id)
+    assert [m.content for m in store.messages(conversation.id)] == ["q1", "a1 again", "q2 after a1 again"]
+
+
+def test_choosing_another_branch_drops_a_summary_of_the_old_one(store: ConversationStore) -> None:
+    conversation = store.create()
+    q1 = store.add_message(conversation.id, "user", "q1")
+    a1 = store.add_message(conversation.id, "assistant", "a1")
+    store.set_summary(conversation.id, "about q1 and a1", a1.id)
+    store.set_aside(q1.id)
+    store.add_message(conversation.id, "user", "q1 edited")
+    assert store.get(conversation.id).summary == ""
+
+
+def test_a_conversation_from_before_versions_opens_as_one_path(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE conversations (id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL, system_prompt TEXT, summary TEXT NOT NULL DEFAULT '',
+            summary_through INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+            options TEXT);
+        CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            role TEXT NOT NULL, content TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'complete', stats TEXT,
+            created_at REAL NOT NULL, updated_at REAL NOT NULL);
+        INSERT INTO conversations VALUES (1, 'u1', 'One', NULL, '', 0, 0, 0, NULL);
+        INSERT INTO conversations VALUES (2, 'u2', 'Two', NULL, '', 0, 0, 0, NULL);
+        INSERT INTO messages VALUES (1, 1, 'user', 'hello', 'complete', NULL, 0, 0);
+        INSERT INTO messages VALUES (2, 2, 'user', 'other chat', 'complete', NULL, 0, 0);
+        INSERT INTO messages VALUES (3, 1, 'assistant', 'hi there', 'complete', NULL, 0, 0);
+        PRAGMA user_version=2;
+        """
+    )
+    old.close()
+    migrated = ConversationStore(path)
+    assert [(m.content, m.versions) for m in migrated.messages(1)] == [("hello", 1), ("hi there", 1)]
+    assert [m.parent_id for m in migrated.messages(1)] == [None, 1]
+    migrated.add_message(1, "user", "and now?")
+    assert [m.content for m in migrated.messages(1)] == ["hello", "hi there", "and now?"]
+    assert [m.content for m in migrated.messages(2)] == ["other chat"]
+    migrated.close()
+
+
+def test_a_summary_of_the_old_branch_is_dropped_when_a_newer_version_is_chosen(store: ConversationStore) -> None:
+    conversation = store.create()
+    q1 = store.add_message(conversation.id, "user", "q1")
+    store.add_message(conversation.id, "assistant", "a1")
+    store.set_aside(q1.id)
+    edited = store.add_message(conversation.id, "user", "q1 edited")
+    store.choose_version(q1.id)
+    store.set_summary(conversation.id, "about q1 and a1", q1.id + 1)  # covers the first branch only
+    store.choose_version(edited.id)  # newer than the summary's last message, and not on its path
+    assert store.get(conversation.id).summary == ""

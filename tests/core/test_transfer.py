@@ -88,3 +88,54 @@ def test_a_bad_file_imports_nothing(store: ConversationStore, tmp_path: Path, co
     with pytest.raises(ImportFormatError):
         import_json(store, path)
     assert store.conversations() == []  # validated whole before anything was written
+
+
+def test_exports_show_the_chosen_version_and_json_keeps_the_others(store: ConversationStore, tmp_path: Path) -> None:
+    conversation = store.create(title="Versions")
+    store.add_message(conversation.id, "user", "Name a colour")
+    first = store.add_message(conversation.id, "assistant", "Blue")
+    store.set_aside(first.id)
+    store.add_message(conversation.id, "assistant", "Green")
+    store.add_message(conversation.id, "user", "Why green?")
+    store.choose_version(first.id)
+    markdown = to_markdown(store.get(conversation.id), store.messages(conversation.id))
+    assert "Blue" in markdown and "Green" not in markdown and "version 1 of 2" in markdown
+    data = json.loads(export_json(store, [conversation.id]))["conversations"][0]
+    assert [m["content"] for m in data["messages"]] == ["Name a colour", "Blue"]
+    assert [(m["content"], m["active"]) for m in data["other_versions"]] == [("Green", False), ("Why green?", True)]
+    path = tmp_path / "versions.json"
+    path.write_text(export_json(store, [conversation.id]), encoding="utf-8")
+    other = ConversationStore(tmp_path / "other.db")
+    copy = import_json(other, path)[0][0]
+    assert [m.content for m in other.messages(copy.id)] == ["Name a colour", "Blue"]
+    green = next(m for m in other.all_messages(copy.id) if m.content == "Green")
+    other.choose_version(green.id)
+    assert [m.content for m in other.messages(copy.id)] == ["Name a colour", "Green", "Why green?"]
+    other.close()
+    # A file from before versions (no parent_id, here not even ids) is one path.
+    path = tmp_path / "old.json"
+    record = {
+        "uuid": "x1",
+        "title": "Old",
+        "messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}],
+    }
+    path.write_text(
+        json.dumps({"format": "hearth.conversations", "version": 1, "conversations": [record]}), encoding="utf-8"
+    )
+    copy = import_json(store, path)[0][0]
+    assert [m.content for m in store.messages(copy.id)] == ["a", "b"]
+
+
+def test_a_version_whose_parent_is_missing_is_refused(store: ConversationStore, tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    messages = [
+        {"id": 1, "parent_id": None, "role": "user", "content": "a"},
+        {"id": 2, "parent_id": 7, "role": "assistant", "content": "b"},
+    ]
+    record = {"uuid": "x2", "title": "Bad", "messages": messages}
+    path.write_text(
+        json.dumps({"format": "hearth.conversations", "version": 1, "conversations": [record]}), encoding="utf-8"
+    )
+    with pytest.raises(ImportFormatError, match="not before it"):
+        import_json(store, path)
+    assert store.conversations() == []

@@ -43,6 +43,8 @@ def test_a_fact_told_in_one_conversation_reaches_the_prompt_of_another(
     stored = memory.store.memories()[0]
     assert (stored.conversation_id, stored.profile_id) == (first.id, memory.profiles.active().id)
     assert stored.message_id == store.messages(first.id)[0].id, "the memory names the message it came from"
+    learned = store.messages(first.id)[-1].stats["learned"]  # kept with the reply, for the line under it
+    assert [(c["action"], c["text"]) for c in learned] == [("added", MIRA)] and saved[0].reply is not None
     # The extraction itself was constrained by the schema.
     assert engine.options[1].json_schema is not None and "memories" in engine.options[1].json_schema["properties"]
 

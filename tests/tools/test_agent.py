@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,34 @@ def test_no_tool_runs_when_the_context_has_no_room_for_its_result(store: Convers
     events = list(session.send(conversation.id, "word " * 800))
     assert not [e for e in events if isinstance(e, ToolCalled)]
     assert len(engine.history) == 1 and events[-1].result.text == "Answered."  # type: ignore[attr-defined]
+
+
+def test_passages_found_by_knowledge_search_are_numbered_on_from_the_turns_own(store: ConversationStore) -> None:
+    """Both lists used to start at [1], so an answer's [1] could name two passages; now each number
+    is one source, and the tool's passages are among the reply's sources."""
+    from assistant.knowledge.retriever import Passage
+
+    def passage(chunk: str, text: str) -> Passage:
+        return Passage(0, f"/docs/{chunk}.txt", None, "", 1.0, text, 0, len(text), chunk)
+
+    library = {
+        "boiler": passage("boiler", "The boiler is serviced in October."),
+        "gutters": passage("gutters", "Gutters: spring."),
+    }
+
+    def retrieve(names: list[str], query: str) -> list[Passage]:
+        hits = [p for key, p in library.items() if key in query.lower()]
+        return [replace(p, n=n) for n, p in enumerate(hits, 1)]
+
+    engine = ScriptedEngine(
+        [_call("knowledge_search", query="when are the gutters cleaned"), NONE, "October [1], spring [2]."]
+    )
+    session = ChatSession(store, engine, Settings(), retrieve=retrieve, tools=build_registry([]))
+    conversation = store.create()
+    store.set_options(conversation.id, {"tools": True, "collections": ["House"]})
+    events = list(session.send(conversation.id, "When is the boiler serviced?"))
+    called = next(e.result for e in events if isinstance(e, ToolCalled))
+    assert called.result.startswith("[2] gutters.txt")  # [1] is the boiler passage the turn found itself
+    finished = next(e for e in events if isinstance(e, TurnFinished))
+    assert [(s["n"], s["chunk_id"]) for s in finished.sources] == [(1, "boiler"), (2, "gutters")]
+    assert [s["n"] for s in store.messages(conversation.id)[-1].stats["sources"]] == [1, 2]

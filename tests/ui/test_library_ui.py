@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QDialog
 
 from assistant.app import Hearth
@@ -60,6 +62,14 @@ def test_index_choose_ask_and_open_a_source(qtbot, hearth_home: Path, tmp_path: 
         assert "citric acid" in source.text.toPlainText()
         assert "background-color:#ffe08a" in source.text.toHtml().replace(" ", "")
         screenshot(source, "14-cited-passage")
+        source.done(0)
+        # The answer cites [1] only: that is the one card shown as cited, and its marker is a link to it.
+        assert [b.text().split(" ", 1)[0] for b in reply.sources.cited] == ["[1]"]
+        assert reply.sources.also_toggle.text() == "Also retrieved, not cited (1)"
+        assert 'href="cite:1"' in reply.text.toHtml()
+        reply.text.anchorClicked.emit(QUrl("cite:1"))
+        opened = [d for d in window.findChildren(QDialog, "sourceDialog") if d.isVisible()]
+        assert [d.source["n"] for d in opened] == [1]
     finally:
         window.close()
         hearth.shutdown()
@@ -120,3 +130,47 @@ def test_reindex_after_the_embedder_changed(qtbot, hearth_home: Path, tmp_path: 
     finally:
         window.close()
         hearth.shutdown()
+
+
+@pytest.mark.real_model
+@pytest.mark.slow
+def test_the_real_model_answer_shows_as_cited_only_what_it_cites(
+    qtbot, make_hearth, hearth_home: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The bundled 135M model seldom writes [n]: whatever it writes, the cards shown as cited are
+    exactly the passages its text cites, and the rest are under "not cited"."""
+    from assistant.config import data_dir
+    from assistant.knowledge.citations import cited_numbers
+
+    folder = tmp_path / "manuals"
+    folder.mkdir()
+    (folder / "kettle.txt").write_text(
+        "Kettle manual.\n\nDescale the kettle every 90 days with citric acid.\n\n"
+        "Never fill the kettle above the MAX line of 1.7 litres.\n"
+    )
+    library = Library(data_dir(), KnowledgeSettings())  # the real embedder
+    library.add("Manuals", [folder])
+    library.sync("Manuals")
+    settings = Settings()
+    settings.memory.enabled = False
+    settings.sampling.max_tokens = 60
+    settings.sampling.temperature = 0.0
+    hearth = make_hearth(settings=settings, library=library)
+    window = hearth.window
+    window.new_conversation()
+    window.panel.collections.item(0).setCheckState(Qt.CheckState.Checked)
+    window.panel.flush()
+    window.input.setPlainText("How often should I descale the kettle? Cite the passage.")
+    with qtbot.waitSignal(window.busyChanged, timeout=120_000, check_params_cb=lambda busy: not busy):
+        window.send(window.input.toPlainText())
+    reply = window.chat_view.message_widgets[-1]
+    sources = reply.message.stats["sources"]
+    assert sources, "the passages were retrieved"
+    cited = cited_numbers(reply.message.content, {s["n"] for s in sources})
+    print(f"real model answer: {reply.message.content!r}; cites {cited} of {len(sources)} passages")
+    assert [b.text().split(" ", 1)[0] for b in reply.sources.cited] == [f"[{n}]" for n in cited]
+    assert len(reply.sources.also) == len(sources) - len(cited)
+    links = {int(n) for n in re.findall(r'href="cite:(\d+)"', reply.text.toHtml())}
+    assert links == set(cited)
+    if not cited:
+        assert reply.sources.also_toggle.text() == f"Retrieved, not cited ({len(sources)})"

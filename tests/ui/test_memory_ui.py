@@ -53,6 +53,10 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     qtbot.waitUntil(learned.isVisible, timeout=5_000)
     assert learned.text() == f"Remembered: {MIRA}"
     screenshot(window, "memory-learned")
+    window.open_conversation(first)  # stored with the reply: there again when the conversation is reopened
+    reopened = window.chat_view.message_widgets[-1]
+    assert reopened.learned_note.isVisibleTo(reopened)
+    assert reopened.learned_note.text() == f"Remembered: {MIRA}"
 
     window.new_conversation()
     _send(qtbot, hearth, "What is my daughter's name?")

@@ -77,3 +77,16 @@ def test_finished_blocks_are_not_rendered_again(monkeypatch: pytest.MonkeyPatch)
             renders_when_two_blocks_followed = highlighted.count("first = 1")
     # Rendered while it was one of the last two blocks, then never again however long the reply grew.
     assert highlighted.count("first = 1") == renders_when_two_blocks_followed
+
+
+def test_citation_markers_become_links_to_their_sources_and_nothing_else_does() -> None:
+    text = "Descale [2], per [1, 3].\n\n[7] is none; `a[1]` is code; [a link [1]](https://example.org).\n\n```\nx[2]\n```\n"
+    html = render_markdown(text, citations=frozenset({1, 2, 3})).html
+    assert re.findall(r'href="cite:(\d)"', html) == ["2", "1", "3"]
+    assert '<a href="cite:2" title="Source 2">[2]</a>' in html  # the whole marker is the link
+    assert "[7]" in html and "<code>a[1]</code>" in html
+    assert "cite:" not in render_markdown(text).html  # an answer without sources links nothing
+    streamed = StreamingMarkdown(citations=frozenset({1, 2, 3}))
+    for end in range(0, len(text) + 1, 7):
+        streamed.update(text[:end])
+    assert join_blocks(streamed.update(text)).html == html
