@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
+from PySide6.QtGui import QDesktopServices, QEnterEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
 
 from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
+from assistant.ui.message_frame import MAX_BUBBLE, build_frame, confidence_legend, fit_bubble
 from assistant.ui.message_text import MessageText, StreamedReply
 from assistant.ui.models import MessageListModel
 from assistant.ui.reasoning_view import StagesView, probabilities_html, show_alternatives
+from assistant.ui.theme import is_dark
 
 PAGE = 40
 _STATUS_NOTES = {
@@ -35,10 +37,6 @@ _STATUS_NOTES = {
     MessageStatus.INTERRUPTED: "interrupted — the app closed while this was written",
     MessageStatus.FAILED: "failed",
 }
-
-
-def _is_dark(widget: QWidget) -> bool:
-    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
 
 class MessageWidget(QFrame):
@@ -53,36 +51,38 @@ class MessageWidget(QFrame):
         self.message = message
         self._code_blocks: list[str] = []
         self._rendered_dark = False
-        self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        layout.setSpacing(2)
+        user = message.role == "user"
+        self.setObjectName("userMessage" if user else "assistantMessage")
+        self.bubble, layout, self.actions = build_frame(self, user)
         self.header = QLabel()
         self.header.setObjectName("messageHeader")
         self.text = MessageText()
         self.text.anchorClicked.connect(self._on_anchor)
         self._streamed = StreamedReply(layout, self.text, self._on_anchor)
-        self.text.setAccessibleName("Your message" if message.role == "user" else "Hearth's reply")
-        actions = QHBoxLayout()
-        actions.setContentsMargins(0, 0, 0, 0)
-        actions.addStretch(1)
-        self.copy_button = self._action(
-            actions, "Copy", "Copy this message", lambda: self.copyRequested.emit(self.message.content)
+        self.text.setAccessibleName("Your message" if user else "Hearth's reply")
+        actions = self.actions
+        self.copy_button = actions.add(
+            "copy", "Copy", "Copy this message", lambda: self.copyRequested.emit(self.message.content)
         )
-        self.edit_button = self._action(
-            actions, "Edit", "Edit this message and send it again", lambda: self.editRequested.emit(self.message.id)
+        self.edit_button = actions.add(
+            "edit", "Edit", "Edit this message and send it again", lambda: self.editRequested.emit(self.message.id)
         )
-        self.regenerate_button = self._action(
-            actions, "Regenerate", "Write this reply again", self.regenerateRequested.emit
+        self.regenerate_button = actions.add(
+            "regenerate", "Regenerate", "Write this reply again", self.regenerateRequested.emit
         )
-        self.continue_button = self._action(
-            actions, "Continue", "Carry on from where this reply stopped", self.continueRequested.emit
+        self.continue_button = actions.add(
+            "continue", "Continue", "Carry on from where this reply stopped", self.continueRequested.emit
         )
-        self.confidence_button = self._action(
-            actions, "Confidence", "Tint the reply by how sure the model was of each word", self._toggle_confidence
+        self.confidence_button = actions.add(
+            "confidence", "Confidence", "Tint the reply by how sure the model was of each word", self._toggle_confidence
         )
         self.confidence_button.setCheckable(True)
+        actions.finish()
+        self.confidence_legend = QLabel(confidence_legend())
+        self.confidence_legend.setObjectName("confidenceLegend")
+        self.confidence_legend.setWordWrap(True)
+        self.confidence_legend.setTextFormat(Qt.TextFormat.RichText)
+        self.confidence_legend.hide()
         self.stages_view = StagesView()
         self.last_hover = ""
         self.text.highlighted.connect(self._on_hover)
@@ -109,22 +109,12 @@ class MessageWidget(QFrame):
         layout.addWidget(self.stages_view)
         layout.addWidget(self.tool_cards)
         layout.addWidget(self.text)
+        layout.addWidget(self.confidence_legend)
         layout.addLayout(self.sources_row)
         layout.addWidget(self.memory_note)
         layout.addWidget(self.learned_note)
-        layout.addLayout(actions)
         self.set_last(False)
         self.update_message(message)
-
-    def _action(self, layout: QHBoxLayout, label: str, description: str, slot: object) -> QPushButton:
-        button = QPushButton(label)
-        button.setFlat(True)
-        button.setCursor(Qt.CursorShape.PointingHandCursor)
-        button.setAccessibleName(f"{label} message")
-        button.setToolTip(description)
-        button.clicked.connect(slot)
-        layout.addWidget(button)
-        return button
 
     def update_message(self, message: StoredMessage) -> None:
         self.message = message
@@ -133,6 +123,8 @@ class MessageWidget(QFrame):
         note = _STATUS_NOTES.get(message.status, "")
         self.header.setText(f"<b>{who}</b> · {when}" + (f" · <i>{note}</i>" if note else ""))
         self._render_text()
+        if message.role == "user":
+            self._fit_bubble()
         stats = message.stats
         note = f"stopped: {stats['error']}" if stats.get("error") else ""
         self.stages_view.set_stages(list(stats.get("stages") or []), note)
@@ -205,7 +197,23 @@ class MessageWidget(QFrame):
 
     def set_last(self, last: bool) -> None:
         self._last = last
+        self.actions.set_pinned(last)
         self._update_reply_actions()
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        super().enterEvent(event)
+        self.actions.set_hovered(True)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        super().leaveEvent(event)
+        self.actions.set_hovered(False)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_bubble()
+
+    def _fit_bubble(self) -> None:
+        fit_bubble(self.bubble, self.message.role == "user", self.message.content, self.header, self.width())
 
     def _update_reply_actions(self) -> None:
         reply = self.message.role == "assistant"
@@ -217,7 +225,7 @@ class MessageWidget(QFrame):
         self.copy_button.setVisible(not streaming)
 
     def _render_text(self) -> None:
-        self._rendered_dark = _is_dark(self)
+        self._rendered_dark = is_dark(self)
         probs = self.message.stats.get("token_probs")
         if probs and self.confidence_button.isChecked():
             self._streamed.clear()
@@ -234,6 +242,7 @@ class MessageWidget(QFrame):
         self.text.setHtml(rendered.html)
 
     def _toggle_confidence(self) -> None:
+        self.confidence_legend.setVisible(self.confidence_button.isChecked())
         self._streamed.clear()  # the tint, and the text after it, are one document
         self._render_text()
 
@@ -241,8 +250,10 @@ class MessageWidget(QFrame):
         super().changeEvent(event)
         # Code blocks and the confidence tint carry their colours in the HTML: a theme switched
         # while the message is on screen needs it rendered again.
-        if event.type() == QEvent.Type.PaletteChange and _is_dark(self) != self._rendered_dark:
+        if event.type() == QEvent.Type.PaletteChange and is_dark(self) != self._rendered_dark:
             self._render_text()
+            self.actions.restyle()
+            self.confidence_legend.setText(confidence_legend())
 
     def _on_hover(self, url: QUrl) -> None:
         probs = self.message.stats.get("token_probs") or []
@@ -272,10 +283,19 @@ class ChatView(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAccessibleName("Conversation")
+        self.setObjectName("chatView")
+        # The messages in one column of readable width, centred in a wide window.
+        canvas = QWidget()
+        canvas.setObjectName("chatCanvas")
+        centring = QHBoxLayout(canvas)
+        centring.setContentsMargins(0, 0, 0, 0)
         self._container = QWidget()
+        self._container.setObjectName("chatColumn")
+        self._container.setMaximumWidth(MAX_BUBBLE + 40)
+        centring.addWidget(self._container)
         self._layout = QVBoxLayout(self._container)
-        self._layout.setContentsMargins(12, 12, 12, 12)
-        self._layout.setSpacing(8)
+        self._layout.setContentsMargins(16, 16, 16, 16)
+        self._layout.setSpacing(6)
         self.earlier_button = QPushButton("Show earlier messages")
         self.earlier_button.clicked.connect(self.show_earlier)
         self._layout.addWidget(self.earlier_button)
@@ -284,7 +304,7 @@ class ChatView(QScrollArea):
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._layout.addWidget(self.empty_label)
         self._layout.addStretch(1)
-        self.setWidget(self._container)
+        self.setWidget(canvas)
         self._widgets: list[MessageWidget] = []  # for model rows first_row .. end
         self._first_row = 0
         self._stick_to_bottom = True
@@ -312,6 +332,7 @@ class ChatView(QScrollArea):
     def _clear(self) -> None:
         for widget in self._widgets:
             self._layout.removeWidget(widget)
+            widget.hide()  # not painted where it was until its deletion comes round
             widget.deleteLater()
         self._widgets = []
 
