@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QEnterEvent, QGuiApplication, QResizeEvent
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -25,13 +25,18 @@ from PySide6.QtWidgets import (
 
 from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
-from assistant.ui.message_frame import MAX_BUBBLE, build_frame, confidence_legend, fit_bubble
+from assistant.ui.message_frame import MAX_BUBBLE, MessageFrame, confidence_legend
 from assistant.ui.message_text import MessageText, StreamedReply
 from assistant.ui.models import MessageListModel
 from assistant.ui.reasoning_view import StagesView, probabilities_html, show_alternatives
 from assistant.ui.theme import is_dark
 
 PAGE = 40
+EMPTY_TEXT = (
+    "<p style='font-size:20px; font-weight:600'>Ask anything.</p>"
+    "<p>Everything stays on this computer.</p>"
+    "<p>Enter sends · Shift+Enter starts a new line · Library… answers from your documents</p>"
+)
 _STATUS_NOTES = {
     MessageStatus.STOPPED: "stopped",
     MessageStatus.INTERRUPTED: "interrupted — the app closed while this was written",
@@ -39,7 +44,7 @@ _STATUS_NOTES = {
 }
 
 
-class MessageWidget(QFrame):
+class MessageWidget(MessageFrame):
     copyRequested = Signal(str)
     editRequested = Signal(int)
     regenerateRequested = Signal()
@@ -47,13 +52,12 @@ class MessageWidget(QFrame):
     sourceRequested = Signal(object)  # the source dict of a cited passage
 
     def __init__(self, message: StoredMessage, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        user = message.role == "user"
+        super().__init__(user, parent)
         self.message = message
         self._code_blocks: list[str] = []
         self._rendered_dark = False
-        user = message.role == "user"
-        self.setObjectName("userMessage" if user else "assistantMessage")
-        self.bubble, layout, self.actions = build_frame(self, user)
+        layout = self.content
         self.header = QLabel()
         self.header.setObjectName("messageHeader")
         self.text = MessageText()
@@ -61,24 +65,20 @@ class MessageWidget(QFrame):
         self._streamed = StreamedReply(layout, self.text, self._on_anchor)
         self.text.setAccessibleName("Your message" if user else "Hearth's reply")
         actions = self.actions
-        self.copy_button = actions.add(
-            "copy", "Copy", "Copy this message", lambda: self.copyRequested.emit(self.message.content)
-        )
-        self.edit_button = actions.add(
+        actions.declare("copy", "Copy", "Copy this message", lambda: self.copyRequested.emit(self.message.content))
+        actions.declare(
             "edit", "Edit", "Edit this message and send it again", lambda: self.editRequested.emit(self.message.id)
         )
-        self.regenerate_button = actions.add(
-            "regenerate", "Regenerate", "Write this reply again", self.regenerateRequested.emit
+        actions.declare("regenerate", "Regenerate", "Write this reply again", self.regenerateRequested.emit)
+        actions.declare("continue", "Continue", "Carry on from where this reply stopped", self.continueRequested.emit)
+        actions.declare(
+            "confidence",
+            "Confidence",
+            "Tint the reply by how sure the model was of each word",
+            self._toggle_confidence,
+            checkable=True,
         )
-        self.continue_button = actions.add(
-            "continue", "Continue", "Carry on from where this reply stopped", self.continueRequested.emit
-        )
-        self.confidence_button = actions.add(
-            "confidence", "Confidence", "Tint the reply by how sure the model was of each word", self._toggle_confidence
-        )
-        self.confidence_button.setCheckable(True)
-        actions.finish()
-        self.confidence_legend = QLabel(confidence_legend())
+        self.confidence_legend = QLabel()  # its text is set when it is first shown
         self.confidence_legend.setObjectName("confidenceLegend")
         self.confidence_legend.setWordWrap(True)
         self.confidence_legend.setTextFormat(Qt.TextFormat.RichText)
@@ -123,13 +123,12 @@ class MessageWidget(QFrame):
         note = _STATUS_NOTES.get(message.status, "")
         self.header.setText(f"<b>{who}</b> · {when}" + (f" · <i>{note}</i>" if note else ""))
         self._render_text()
-        if message.role == "user":
-            self._fit_bubble()
+        self.set_natural_text(message.content)
         stats = message.stats
         note = f"stopped: {stats['error']}" if stats.get("error") else ""
         self.stages_view.set_stages(list(stats.get("stages") or []), note)
-        self.confidence_button.setVisible(bool(stats.get("token_probs")))
-        self.edit_button.setVisible(message.role == "user")
+        self.actions.set_applies("confidence", bool(stats.get("token_probs")))
+        self.actions.set_applies("edit", message.role == "user")
         self._show_sources(message.stats.get("sources") or [])
         self._show_tool_calls(message.stats.get("tool_calls") or [])
         self._show_memories(message.stats.get("memories") or [])
@@ -200,34 +199,19 @@ class MessageWidget(QFrame):
         self.actions.set_pinned(last)
         self._update_reply_actions()
 
-    def enterEvent(self, event: QEnterEvent) -> None:
-        super().enterEvent(event)
-        self.actions.set_hovered(True)
-
-    def leaveEvent(self, event: QEvent) -> None:
-        super().leaveEvent(event)
-        self.actions.set_hovered(False)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit_bubble()
-
-    def _fit_bubble(self) -> None:
-        fit_bubble(self.bubble, self.message.role == "user", self.message.content, self.header, self.width())
-
     def _update_reply_actions(self) -> None:
         reply = self.message.role == "assistant"
         streaming = self.message.status == MessageStatus.STREAMING
         last = getattr(self, "_last", False)
-        self.regenerate_button.setVisible(reply and last and not streaming)
+        self.actions.set_applies("regenerate", reply and last and not streaming)
         cut_short = self.message.status in _STATUS_NOTES or self.message.stats.get("finish_reason") == "length"
-        self.continue_button.setVisible(reply and last and cut_short and bool(self.message.content.strip()))
-        self.copy_button.setVisible(not streaming)
+        self.actions.set_applies("continue", reply and last and cut_short and bool(self.message.content.strip()))
+        self.actions.set_applies("copy", not streaming)
 
     def _render_text(self) -> None:
         self._rendered_dark = is_dark(self)
         probs = self.message.stats.get("token_probs")
-        if probs and self.confidence_button.isChecked():
+        if probs and self.actions.is_checked("confidence"):
             self._streamed.clear()
             self._code_blocks = []
             self.text.setHtml(probabilities_html(probs, dark=self._rendered_dark))
@@ -242,7 +226,8 @@ class MessageWidget(QFrame):
         self.text.setHtml(rendered.html)
 
     def _toggle_confidence(self) -> None:
-        self.confidence_legend.setVisible(self.confidence_button.isChecked())
+        self.confidence_legend.setText(confidence_legend())
+        self.confidence_legend.setVisible(self.actions.is_checked("confidence"))
         self._streamed.clear()  # the tint, and the text after it, are one document
         self._render_text()
 
@@ -252,12 +237,12 @@ class MessageWidget(QFrame):
         # while the message is on screen needs it rendered again.
         if event.type() == QEvent.Type.PaletteChange and is_dark(self) != self._rendered_dark:
             self._render_text()
-            self.actions.restyle()
-            self.confidence_legend.setText(confidence_legend())
+            if self.confidence_legend.isVisibleTo(self):
+                self.confidence_legend.setText(confidence_legend())
 
     def _on_hover(self, url: QUrl) -> None:
         probs = self.message.stats.get("token_probs") or []
-        shown = self.confidence_button.isChecked()
+        shown = self.actions.is_checked("confidence")
         self.last_hover = show_alternatives(probs, url.toString(), self.text) if shown else ""
 
     def _on_anchor(self, url: QUrl) -> None:
@@ -299,10 +284,12 @@ class ChatView(QScrollArea):
         self.earlier_button = QPushButton("Show earlier messages")
         self.earlier_button.clicked.connect(self.show_earlier)
         self._layout.addWidget(self.earlier_button)
-        self.empty_label = QLabel("Ask anything. Everything stays on this computer.")
+        self.empty_label = QLabel(EMPTY_TEXT)
         self.empty_label.setObjectName("emptyState")
+        self.empty_label.setTextFormat(Qt.TextFormat.RichText)
+        self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._layout.addWidget(self.empty_label)
+        self._layout.addWidget(self.empty_label, 1)  # shares the height with the stretch: a third down
         self._layout.addStretch(1)
         self.setWidget(canvas)
         self._widgets: list[MessageWidget] = []  # for model rows first_row .. end

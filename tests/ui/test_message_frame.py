@@ -86,3 +86,17 @@ def test_the_confidence_tint_has_a_legend(qtbot, make_hearth) -> None:  # type: 
     assert "Confidence" in legend and "90%" in legend and "rgba(" in legend  # the tint's own swatches
     reply.confidence_button.click()
     assert not reply.confidence_legend.isVisibleTo(reply)
+
+
+def test_a_long_conversation_makes_the_buttons_of_the_messages_shown_only(qtbot, hearth: Hearth) -> None:  # type: ignore[no-untyped-def]
+    conversation = hearth.store.create(title="Long")
+    for n in range(30):
+        hearth.store.add_message(conversation.id, "user", f"Question {n}")
+        hearth.store.add_message(conversation.id, "assistant", f"Answer {n}")
+    hearth.window.refresh_conversations()
+    hearth.window.open_conversation(conversation.id)
+    widgets = hearth.window.chat_view.message_widgets
+    assert [w.actions.built for w in widgets].count(True) == 1 and widgets[-1].actions.built
+    _enter(widgets[3])  # the pointer over a message makes its row
+    assert widgets[3].actions.built and widgets[3].copy_button.isVisibleTo(widgets[3])
+    assert widgets[3].actions.height() == widgets[4].actions.height(), "a row keeps its place before it is made"
