@@ -161,6 +161,7 @@ class MainWindow(ChatActions):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([240, 640, 240])
         self.setCentralWidget(self.splitter)
+        self.statusBar()  # made now: one made by the first notice would shift the window's content up
         self.setTabOrder(self.search_box, self.conversation_list)
         self.setTabOrder(self.conversation_list, self.input)
         self.setTabOrder(self.input, self.send_button)
