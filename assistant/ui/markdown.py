@@ -79,7 +79,7 @@ def _table_borders(body: str, dark: bool) -> str:
     # Qt's rich text draws table borders only from attributes; collapsed, in a quiet colour (the
     # default is a heavy dark frame around every cell).
     colour = "#4a4a56" if dark else "#d8d8e0"
-    style = f"border-collapse: collapse; border-color: {colour};"
+    style = f"border-collapse: collapse; border-color: {colour}; border-style: solid;"
     return body.replace("<table>", f'<table border="1" cellspacing="0" cellpadding="4" style="{style}">')
 
 

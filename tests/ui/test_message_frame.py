@@ -76,10 +76,12 @@ def test_yours_on_the_right_replies_on_the_left_within_a_readable_width(
 def test_the_confidence_tint_has_a_legend(qtbot, make_hearth) -> None:  # type: ignore[no-untyped-def]
     engine = ScriptedEngine(["Three spiders have 24 legs."], token_delay_s=0.001)
     hearth = make_hearth(lambda s: engine)
+    hearth.window.new_conversation()
     hearth.window.centre.probs_box.setChecked(True)
     _send(qtbot, hearth, "How many legs?")
     reply = hearth.window.chat_view.message_widgets[-1]
     assert not reply.confidence_legend.isVisibleTo(reply)
+    assert reply.confidence_button.isVisibleTo(reply)  # offered: the reply has probabilities
     reply.confidence_button.click()
     assert reply.confidence_legend.isVisibleTo(reply)
     legend = reply.confidence_legend.text()

@@ -89,3 +89,23 @@ def test_a_message_on_screen_takes_the_dark_colours_in_place(  # type: ignore[no
     assert icon_lightness() > dark_icon_in_light + 80, "the action icons are redrawn light"
     assert window.chat_view.message_widgets == [question, reply]  # re-styled in place, not rebuilt
     screenshot(window, "theme-dark-bubbles")
+
+
+def test_a_reply_tinted_by_confidence_reads_light_on_the_dark_theme(  # type: ignore[no-untyped-def]
+    qtbot, make_hearth, dark_then_light
+) -> None:
+    apply_theme(dark_then_light, "dark")
+    engine = ScriptedEngine(["Three spiders have twenty four legs."], token_delay_s=0.001)
+    hearth = make_hearth(lambda s: engine)
+    window = hearth.window
+    window.new_conversation()  # a new chat starts without probabilities: ask for them in this one
+    window.centre.probs_box.setChecked(True)
+    window.input.setPlainText("legs?")
+    with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
+        window.send("legs?")
+    reply = window.chat_view.message_widgets[-1]
+    reply.confidence_button.click()
+    assert "p:0" in reply.text.toHtml()  # tinted, token by token
+    image = reply.text.grab().toImage()
+    lightest = max(image.pixelColor(x, y).lightness() for x in range(image.width()) for y in range(image.height()))
+    assert lightest > 200, "the tinted words are drawn in the theme's text colour, not near-black"
