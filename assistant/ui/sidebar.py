@@ -75,6 +75,7 @@ class ConversationSidebar(QWidget):
             blocked = selection.blockSignals(True)
             selection.setCurrentIndex(self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
             selection.blockSignals(blocked)
+            self.list_view.viewport().update()  # the view repaints on those signals: it missed them
 
     def _on_selected(self, current: QModelIndex, previous: QModelIndex) -> None:
         conversation_id = current.data(IdRole) if current.isValid() else None

@@ -40,7 +40,7 @@ def test_no_action_overflows_at_the_default_size_or_at_800x600(qtbot, hearth: He
     assert not _overflowing(hearth) and _hidden_actions(hearth) == []
     assert window.width() == 800, "nothing in the window needs more than 800 pixels"
     window.panel_action.setChecked(True)  # both side panels open
-    qtbot.wait(20)  # a layout pass (there is no signal for it), before the picture
+    qtbot.waitUntil(lambda: window.panel.width() >= window.panel.minimumWidth(), timeout=5_000)  # laid out
     assert window.width() == 800 and not _overflowing(hearth)
     screenshot(window, "toolbar-800x600")
 

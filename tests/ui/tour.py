@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPointF
-from PySide6.QtGui import QEnterEvent, QPixmap
+from PySide6.QtGui import QCursor, QEnterEvent, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
 SHOTS = (
@@ -80,7 +80,12 @@ def grab(window: QWidget) -> QPixmap:
 
 
 def hover(widget: QWidget) -> None:
-    QApplication.sendEvent(widget, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    """The pointer over ``widget``: moved there for real under X11, an enter event elsewhere."""
+    if QApplication.platformName() == "xcb":
+        QCursor.setPos(widget.mapToGlobal(widget.visibleRegion().boundingRect().center()))
+        wait_until(lambda: widget.underMouse(), timeout_s=5)
+    else:
+        QApplication.sendEvent(widget, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
 
 
 def run_tour(out: Path) -> list[Path]:
@@ -130,6 +135,7 @@ def run_tour(out: Path) -> list[Path]:
         first = window.chat_view.message_widgets[0]
         window.chat_view.verticalScrollBar().setValue(0)
         hover(first)  # the user's message shows its actions under the pointer
+        assert first.actions.revealed
         shot("03-code-reply-hover")
         first.actions.set_hovered(False)
 
