@@ -35,7 +35,7 @@ def test_actions_show_on_hover_in_one_row_and_work(qtbot, hearth: Hearth, script
     for widget in (question, answer):
         buttons = widget.actions.findChildren(QToolButton)
         assert buttons and all(not b.icon().isNull() and b.toolTip() for b in buttons)
-        assert widget.bubble.findChildren(QToolButton) == []
+        assert widget.bubble.findChildren(QToolButton, "messageAction") == []  # none inside the bubble
         assert widget.actions.geometry().top() >= widget.bubble.geometry().bottom()
     # The question's actions appear while the pointer is over it; the last reply's stay shown.
     assert not question.actions.revealed and answer.actions.revealed
