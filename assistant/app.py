@@ -32,8 +32,8 @@ from assistant.ui.download_worker import DownloadWorker, start_download_worker
 from assistant.ui.library_worker import LibraryWorker, start_library_worker
 from assistant.ui.main_window import MainWindow
 from assistant.ui.markdown import warm_up
-from assistant.ui.resources import style_sheet
 from assistant.ui.stall import StallMeter
+from assistant.ui.theme import style_sheet
 from assistant.ui.worker import ChatWorker, EngineFactory, start_worker
 
 

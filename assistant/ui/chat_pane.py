@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from assistant.reasoning.reply import TurnStyle
 from assistant.ui.attachments import AttachmentBar, dropped_files
@@ -12,6 +22,7 @@ from assistant.ui.chat_view import ChatView
 from assistant.ui.composer import MessageInput
 from assistant.ui.gauge import ContextGauge
 from assistant.ui.models import MessageListModel
+from assistant.ui.theme import colors, icon, is_dark
 
 MODE_CHOICES = (
     ("Direct", "direct", "Direct: the model answers in one pass. Fastest; right for most questions."),
@@ -41,9 +52,6 @@ class ChatPane(QWidget):
         self.incognito_banner = QLabel(INCOGNITO_TEXT)
         self.incognito_banner.setObjectName("incognitoBanner")
         self.incognito_banner.setWordWrap(True)  # its text must not set the window's minimum width
-        self.incognito_banner.setStyleSheet(
-            "background: #5b3d8a; color: #ffffff; padding: 4px 8px; border-radius: 4px; font-weight: bold;"
-        )
         self.incognito_banner.hide()
         # The thinking mode and Confidence belong to one chat: a new chat starts Direct.
         self._styles: dict[int, tuple[int, bool]] = {}
@@ -59,9 +67,11 @@ class ChatPane(QWidget):
         )
         self.setAcceptDrops(True)  # drops on the conversation; the input takes its own
         self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("sendButton")
         self.send_button.setAccessibleName("Send message")
         self.send_button.clicked.connect(lambda: self.sendRequested.emit(self.input.toPlainText()))
         self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
         self.stop_button.setAccessibleName("Stop the reply")
         self.stop_button.setToolTip("Stop (Esc)")
         self.stop_button.clicked.connect(self.stopRequested)
@@ -77,33 +87,54 @@ class ChatPane(QWidget):
         self.probs_box.setToolTip("Record each word's probability and alternatives (a little slower)")
         self.speed_label = QLabel("")
         self.speed_label.setAccessibleName("Generation speed")
+        # Numbers that change with every reply must not set the window's minimum width.
+        self.speed_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.gauge = ContextGauge()
-        self.gauge.setMaximumWidth(320)
+        self.gauge.setMaximumWidth(220)
+        self.gauge.setMinimumWidth(60)  # the window fits 800 pixels with both side panels open
         self.gauge_label = QLabel("Context")
         self.gauge_label.setToolTip("Hover the bar to see how the context window is shared.")
         self.gauge.summaryChanged.connect(self.gauge_label.setText)
 
-        composer = QHBoxLayout()
+        # The input and its buttons in one rounded box; the choices for the next message and the
+        # numbers of the last one in a row under it.
+        self.composer = QFrame()
+        self.composer.setObjectName("composer")
+        composer = QHBoxLayout(self.composer)
+        composer.setContentsMargins(6, 4, 6, 4)
         composer.addWidget(self.input, 1)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.mode_picker)
-        buttons.addWidget(self.probs_box)
         buttons.addWidget(self.attach_button)
+        buttons.addStretch(1)
         composer.addLayout(buttons)
         status = QHBoxLayout()
+        status.setContentsMargins(4, 0, 4, 0)
+        status.addWidget(self.mode_picker)
+        status.addWidget(self.probs_box)
         status.addWidget(self.speed_label, 1)
         status.addWidget(self.gauge_label)
         status.addWidget(self.gauge)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 6)
+        layout.setContentsMargins(8, 0, 8, 6)
         layout.addWidget(self.incognito_banner)
         layout.addWidget(self.chat_view, 1)
         layout.addWidget(self.edit_banner)
         layout.addWidget(self.attachment_bar)
-        layout.addLayout(composer)
+        layout.addWidget(self.composer)
         layout.addLayout(status)
+        self.restyle()
+
+    def restyle(self) -> None:
+        """The buttons' icons in the colours of the theme now in use."""
+        self.send_button.setIcon(icon("send", color=colors(is_dark(self))["accent_text"]))
+        self.stop_button.setIcon(icon("stop"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.restyle()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_files(event.mimeData()):

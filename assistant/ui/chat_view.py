@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -23,12 +23,19 @@ from PySide6.QtWidgets import (
 
 from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
+from assistant.ui.message_frame import MAX_BUBBLE, MessageFrame, confidence_legend
 from assistant.ui.message_parts import SourceCards, ToolCallCards, VersionSwitcher, learned_line, used_from_memory
 from assistant.ui.message_text import MessageText, StreamedReply
 from assistant.ui.models import MessageListModel
 from assistant.ui.reasoning_view import StagesView, probabilities_html, show_alternatives
+from assistant.ui.theme import is_dark
 
 PAGE = 40
+EMPTY_TEXT = (
+    "<p style='font-size:20px; font-weight:600'>Ask anything.</p>"
+    "<p>Everything stays on this computer.</p>"
+    "<p>Enter sends · Shift+Enter starts a new line · Library… answers from your documents</p>"
+)
 _STATUS_NOTES = {
     MessageStatus.STOPPED: "stopped",
     MessageStatus.INTERRUPTED: "interrupted — the app closed while this was written",
@@ -36,11 +43,7 @@ _STATUS_NOTES = {
 }
 
 
-def _is_dark(widget: QWidget) -> bool:
-    return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
-
-
-class MessageWidget(QFrame):
+class MessageWidget(MessageFrame):
     copyRequested = Signal(str)
     editRequested = Signal(int)
     regenerateRequested = Signal()
@@ -49,40 +52,37 @@ class MessageWidget(QFrame):
     versionRequested = Signal(int, int)  # message id, step (-1 the version before, +1 the one after)
 
     def __init__(self, message: StoredMessage, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        user = message.role == "user"
+        super().__init__(user, parent)
         self.message = message
         self._code_blocks: list[str] = []
         self._rendered_dark = False
-        self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        layout.setSpacing(2)
+        layout = self.content
         self.header = QLabel()
         self.header.setObjectName("messageHeader")
         self.text = MessageText()
         self.text.anchorClicked.connect(self._on_anchor)
         self._streamed = StreamedReply(layout, self.text, self._on_anchor)
-        self.text.setAccessibleName("Your message" if message.role == "user" else "Hearth's reply")
-        actions = QHBoxLayout()
-        actions.setContentsMargins(0, 0, 0, 0)
-        actions.addStretch(1)
-        self.copy_button = self._action(
-            actions, "Copy", "Copy this message", lambda: self.copyRequested.emit(self.message.content)
+        self.text.setAccessibleName("Your message" if user else "Hearth's reply")
+        actions = self.actions
+        actions.declare("copy", "Copy", "Copy this message", lambda: self.copyRequested.emit(self.message.content))
+        actions.declare(
+            "edit", "Edit", "Edit this message and send it again", lambda: self.editRequested.emit(self.message.id)
         )
-        self.edit_button = self._action(
-            actions, "Edit", "Edit this message and send it again", lambda: self.editRequested.emit(self.message.id)
+        actions.declare("regenerate", "Regenerate", "Write this reply again", self.regenerateRequested.emit)
+        actions.declare("continue", "Continue", "Carry on from where this reply stopped", self.continueRequested.emit)
+        actions.declare(
+            "confidence",
+            "Confidence",
+            "Tint the reply by how sure the model was of each word",
+            self._toggle_confidence,
+            checkable=True,
         )
-        self.regenerate_button = self._action(
-            actions, "Regenerate", "Write this reply again", self.regenerateRequested.emit
-        )
-        self.continue_button = self._action(
-            actions, "Continue", "Carry on from where this reply stopped", self.continueRequested.emit
-        )
-        self.confidence_button = self._action(
-            actions, "Confidence", "Tint the reply by how sure the model was of each word", self._toggle_confidence
-        )
-        self.confidence_button.setCheckable(True)
+        self.confidence_legend = QLabel()  # its text is set when it is first shown
+        self.confidence_legend.setObjectName("confidenceLegend")
+        self.confidence_legend.setWordWrap(True)
+        self.confidence_legend.setTextFormat(Qt.TextFormat.RichText)
+        self.confidence_legend.hide()
         self.stages_view = StagesView()
         self.last_hover = ""
         self.text.highlighted.connect(self._on_hover)
@@ -110,22 +110,12 @@ class MessageWidget(QFrame):
         layout.addWidget(self.stages_view)
         layout.addWidget(self.tool_cards)
         layout.addWidget(self.text)
+        layout.addWidget(self.confidence_legend)
         layout.addWidget(self.sources)
         layout.addWidget(self.memory_note)
         layout.addWidget(self.learned_note)
-        layout.addLayout(actions)
         self.set_last(False)
         self.update_message(message)
-
-    def _action(self, layout: QHBoxLayout, label: str, description: str, slot: object) -> QPushButton:
-        button = QPushButton(label)
-        button.setFlat(True)
-        button.setCursor(Qt.CursorShape.PointingHandCursor)
-        button.setAccessibleName(f"{label} message")
-        button.setToolTip(description)
-        button.clicked.connect(slot)
-        layout.addWidget(button)
-        return button
 
     def update_message(self, message: StoredMessage) -> None:
         self.message = message
@@ -134,11 +124,12 @@ class MessageWidget(QFrame):
         note = _STATUS_NOTES.get(message.status, "")
         self.header.setText(f"<b>{who}</b> · {when}" + (f" · <i>{note}</i>" if note else ""))
         self._render_text()
+        self.set_natural_text(message.content)
         stats = message.stats
         note = f"stopped: {stats['error']}" if stats.get("error") else ""
         self.stages_view.set_stages(list(stats.get("stages") or []), note)
-        self.confidence_button.setVisible(bool(stats.get("token_probs")))
-        self.edit_button.setVisible(message.role == "user")
+        self.actions.set_applies("confidence", bool(stats.get("token_probs")))
+        self.actions.set_applies("edit", message.role == "user")
         streaming = message.status == MessageStatus.STREAMING
         self.versions.show_place(message.version, message.versions, enabled=not streaming)
         self.sources.set_sources(list(stats.get("sources") or []), message.content)
@@ -163,21 +154,22 @@ class MessageWidget(QFrame):
 
     def set_last(self, last: bool) -> None:
         self._last = last
+        self.actions.set_pinned(last)
         self._update_reply_actions()
 
     def _update_reply_actions(self) -> None:
         reply = self.message.role == "assistant"
         streaming = self.message.status == MessageStatus.STREAMING
         last = getattr(self, "_last", False)
-        self.regenerate_button.setVisible(reply and last and not streaming)
+        self.actions.set_applies("regenerate", reply and last and not streaming)
         cut_short = self.message.status in _STATUS_NOTES or self.message.stats.get("finish_reason") == "length"
-        self.continue_button.setVisible(reply and last and cut_short and bool(self.message.content.strip()))
-        self.copy_button.setVisible(not streaming)
+        self.actions.set_applies("continue", reply and last and cut_short and bool(self.message.content.strip()))
+        self.actions.set_applies("copy", not streaming)
 
     def _render_text(self) -> None:
-        self._rendered_dark = _is_dark(self)
+        self._rendered_dark = is_dark(self)
         probs = self.message.stats.get("token_probs")
-        if probs and self.confidence_button.isChecked():
+        if probs and self.actions.is_checked("confidence"):
             self._streamed.clear()
             self._code_blocks = []
             self.text.setHtml(probabilities_html(probs, dark=self._rendered_dark))
@@ -194,6 +186,8 @@ class MessageWidget(QFrame):
         self.text.setHtml(rendered.html)
 
     def _toggle_confidence(self) -> None:
+        self.confidence_legend.setText(confidence_legend())
+        self.confidence_legend.setVisible(self.actions.is_checked("confidence"))
         self._streamed.clear()  # the tint, and the text after it, are one document
         self._render_text()
 
@@ -201,12 +195,14 @@ class MessageWidget(QFrame):
         super().changeEvent(event)
         # Code blocks and the confidence tint carry their colours in the HTML: a theme switched
         # while the message is on screen needs it rendered again.
-        if event.type() == QEvent.Type.PaletteChange and _is_dark(self) != self._rendered_dark:
+        if event.type() == QEvent.Type.PaletteChange and is_dark(self) != self._rendered_dark:
             self._render_text()
+            if self.confidence_legend.isVisibleTo(self):
+                self.confidence_legend.setText(confidence_legend())
 
     def _on_hover(self, url: QUrl) -> None:
         probs = self.message.stats.get("token_probs") or []
-        shown = self.confidence_button.isChecked()
+        shown = self.actions.is_checked("confidence")
         self.last_hover = show_alternatives(probs, url.toString(), self.text) if shown else ""
 
     def _on_anchor(self, url: QUrl) -> None:
@@ -238,19 +234,30 @@ class ChatView(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAccessibleName("Conversation")
+        self.setObjectName("chatView")
+        # The messages in one column of readable width, centred in a wide window.
+        canvas = QWidget()
+        canvas.setObjectName("chatCanvas")
+        centring = QHBoxLayout(canvas)
+        centring.setContentsMargins(0, 0, 0, 0)
         self._container = QWidget()
+        self._container.setObjectName("chatColumn")
+        self._container.setMaximumWidth(MAX_BUBBLE + 40)
+        centring.addWidget(self._container)
         self._layout = QVBoxLayout(self._container)
-        self._layout.setContentsMargins(12, 12, 12, 12)
-        self._layout.setSpacing(8)
+        self._layout.setContentsMargins(16, 16, 16, 16)
+        self._layout.setSpacing(6)
         self.earlier_button = QPushButton("Show earlier messages")
         self.earlier_button.clicked.connect(self.show_earlier)
         self._layout.addWidget(self.earlier_button)
-        self.empty_label = QLabel("Ask anything. Everything stays on this computer.")
+        self.empty_label = QLabel(EMPTY_TEXT)
         self.empty_label.setObjectName("emptyState")
+        self.empty_label.setTextFormat(Qt.TextFormat.RichText)
+        self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._layout.addWidget(self.empty_label)
+        self._layout.addWidget(self.empty_label, 1)  # shares the height with the stretch: a third down
         self._layout.addStretch(1)
-        self.setWidget(self._container)
+        self.setWidget(canvas)
         self._widgets: list[MessageWidget] = []  # for model rows first_row .. end
         self._first_row = 0
         self._stick_to_bottom = True
@@ -279,6 +286,7 @@ class ChatView(QScrollArea):
     def _clear(self) -> None:
         for widget in self._widgets:
             self._layout.removeWidget(widget)
+            widget.hide()  # not painted where it was until its deletion comes round
             widget.deleteLater()
         self._widgets = []
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
@@ -20,6 +20,9 @@ class MessageInput(QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.setMaximumHeight(140)
         self.setMinimumHeight(56)
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, 64)  # a few lines; the conversation above takes the rest of the height
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)

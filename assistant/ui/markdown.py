@@ -124,15 +124,18 @@ def warm_up() -> None:
     render_markdown("**warm** `up`\n\n```python\nx = 1\n```\n\n| a |\n|---|\n| 1 |")
 
 
-def _table_borders(body: str) -> str:
-    # Qt's rich text draws table borders only from attributes.
-    return body.replace("<table>", '<table border="1" cellspacing="0" cellpadding="4">')
+def _table_borders(body: str, dark: bool) -> str:
+    # Qt's rich text draws table borders only from attributes; collapsed, in a quiet colour (the
+    # default is a heavy dark frame around every cell).
+    colour = "#4a4a56" if dark else "#d8d8e0"
+    style = f"border-collapse: collapse; border-color: {colour}; border-style: solid;"
+    return body.replace("<table>", f'<table border="1" cellspacing="0" cellpadding="4" style="{style}">')
 
 
 def render_markdown(text: str, dark: bool = False, citations: frozenset[int] = frozenset()) -> RenderedMarkdown:
     env: dict[str, Any] = {"dark": dark, "citations": citations}
     body = _parser().render(text, env)
-    return RenderedMarkdown(_table_borders(body), env.get("code_blocks", []))
+    return RenderedMarkdown(_table_borders(body, dark), env.get("code_blocks", []))
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ class StreamingMarkdown:
             group = tokens[first : index + 1]
             start_line = group[0].map[0] if group[0].map else 0
             render_env: dict[str, Any] = {"dark": self.dark, "code_offset": code_offset, **env}
-            body = _table_borders(parser.renderer.render(group, parser.options, render_env))
+            body = _table_borders(parser.renderer.render(group, parser.options, render_env), self.dark)
             found = tuple(render_env.get("code_blocks", []))
             blocks.append(RenderedBlock(offset + line_starts[start_line], body, found))
             code_offset += len(found)

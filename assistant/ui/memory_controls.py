@@ -12,13 +12,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMessageBox, QToolBar, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from assistant.config import Settings
 from assistant.core.store import Conversation, ConversationStore
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import ProfileStore
 from assistant.ui.jobs import JobRunner
+from assistant.ui.main_toolbar import MainToolbar
 from assistant.ui.memory_dialog import MemoryDialog
 from assistant.ui.profile_dialog import ProfileDialog, ProfilePicker
 from assistant.ui.sidebar import ConversationSidebar
@@ -55,7 +56,7 @@ class MemoryControls(QObject):
         store: ConversationStore,
         sidebar: ConversationSidebar,
         worker: ChatWorker,
-        toolbar: QToolBar,
+        toolbar: MainToolbar,
         settings: Callable[[], Settings],
         apply_settings: Callable[[Settings], None],
     ) -> None:
@@ -75,11 +76,11 @@ class MemoryControls(QObject):
         self.profiles_action = QAction("Profiles…", self)
         self.profiles_action.setToolTip("Your instructions and facts about you, per profile")
         self.profiles_action.triggered.connect(self.open_profiles)
-        toolbar.addAction(self.profiles_action)
+        toolbar.add_tool(self.profiles_action, "profiles")
         self.memory_action = QAction("Memory…", self)
         self.memory_action.setToolTip("What Hearth remembers about you")
         self.memory_action.triggered.connect(self.open_memory)
-        toolbar.addAction(self.memory_action)
+        toolbar.add_tool(self.memory_action, "memory")
         self.memory_dialog: MemoryDialog | None = None
         self.profile_dialog: ProfileDialog | None = None
         sidebar.profile_filter = profile_filter(memory.profiles)

@@ -106,6 +106,7 @@ class StreamedReply:
     def _clear_views(self) -> None:
         for view in self._frozen:
             self._column.removeWidget(view)
+            view.hide()
             view.deleteLater()
         self._frozen = []
         self._frozen_blocks = 0

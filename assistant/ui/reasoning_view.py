@@ -11,6 +11,8 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QLabel, QToolTip, QWidget
 
+from assistant.ui.theme import colors
+
 _STAGE_TEXT_LIMIT = 4000
 # Tokens at least this probable are left untinted: the eye should go to the doubtful ones.
 CONFIDENT = 0.9
@@ -82,10 +84,13 @@ def tint(p: float, dark: bool) -> str:
 def probabilities_html(token_probs: list[dict[str, Any]], dark: bool = False) -> str:
     """The reply token by token, each a link ("p:INDEX") so hovering it can name the alternatives."""
     spans = []
+    # Qt's rich text knows no "color: inherit": a link without a colour of its own is drawn in
+    # the link colour, or near-black on the dark theme's card.
+    ink = colors(dark)["text"]
     for index, entry in enumerate(token_probs):
         text = html.escape(str(entry["token"])).replace("\n", "<br>")
         spans.append(
-            f"<a href='p:{index}' style='color:inherit;text-decoration:none;"
+            f"<a href='p:{index}' style='color:{ink};text-decoration:none;"
             f"background-color:{tint(float(entry['p']), dark)}'>{text}</a>"
         )
     return "<div style='white-space:pre-wrap'>" + "".join(spans) + "</div>"

@@ -32,11 +32,3 @@ def app_icon() -> QIcon:
     for size in ICON_SIZES:
         icon.addFile(str(resource_path("icons", f"hearth-{size}.png")), QSize(size, size))
     return icon
-
-
-def style_sheet(dark: bool) -> str:
-    """The application style sheet laid over Fusion: dark mode needs visible check boxes and chevrons."""
-    if not dark:
-        return ""
-    icons = resource_path("icons").as_posix()
-    return resource_path("styles", "dark.qss").read_text(encoding="utf-8").replace("@ICONS@", icons)

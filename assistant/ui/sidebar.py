@@ -37,6 +37,9 @@ class ConversationSidebar(QWidget):
         self.list_view = QListView()
         self.list_view.setModel(self.model)
         self.list_view.setAccessibleName("Conversations")
+        # Long titles end in "…" rather than scroll the list sideways.
+        self.list_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list_view.customContextMenuRequested.connect(self._menu)
         self.list_view.selectionModel().currentChanged.connect(self._on_selected)
@@ -47,7 +50,7 @@ class ConversationSidebar(QWidget):
         layout.addWidget(self.search_box)
         layout.addWidget(self.list_view, 1)
         layout.addWidget(new_button)
-        self.setMinimumWidth(180)
+        self.setMinimumWidth(160)
 
     def add_header(self, *widgets: QWidget) -> None:
         """Widgets above the search box (the profile picker)."""
@@ -72,6 +75,7 @@ class ConversationSidebar(QWidget):
             blocked = selection.blockSignals(True)
             selection.setCurrentIndex(self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
             selection.blockSignals(blocked)
+            self.list_view.viewport().update()  # the view repaints on those signals: it missed them
 
     def _on_selected(self, current: QModelIndex, previous: QModelIndex) -> None:
         conversation_id = current.data(IdRole) if current.isValid() else None

@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
-from assistant.app import Hearth
+from assistant.app import Hearth, apply_theme
 from assistant.config import Settings
 from assistant.engine.base import Engine
 from tests.fakes import ScriptedEngine
@@ -70,3 +71,10 @@ def make_hearth(qtbot, hearth_home: Path) -> Iterator[Callable[..., Hearth]]:  #
 @pytest.fixture
 def hearth(make_hearth, scripted: ScriptedEngine) -> Hearth:  # type: ignore[no-untyped-def]
     return make_hearth(lambda settings: scripted)
+
+
+@pytest.fixture
+def dark_then_light(qapp: QApplication) -> Iterator[QApplication]:
+    """The application as it is; set back to the light theme after the test."""
+    yield qapp
+    apply_theme(qapp, "light")

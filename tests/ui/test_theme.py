@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication, QCheckBox, QMainWindow, QToolBar, QToolButton
+from PySide6.QtWidgets import QCheckBox, QMainWindow, QToolBar, QToolButton
 
 from assistant.app import Hearth, apply_theme
 from tests.fakes import ScriptedEngine
 
 CODE_REPLY = "Like this:\n\n```python\ndef greet(name):\n    return f'hello {name}'\n```\n\nThat is all."
-
-
-@pytest.fixture
-def dark_then_light(qapp: QApplication) -> Iterator[QApplication]:
-    yield qapp
-    apply_theme(qapp, "light")
 
 
 def _contrast(image: QImage, background: QColor, width: int) -> int:
@@ -65,3 +56,56 @@ def test_unticked_check_boxes_and_the_toolbar_chevron_show_in_the_dark(qtbot, da
     qtbot.waitUntil(chevron.isVisible, timeout=5_000)
     assert _contrast(chevron.grab().toImage(), background, chevron.width()) > 60
     screenshot(window, "theme-dark-toolbar-chevron")
+
+
+def test_a_message_on_screen_takes_the_dark_colours_in_place(  # type: ignore[no-untyped-def]
+    qtbot, hearth: Hearth, scripted: ScriptedEngine, dark_then_light, screenshot
+) -> None:
+    from assistant.ui.theme import COLORS
+
+    apply_theme(dark_then_light, "light")
+    scripted.enqueue("A reply.")
+    window = hearth.window
+    window.input.setPlainText("hello")
+    with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
+        window.send("hello")
+    question, reply = window.chat_view.message_widgets
+
+    def inside(widget) -> QColor:  # type: ignore[no-untyped-def]
+        image = widget.bubble.grab().toImage()
+        return image.pixelColor(image.width() // 2, 3)  # the bubble's padding, above the header
+
+    def icon_lightness() -> int:
+        image = reply.copy_button.icon().pixmap(16, 16).toImage()
+        return max(
+            image.pixelColor(x, y).lightness() for x in range(16) for y in range(16) if image.pixelColor(x, y).alpha()
+        )
+
+    assert inside(question).name() == COLORS["light"]["user"] and inside(reply).name() == COLORS["light"]["card"]
+    dark_icon_in_light = icon_lightness()
+    apply_theme(dark_then_light, "dark")
+    qtbot.waitUntil(lambda: inside(reply).name() == COLORS["dark"]["card"], timeout=5_000)
+    assert inside(question).name() == COLORS["dark"]["user"]
+    assert icon_lightness() > dark_icon_in_light + 80, "the action icons are redrawn light"
+    assert window.chat_view.message_widgets == [question, reply]  # re-styled in place, not rebuilt
+    screenshot(window, "theme-dark-bubbles")
+
+
+def test_a_reply_tinted_by_confidence_reads_light_on_the_dark_theme(  # type: ignore[no-untyped-def]
+    qtbot, make_hearth, dark_then_light
+) -> None:
+    apply_theme(dark_then_light, "dark")
+    engine = ScriptedEngine(["Three spiders have twenty four legs."], token_delay_s=0.001)
+    hearth = make_hearth(lambda s: engine)
+    window = hearth.window
+    window.new_conversation()  # a new chat starts without probabilities: ask for them in this one
+    window.centre.probs_box.setChecked(True)
+    window.input.setPlainText("legs?")
+    with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
+        window.send("legs?")
+    reply = window.chat_view.message_widgets[-1]
+    reply.confidence_button.click()
+    assert "p:0" in reply.text.toHtml()  # tinted, token by token
+    image = reply.text.grab().toImage()
+    lightest = max(image.pixelColor(x, y).lightness() for x in range(image.width()) for y in range(image.height()))
+    assert lightest > 200, "the tinted words are drawn in the theme's text colour, not near-black"
