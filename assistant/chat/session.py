@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
+from assistant.chat.collection_refs import as_retrieved, collection_refs, missing_notice, with_ids
 from assistant.chat.events import (
     HistoryFolded,
     MemoriesSaved,
@@ -20,6 +21,7 @@ from assistant.chat.events import (
     ToolCalled,
     TurnEvent,
     TurnFinished,
+    TurnNotice,
     UserMessageSaved,
 )
 from assistant.chat.summary import fold_into_summary
@@ -32,7 +34,7 @@ from assistant.core.errors import EmptyPromptError, HearthError
 from assistant.core.messages import ChatMessage, GenerationStats, MessageStatus, clean_text
 from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
-from assistant.knowledge.retriever import Passage, format_passages
+from assistant.knowledge.retriever import Retrieved, format_passages
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import Profile
 from assistant.reasoning.modes import Stage, StageProgress
@@ -247,12 +249,17 @@ class ChatSession:
         wanted = conversation.options.get("tools", self.settings.tools.agent)
         return bool(wanted) and self.tools is not None
 
-    def passages(self, conversation: Conversation, question: str) -> list[Passage]:
-        """Passages from the conversation's active collections for ``question``."""
-        names = [str(n) for n in conversation.options.get("collections", [])]
-        if not names or not question or self.retrieve is None:
-            return []
-        return self.retrieve(names, question)
+    def passages(self, conversation: Conversation, question: str) -> Retrieved:
+        """Passages from the conversation's active collections for ``question``; a collection found
+        by the name it was stored under is stored by its id from now on."""
+        refs = collection_refs(conversation.options)
+        if not refs or not question or self.retrieve is None:
+            return Retrieved([])
+        found = as_retrieved(self.retrieve(refs, question))
+        updated = with_ids(conversation.options, found.ids)
+        if updated is not None:
+            self.store.set_options(conversation.id, updated, touch=False)
+        return found
 
     def _build(
         self, conversation_id: int, cancel: CancelToken, sections: dict[str, str]
@@ -285,7 +292,7 @@ class ChatSession:
     ) -> Iterator[TurnEvent]:
         """The turn's steps, in order: gather the material, fit the context, stream, save, learn."""
         turn = self._start_turn(conversation_id, continuing, style)
-        self._retrieve_passages(turn)
+        yield from self._retrieve_passages(turn)
         self._recall_memories(turn)
         try:
             built = yield from self._build(conversation_id, cancel, turn.sections)
@@ -309,11 +316,13 @@ class ChatSession:
         chosen = style if style is not None and continuing is None else TurnStyle()
         return Turn(conversation, history, latest, continuing, chosen, self._profile_sections(conversation))
 
-    def _retrieve_passages(self, turn: Turn) -> None:
+    def _retrieve_passages(self, turn: Turn) -> Iterator[TurnEvent]:
         found = self.passages(turn.conversation, turn.question)
-        turn.sources = [p.to_dict() for p in found]
-        if found:
-            turn.sections["passages"] = format_passages(found)
+        if found.missing:
+            yield TurnNotice(missing_notice(found.missing))
+        turn.sources = [p.to_dict() for p in found.passages]
+        if found.passages:
+            turn.sections["passages"] = format_passages(found.passages)
 
     def _recall_memories(self, turn: Turn) -> None:
         profile = self.profile(turn.conversation)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from assistant.chat.collection_refs import as_retrieved, collection_refs
 from assistant.chat.events import Retrieve
 from assistant.core.store import Conversation
 from assistant.memory.extraction import Candidate
@@ -30,9 +31,9 @@ def tools_for_turn(
     count_tokens: Callable[[str], int],
 ) -> ToolRegistry:
     extra: list[Tool] = []
-    names = [str(n) for n in conversation.options.get("collections", [])]
-    if names and retrieve is not None:
-        extra.append(knowledge_tool(lambda query: retrieve(names, query)))
+    refs = collection_refs(conversation.options)
+    if refs and retrieve is not None:
+        extra.append(knowledge_tool(lambda query: as_retrieved(retrieve(refs, query)).passages))
     if memory is not None and profile is not None:
         extra += _memory_tools(memory, profile.id, conversation.id, count_tokens)
     return tools.extended(*extra) if extra else tools

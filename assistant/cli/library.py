@@ -22,7 +22,9 @@ def add_parsers(commands: Any) -> None:
     index.add_argument("paths", type=Path, nargs="+", metavar="PATH")
     index.add_argument("--collection", required=True, metavar="NAME")
     index.add_argument("--reindex", action="store_true", help="drop the index and build it again")
-    collections = commands.add_parser("collections", help="list, show, sync, rename or remove collections")
+    collections = commands.add_parser(
+        "collections", help="list, show, sync, rename or remove collections; attach a shared one"
+    )
     actions = collections.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list")
     listing.add_argument("--json", action="store_true")
@@ -37,6 +39,11 @@ def add_parsers(commands: Any) -> None:
     rename.add_argument("new_name")
     remove = actions.add_parser("remove")
     remove.add_argument("name")
+    shared = actions.add_parser("shared", help="collections on the Chroma server that other machines indexed")
+    shared.add_argument("--json", action="store_true")
+    attach = actions.add_parser("attach", help="search and cite a collection another machine indexed")
+    attach.add_argument("collection", metavar="NAME_OR_ID", help="as 'hearth collections shared' lists it")
+    attach.add_argument("--as", dest="local_name", metavar="NAME", help="the name to use for it here")
     search = commands.add_parser("search", help="find passages in a collection")
     search.add_argument("query")
     search.add_argument("--collection", action="append", required=True, metavar="NAME")
@@ -87,7 +94,10 @@ def _collections(args: argparse.Namespace, library: Library) -> int:
             ]
             print(json.dumps(described, indent=2))
         else:
-            print(f"{collection.name} — embedder {collection.embedder} ({collection.dimension} dimensions)")
+            print(
+                f"{collection.name} (id {collection.uid}) — embedder {collection.embedder} "
+                f"({collection.dimension} dimensions)"
+            )
             for root in collection.roots:
                 print(f"  folder: {root}")
             for record in sorted(files.values(), key=lambda f: f.path):
@@ -103,11 +113,32 @@ def _collections(args: argparse.Namespace, library: Library) -> int:
         print(
             f"Removed collection '{removed.name}' and its index ({removed.chunks} passages). Your files are untouched."
         )
+    elif args.action == "shared":
+        return _shared(library, args.json)
+    elif args.action == "attach":
+        attached = library.attach(args.collection, args.local_name)
+        print(
+            f"Attached '{attached.name}': ask with --collection '{attached.name}', or tick it in a conversation. "
+            f"'hearth index FOLDER --collection '{attached.name}'' adds this machine's folders to it."
+        )
+    return 0
+
+
+def _shared(library: Library, as_json: bool) -> int:
+    found = library.shared_collections()
+    if as_json:
+        print(json.dumps([vars(s) for s in found], indent=2))
+    elif not found:
+        where = library.settings.chroma_url or "this data directory (no Chroma server is set)"
+        print(f"No collection to attach on {where}.")
+    for s in [] if as_json else found:
+        print(f"{s.name} (id {s.uid}): {s.passages} passages, embedder {s.embedder}")
     return 0
 
 
 def _describe(collection: Any) -> dict[str, Any]:
     return {
+        "id": collection.uid,
         "name": collection.name,
         "roots": list(collection.roots),
         "files": collection.files,

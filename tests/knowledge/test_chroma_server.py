@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -150,3 +152,39 @@ def test_attaching_needs_the_same_embedder_and_an_existing_collection(tmp_path: 
         other.attach("Nothing")
     a.close()
     other.close()
+
+
+@pytest.mark.slow
+def test_the_cli_lists_attaches_and_searches_a_collection_another_machine_indexed(
+    tmp_path: Path, chroma_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two data directories (HEARTH_HOME), the real embedder, the commands a user types."""
+    from assistant.config import Settings, save_settings
+
+    docs = _folder(tmp_path / "docs", {"kettle.txt": "Descale the kettle every 90 days with citric acid."})
+
+    def hearth(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "HEARTH_HOME": str(home)}
+        return subprocess.run(
+            [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, timeout=300, env=env
+        )
+
+    homes = tmp_path / "machine-a", tmp_path / "machine-b"
+    for home in homes:
+        monkeypatch.setenv("HEARTH_HOME", str(home))
+        settings = Settings()
+        settings.knowledge.chroma_url = chroma_url
+        save_settings(settings)
+    a, b = homes
+    indexed = hearth(a, "index", str(docs), "--collection", "Kitchen manuals")
+    assert indexed.returncode == 0, indexed.stderr
+    listed = hearth(b, "collections", "shared", "--json")
+    assert listed.returncode == 0, listed.stderr
+    kitchen = next(s for s in json.loads(listed.stdout) if s["name"] == "Kitchen manuals")
+    assert kitchen["passages"] == 1
+    attached = hearth(b, "collections", "attach", kitchen["uid"], "--as", "Kitchen")
+    assert attached.returncode == 0 and "Attached 'Kitchen'" in attached.stdout, attached.stderr
+    found = hearth(b, "search", "how often to descale", "--collection", "Kitchen", "--json")
+    assert found.returncode == 0, found.stderr
+    [passage] = json.loads(found.stdout)
+    assert passage["shared"] and passage["path"] == str(docs / "kettle.txt") and "citric acid" in passage["text"]
