@@ -11,6 +11,7 @@ another machine also writes to loses only this machine's passages when removed h
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -54,6 +55,7 @@ class Library:
         self.checkpoint = checkpoint
         self._embedder = embedder
         self._vectors: VectorStore | None = None
+        self._opening = threading.RLock()  # the chat and library workers may both open the store first
 
     @property
     def embedder(self) -> Embedder:
@@ -63,14 +65,15 @@ class Library:
 
     @property
     def vectors(self) -> VectorStore:
-        if self._vectors is None:
-            self._vectors = VectorStore(self.home / "vectors", url=self.settings.chroma_url)
-            try:
-                self._finish_unfinished()
-            except BaseException:
-                self._vectors = None  # tried again at the next use
-                raise
-        return self._vectors
+        with self._opening:
+            if self._vectors is None:
+                self._vectors = VectorStore(self.home / "vectors", url=self.settings.chroma_url)
+                try:
+                    self._finish_unfinished()
+                except BaseException:
+                    self._vectors = None  # tried again at the next use
+                    raise
+            return self._vectors
 
     def _finish_unfinished(self) -> None:
         """Finish what a run that was stopped left half done, and give collections from before

@@ -79,11 +79,15 @@ class VectorStore:
             ) from exc
         self._max_batch = max(1, int(self._client.get_max_batch_size()))
 
-    def _collection(self, name: str, embedder: str, dimension: int, label: str = "") -> Any:
+    def _collection(self, name: str, embedder: str, dimension: int, label: str = "", create: bool = False) -> Any:
+        """The Chroma collection, checked to hold this embedder's vectors; None when there is none
+        and ``create`` is false (only writing creates one, so it gets its label)."""
         # get first: get_or_create would overwrite an existing collection's metadata.
         try:
             collection = self._client.get_collection(name, embedding_function=None)
         except Exception:
+            if not create:
+                return None
             metadata = {"hnsw:space": "cosine", "hearth_embedder": embedder, "hearth_dimension": dimension}
             if label:
                 metadata["hearth_name"] = label  # what another machine lists it as ('hearth collections shared')
@@ -108,25 +112,28 @@ class VectorStore:
         metadatas: list[dict[str, Any]],
         label: str = "",
     ) -> None:
-        collection = self._collection(name, embedder, dimension, label)
+        collection = self._collection(name, embedder, dimension, label, create=True)
         for part in _batches(len(ids), self._max_batch):
             collection.upsert(ids=ids[part], embeddings=vectors[part], documents=texts[part], metadatas=metadatas[part])
 
     def delete(self, name: str, embedder: str, dimension: int, ids: list[str]) -> None:
-        if not ids:
-            return
         collection = self._collection(name, embedder, dimension)
+        if not ids or collection is None:
+            return
         for part in _batches(len(ids), self._max_batch):
             collection.delete(ids=ids[part])
 
     def ids(self, name: str, embedder: str, dimension: int, writer: str | None = None) -> set[str]:
         """The collection's vector ids; with ``writer``, only those that writer wrote."""
         collection = self._collection(name, embedder, dimension)
+        if collection is None:
+            return set()
         where = {"writer": writer} if writer is not None else None
         return set(collection.get(include=[], where=where)["ids"])
 
     def count(self, name: str, embedder: str, dimension: int) -> int:
-        return int(self._collection(name, embedder, dimension).count())
+        collection = self._collection(name, embedder, dimension)
+        return 0 if collection is None else int(collection.count())
 
     def query(
         self,
@@ -138,6 +145,8 @@ class VectorStore:
         where: dict[str, Any] | None = None,
     ) -> list[VectorHit]:
         collection = self._collection(name, embedder, dimension)
+        if collection is None:
+            return []  # nothing indexed yet, or removed from the shared server by the machine that made it
         result = collection.query(
             query_embeddings=[vector], n_results=k, include=["distances", "documents", "metadatas"], where=where
         )

@@ -144,10 +144,11 @@ def test_two_machines_share_one_library_and_never_delete_each_others_passages(tm
 def test_attaching_needs_the_same_embedder_and_an_existing_collection(tmp_path: Path, chroma_url: str) -> None:
     a = _machine(tmp_path / "a", chroma_url)
     a.add("Manuals", [_folder(tmp_path / "docs", {"kettle.txt": "Descale the kettle every 90 days."})])
+    assert a.search("kettle", ["Manuals"]) == []  # before any sync: creates nothing on the server
     a.sync("Manuals")
     other = Library(tmp_path / "b", KnowledgeSettings(chroma_url=chroma_url), HashingEmbedder(32, "other"))
     with pytest.raises(EmbedderMismatchError, match="hashing-test"):
-        other.attach(a.collection("Manuals").uid)
+        other.attach("Manuals")  # listed by its name: the first write labelled it
     with pytest.raises(HearthError, match="no collection 'Nothing'"):
         other.attach("Nothing")
     a.close()
