@@ -18,13 +18,14 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from assistant.chat.collection_refs import migrate_collection_refs
 from assistant.config import Settings, data_dir, database_path, load_settings
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
 from assistant.engine.base import Engine
 from assistant.knowledge.catalog import CollectionInfo
 from assistant.knowledge.library import Library
-from assistant.knowledge.retriever import Passage
+from assistant.knowledge.retriever import Retrieved
 from assistant.memory.long_term import LongTermMemory
 from assistant.tools.builtin import build_registry
 from assistant.tools.files import AllowedFolders
@@ -103,6 +104,7 @@ class Hearth:
         # The file tools read this on every call; it follows the collections and the settings.
         self.allowed_folders = AllowedFolders()
         self._allow(self.library.collections())
+        migrate_collection_refs(self.store, self.library.collections())  # names stored before ids
         tools = build_registry(self.allowed_folders)
         self.memory, memory_problem = self._open_memory(memory)
         self.worker = ChatWorker(self.store, engine_factory, retrieve=self._retrieve, tools=tools, memory=self.memory)
@@ -118,7 +120,7 @@ class Hearth:
         self._accept_model_drops()
         if memory_problem:
             self.window.show_notice(memory_problem)
-        self.window.panel.set_collection_names([c.name for c in self.library.collections()])
+        self.window.panel.set_collections(self.library.collections())
         self.window.settingsChanged.connect(self._on_settings_changed)
         self.library_worker.collectionsChanged.connect(self._allow)
         self.window.shown.connect(self._after_first_show)
@@ -137,8 +139,8 @@ class Hearth:
         except HearthError as exc:
             return None, f"{exc.message} {exc.hint}"
 
-    def _retrieve(self, names: list[str], question: str) -> list[Passage]:
-        return self.library.search(question, names)
+    def _retrieve(self, refs: list[str], question: str) -> Retrieved:
+        return self.library.retrieve(question, refs)
 
     def _after_first_show(self) -> None:
         # After the window is painted: read the model list, then load the model off the UI thread,

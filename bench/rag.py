@@ -151,7 +151,9 @@ def query_bench(home: Path, chunks: int, queries: int, embedder: SentenceTransfo
             norm = sum(x * x for x in v) ** 0.5
             vectors.append([x / norm for x in v])
         metadatas = [{"path": "/synthetic/corpus.txt", "page": 0, "heading": "", "start": 0, "end": 0}] * count
-        library.vectors.upsert(collection.id, embedder.name, embedder.dimension, ids, vectors, texts, metadatas)
+        library.vectors.upsert(
+            collection.vector_name, embedder.name, embedder.dimension, ids, vectors, texts, metadatas
+        )
     library.catalog.finish_file(folder_file, "indexed", chunks=chunks)
     load_s = time.perf_counter() - started
     retriever = HybridRetriever(library.catalog, library.vectors, embedder, top_k=5, min_similarity=0.0)

@@ -10,7 +10,7 @@ from assistant.core.context import BuiltContext
 from assistant.core.messages import GenerationStats
 from assistant.core.store import StoredMessage
 from assistant.engine.base import GenerationResult
-from assistant.knowledge.retriever import Passage
+from assistant.knowledge.retriever import Passage, Retrieved
 from assistant.memory.long_term import MemoryChange
 from assistant.reasoning.modes import StageFinished, StageStarted
 from assistant.tools.registry import ToolResult
@@ -26,6 +26,7 @@ __all__ = [
     "ToolCalled",
     "TurnEvent",
     "TurnFinished",
+    "TurnNotice",
     "UserMessageSaved",
 ]
 
@@ -67,8 +68,16 @@ class TurnFinished:
         return self.result.stats
 
 
-# Given the conversation's active collection names and the question, the passages to cite.
-Retrieve = Callable[[list[str], str], list[Passage]]
+# Given the conversation's active collections (ids, or names from before ids) and the question, the
+# passages to cite: a Retrieved also says which collections no longer exist (Library.retrieve).
+Retrieve = Callable[[list[str], str], list[Passage] | Retrieved]
+
+
+@dataclass(frozen=True)
+class TurnNotice:
+    """Something the user should know about this turn that did not stop it (a collection gone)."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,7 @@ TurnEvent = (
     | ReplyToken
     | TurnFinished
     | MemoriesSaved
+    | TurnNotice
     | StageStarted
     | StageFinished
 )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from typing import Any
 
+from assistant.chat.collection_refs import as_retrieved, collection_refs, missing_notice, with_ids
 from assistant.chat.events import (
     HistoryFolded,
     MemoriesSaved,
@@ -21,6 +22,7 @@ from assistant.chat.events import (
     ToolCalled,
     TurnEvent,
     TurnFinished,
+    TurnNotice,
     UserMessageSaved,
 )
 from assistant.chat.summary import fold_into_summary
@@ -35,7 +37,7 @@ from assistant.core.messages import ChatMessage, GenerationStats, MessageStatus,
 from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.knowledge.attached import attached_passages
-from assistant.knowledge.retriever import Passage, format_passages
+from assistant.knowledge.retriever import Retrieved, format_passages
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import Profile
 from assistant.reasoning.modes import Stage, StageProgress
@@ -268,15 +270,24 @@ class ChatSession:
         wanted = conversation.options.get("tools", self.settings.tools.agent)
         return bool(wanted) and self.tools is not None
 
-    def passages(self, conversation: Conversation, question: str) -> list[Passage]:
+    def passages(self, conversation: Conversation, question: str) -> Retrieved:
         """Passages from the conversation's active collections for ``question``, then from the
-        files attached to it, numbered on from the collections'."""
+        files attached to it, numbered on from the collections'; a collection found by the name it
+        was stored under is stored by its id from now on."""
         if not question:
-            return []
-        names = [str(n) for n in conversation.options.get("collections", [])]
-        found = self.retrieve(names, question) if names and self.retrieve is not None else []
+            return Retrieved([])
+        refs = collection_refs(conversation.options)
+        found = Retrieved([])
+        if refs and self.retrieve is not None:
+            found = as_retrieved(self.retrieve(refs, question))
+            updated = with_ids(conversation.options, found.ids)
+            if updated is not None:
+                self.store.set_options(conversation.id, updated, touch=False)
         attached = attached_passages(attachments(self.store, conversation.id), question, self.settings.knowledge.top_k)
-        return found + [replace(p, n=len(found) + p.n) for p in attached]
+        if not attached:
+            return found
+        numbered = [replace(p, n=len(found.passages) + p.n) for p in attached]
+        return replace(found, passages=found.passages + numbered)
 
     def _build(
         self, conversation_id: int, cancel: CancelToken, sections: dict[str, str]
@@ -309,7 +320,7 @@ class ChatSession:
     ) -> Iterator[TurnEvent]:
         """The turn's steps, in order: gather the material, fit the context, stream, save, learn."""
         turn = self._start_turn(conversation_id, continuing, style)
-        self._retrieve_passages(turn)
+        yield from self._retrieve_passages(turn)
         self._recall_memories(turn)
         try:
             built = yield from self._build(conversation_id, cancel, turn.sections)
@@ -333,11 +344,13 @@ class ChatSession:
         chosen = style if style is not None and continuing is None else TurnStyle()
         return Turn(conversation, history, latest, continuing, chosen, self._profile_sections(conversation))
 
-    def _retrieve_passages(self, turn: Turn) -> None:
+    def _retrieve_passages(self, turn: Turn) -> Iterator[TurnEvent]:
         found = self.passages(turn.conversation, turn.question)
-        turn.sources = [p.to_dict() for p in found]
-        if found:
-            turn.sections["passages"] = format_passages(found)
+        if found.missing:
+            yield TurnNotice(missing_notice(found.missing))
+        turn.sources = [p.to_dict() for p in found.passages]
+        if found.passages:
+            turn.sections["passages"] = format_passages(found.passages)
 
     def _recall_memories(self, turn: Turn) -> None:
         profile = self.profile(turn.conversation)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from assistant.chat.collection_refs import as_retrieved, collection_refs
 from assistant.chat.events import Retrieve
 from assistant.core.store import Conversation
 from assistant.knowledge.retriever import Passage
@@ -34,9 +35,9 @@ def tools_for_turn(
 ) -> ToolRegistry:
     """``sources``: the turn's cited-passage list, which knowledge_search numbers on from and adds to."""
     extra: list[Tool] = []
-    names = [str(n) for n in conversation.options.get("collections", [])]
-    if names and retrieve is not None:
-        extra.append(knowledge_tool(numbered_search(retrieve, names, [] if sources is None else sources)))
+    refs = collection_refs(conversation.options)
+    if refs and retrieve is not None:
+        extra.append(knowledge_tool(numbered_search(retrieve, refs, [] if sources is None else sources)))
     if memory is not None and profile is not None:
         extra += _memory_tools(memory, profile.id, conversation.id, count_tokens)
     return tools.extended(*extra) if extra else tools
@@ -51,7 +52,7 @@ def numbered_search(
 
     def search(query: str) -> list[Passage]:
         found = []
-        for passage in retrieve(names, query):
+        for passage in as_retrieved(retrieve(names, query)).passages:
             known = next((s for s in sources if s.get("chunk_id") == passage.chunk_id), None)
             if known is None:
                 known = {**passage.to_dict(), "n": len(sources) + 1}

@@ -11,12 +11,22 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from assistant import __version__
-from assistant.chat.events import HistoryFolded, MemoriesSaved, ReplyToken, ToolCalled, TurnEvent, TurnFinished
+from assistant.chat.collection_refs import collection_refs, migrate_collection_refs
+from assistant.chat.events import (
+    HistoryFolded,
+    MemoriesSaved,
+    ReplyToken,
+    ToolCalled,
+    TurnEvent,
+    TurnFinished,
+    TurnNotice,
+)
 from assistant.chat.session import ChatSession
 from assistant.config import Settings, database_path
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
+from assistant.knowledge.retriever import Retrieved
 from assistant.reasoning.modes import StageFinished
 from assistant.reasoning.reply import TurnStyle
 
@@ -86,22 +96,25 @@ def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
     if memory is not None:
         profile = memory.profiles.get(args.profile) if args.profile else memory.profiles.active()
     engine = open_engine(settings, getattr(args, "model", None) or (profile.model if profile else None))
+    store = ConversationStore.incognito() if args.incognito else ConversationStore(database_path())
     retrieve = None
-    if getattr(args, "collection", None) or (profile is not None and profile.collections):
+    continued = store.get(args.conversation).options if args.conversation else {}
+    if getattr(args, "collection", None) or collection_refs(continued) or (profile is not None and profile.collections):
         from assistant.cli.library import open_library
         from assistant.cli.memory import shared_embedder
 
         library = open_library(settings, shared_embedder())
-        for name in args.collection:
-            library.collection(name)  # an unknown name fails now, listing the valid ones
+        # An unknown name fails now, listing the valid ones; the conversation stores the id.
+        args.collection = [library.collection(name).uid for name in args.collection]
+        migrate_collection_refs(store, library.collections())
 
-        def retrieve(names: list[str], question: str) -> list[Any]:
-            return list(library.search(question, names))
+        def retrieve(refs: list[str], question: str) -> Retrieved:
+            return library.retrieve(question, refs)
 
     from assistant.cli.tools import registry_for
 
     return ChatSession(
-        ConversationStore.incognito() if args.incognito else ConversationStore(database_path()),
+        store,
         engine,
         settings,
         retrieve=retrieve,
@@ -138,12 +151,13 @@ def _approver(approve_all: bool) -> Callable[[Any, dict[str, Any]], bool | str]:
     return approve
 
 
-def _use_collections(session: ChatSession, conversation_id: int, names: list[str], tools: bool = False) -> None:
-    """Make --collection and --tools stick to the conversation, as the GUI's checkboxes do."""
-    if names or tools:
+def _use_collections(session: ChatSession, conversation_id: int, refs: list[str], tools: bool = False) -> None:
+    """Make --collection (by then the collections' ids) and --tools stick to the conversation, as
+    the GUI's checkboxes do."""
+    if refs or tools:
         options = dict(session.store.get(conversation_id).options)
-        if names:
-            options["collections"] = names
+        if refs:
+            options["collections"] = refs
         if tools:
             options["tools"] = True
         session.store.set_options(conversation_id, options)
@@ -169,6 +183,8 @@ def _run_turn(events: Iterator[TurnEvent], out: TextIO | None) -> TurnFinished |
             call = event.result
             state = "→" if call.ok else "✗"
             print(f"[{call.tool}({json.dumps(call.arguments, ensure_ascii=False)}) {state} {call.result[:200]}]")
+        elif isinstance(event, TurnNotice):
+            print(f"[note: {event.text}]", file=sys.stderr)
         elif isinstance(event, HistoryFolded) and out is not None:
             print(f"[{event.folded_messages} older messages were folded into the summary]", file=sys.stderr)
         elif isinstance(event, TurnFinished):

@@ -23,7 +23,8 @@ def add_parsers(commands: Any) -> None:
     index.add_argument("--collection", required=True, metavar="NAME")
     index.add_argument("--reindex", action="store_true", help="drop the index and build it again")
     collections = commands.add_parser(
-        "collections", help="list, show, sync, rename or remove collections; their folders and patterns"
+        "collections",
+        help="list, show, sync, rename or remove collections; their folders and patterns; attach a shared one",
     )
     actions = collections.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list")
@@ -47,6 +48,11 @@ def add_parsers(commands: Any) -> None:
     patterns.add_argument("--include", action="append", default=[], metavar="GLOB", help="e.g. '*.md' (repeatable)")
     patterns.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="e.g. 'drafts/**'")
     patterns.add_argument("--clear", action="store_true", help="no patterns: every supported file")
+    shared = actions.add_parser("shared", help="collections on the Chroma server that other machines indexed")
+    shared.add_argument("--json", action="store_true")
+    attach = actions.add_parser("attach", help="search and cite a collection another machine indexed")
+    attach.add_argument("collection", metavar="NAME_OR_ID", help="as 'hearth collections shared' lists it")
+    attach.add_argument("--as", dest="local_name", metavar="NAME", help="the name to use for it here")
     search = commands.add_parser("search", help="find passages in a collection")
     search.add_argument("query")
     search.add_argument("--collection", action="append", required=True, metavar="NAME")
@@ -97,7 +103,10 @@ def _collections(args: argparse.Namespace, library: Library) -> int:
             ]
             print(json.dumps(described, indent=2))
         else:
-            print(f"{collection.name} — embedder {collection.embedder} ({collection.dimension} dimensions)")
+            print(
+                f"{collection.name} (id {collection.uid}) — embedder {collection.embedder} "
+                f"({collection.dimension} dimensions)"
+            )
             for root in collection.roots:
                 print(f"  folder: {root}")
             if collection.include or collection.exclude:
@@ -129,11 +138,32 @@ def _collections(args: argparse.Namespace, library: Library) -> int:
         print(
             f"Removed collection '{removed.name}' and its index ({removed.chunks} passages). Your files are untouched."
         )
+    elif args.action == "shared":
+        return _shared(library, args.json)
+    elif args.action == "attach":
+        attached = library.attach(args.collection, args.local_name)
+        print(
+            f"Attached '{attached.name}': ask with --collection '{attached.name}', or tick it in a conversation. "
+            f"'hearth index FOLDER --collection '{attached.name}'' adds this machine's folders to it."
+        )
+    return 0
+
+
+def _shared(library: Library, as_json: bool) -> int:
+    found = library.shared_collections()
+    if as_json:
+        print(json.dumps([vars(s) for s in found], indent=2))
+    elif not found:
+        where = library.settings.chroma_url or "this data directory (no Chroma server is set)"
+        print(f"No collection to attach on {where}.")
+    for s in [] if as_json else found:
+        print(f"{s.name} (id {s.uid}): {s.passages} passages, embedder {s.embedder}")
     return 0
 
 
 def _describe(collection: Any) -> dict[str, Any]:
     return {
+        "id": collection.uid,
         "name": collection.name,
         "roots": list(collection.roots),
         "files": collection.files,

@@ -136,18 +136,23 @@ class ConversationStore(Database):
     def set_system_prompt(self, conversation_id: int, system_prompt: str | None) -> None:
         self._update_conversation(conversation_id, "system_prompt = ?", (system_prompt,))
 
-    def set_options(self, conversation_id: int, options: dict[str, Any]) -> None:
-        self._update_conversation(conversation_id, "options = ?", (json.dumps(options) if options else None,))
+    def set_options(self, conversation_id: int, options: dict[str, Any], touch: bool = True) -> None:
+        """``touch=False`` for a change the user did not make (a migration): the conversation keeps
+        its place in the list."""
+        value = json.dumps(options) if options else None
+        self._update_conversation(conversation_id, "options = ?", (value,), touch)
 
     def set_summary(self, conversation_id: int, summary: str, through_message_id: int) -> None:
         self._update_conversation(conversation_id, "summary = ?, summary_through = ?", (summary, through_message_id))
 
-    def _update_conversation(self, conversation_id: int, assignments: str, params: tuple[Any, ...]) -> None:
+    def _update_conversation(
+        self, conversation_id: int, assignments: str, params: tuple[Any, ...], touch: bool = True
+    ) -> None:
         with self.transaction() as db:
-            cursor = db.execute(
-                f"UPDATE conversations SET {assignments}, updated_at = ? WHERE id = ?",
-                (*params, time.time(), conversation_id),
-            )
+            if touch:
+                assignments += ", updated_at = ?"
+                params = (*params, time.time())
+            cursor = db.execute(f"UPDATE conversations SET {assignments} WHERE id = ?", (*params, conversation_id))
         if cursor.rowcount == 0:
             raise ConversationNotFoundError(f"There is no conversation {conversation_id}.")
 

@@ -3,6 +3,12 @@
 Files move through ``indexing`` to ``indexed`` (or ``failed``) and are committed at each step, so a
 run killed in the middle leaves files marked ``indexing``; the next sync redoes exactly those,
 deleting whatever part of them had been written.
+
+A collection is known by a stable ``uid`` (a UUID): its Chroma collection is named after it, and
+conversations refer to it by it, so a rename changes nothing else and two machines sharing one
+Chroma server never collide. A collection being re-indexed or removed carries that ``state`` until
+the work is done, so a run killed in between finishes it next time. This data directory's
+``writer`` id tags every vector it writes: it deletes only vectors carrying its own tag.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +74,7 @@ CREATE TABLE IF NOT EXISTS patterns (
     pattern TEXT NOT NULL,
     PRIMARY KEY (collection_id, kind, pattern)
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
     text, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
 );
@@ -117,6 +125,11 @@ STOPWORDS = frozenset(
 )
 
 
+# A collection's state: '' when in use; 'reindex' from the moment a re-index is decided until its old
+# vectors are gone; 'removing' from the moment it is removed until its vectors and rows are gone.
+REINDEX, REMOVING = "reindex", "removing"
+
+
 @dataclass(frozen=True)
 class CollectionInfo:
     id: int
@@ -129,10 +142,17 @@ class CollectionInfo:
     failed: int = 0
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    uid: str = ""
+    vector_name: str = ""  # its Chroma collection: 'hearth-{uid}' (a catalogue from before: 'hearth-{id}')
+    state: str = ""
 
     @property
     def patterns(self) -> FilePatterns:
         return FilePatterns(self.include, self.exclude)
+
+
+def vector_name(uid: str) -> str:
+    return f"hearth-{uid}"
 
 
 @dataclass(frozen=True)
@@ -169,6 +189,22 @@ class Catalog(Database):
         if "chunking" not in columns:
             # How each file was cut into passages; '' (a catalogue from before) is re-chunked at the next sync.
             self._db.execute("ALTER TABLE files ADD COLUMN chunking TEXT NOT NULL DEFAULT ''")
+        columns = {row["name"] for row in self.rows("PRAGMA table_info(collections)")}
+        if "uid" not in columns:
+            # Collections from before stable ids: each gets a uid now, and keeps its Chroma
+            # collection 'hearth-{id}' until the vector store renames it (Library.vectors).
+            with self.transaction() as db:
+                db.execute("ALTER TABLE collections ADD COLUMN uid TEXT NOT NULL DEFAULT ''")
+                db.execute("ALTER TABLE collections ADD COLUMN vector_name TEXT NOT NULL DEFAULT ''")
+                db.execute("ALTER TABLE collections ADD COLUMN state TEXT NOT NULL DEFAULT ''")
+                for row in db.execute("SELECT id FROM collections").fetchall():
+                    db.execute(
+                        "UPDATE collections SET uid = ?, vector_name = ? WHERE id = ?",
+                        (uuid.uuid4().hex, f"hearth-{row['id']}", row["id"]),
+                    )
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('writer', ?)", (uuid.uuid4().hex,))
+        self.writer: str = self.rows("SELECT value FROM meta WHERE key = 'writer'")[0]["value"]
 
     def _add_ngram_index(self) -> None:
         """Created with its passages in one transaction: a catalogue from before it gets the pairs
@@ -183,22 +219,27 @@ class Catalog(Database):
 
     # ----- collections --------------------------------------------------------------------------
 
-    def create_collection(self, name: str, embedder: str, dimension: int) -> CollectionInfo:
+    def create_collection(self, name: str, embedder: str, dimension: int, uid: str = "") -> CollectionInfo:
+        """A new collection; ``uid`` to attach one that another machine made on a shared server."""
         name = " ".join(name.split())
         if not name:
             raise HearthError("A collection needs a name.")
+        uid = uid or uuid.uuid4().hex
+        if self.rows("SELECT 1 FROM collections WHERE uid = ? AND state != ?", (uid, REMOVING)):
+            raise HearthError("That collection is already in this library.")
         try:
             with self.transaction() as db:
                 db.execute(
-                    "INSERT INTO collections (name, embedder, dimension, created_at) VALUES (?, ?, ?, ?)",
-                    (name, embedder, dimension, time.time()),
+                    "INSERT INTO collections (name, embedder, dimension, created_at, uid, vector_name)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, embedder, dimension, time.time(), uid, vector_name(uid)),
                 )
         except sqlite3.IntegrityError:
             raise HearthError(f"There is already a collection called '{name}'.") from None
         return self.collection(name)
 
     def collection(self, name: str) -> CollectionInfo:
-        rows = self.rows("SELECT * FROM collections WHERE name = ?", (name,))
+        rows = self.rows("SELECT * FROM collections WHERE name = ? AND state != ?", (name, REMOVING))
         if not rows:
             names = ", ".join(c.name for c in self.collections()) or "none yet"
             raise HearthError(
@@ -207,8 +248,19 @@ class Catalog(Database):
             )
         return self._info(rows[0])
 
+    def by_uid(self, uid: str) -> CollectionInfo | None:
+        rows = self.rows("SELECT * FROM collections WHERE uid = ? AND state != ?", (uid, REMOVING))
+        return self._info(rows[0]) if rows else None
+
     def collections(self) -> list[CollectionInfo]:
-        return [self._info(row) for row in self.rows("SELECT * FROM collections ORDER BY name")]
+        rows = self.rows("SELECT * FROM collections WHERE state != ? ORDER BY name", (REMOVING,))
+        return [self._info(row) for row in rows]
+
+    def unfinished(self) -> list[CollectionInfo]:
+        """Collections whose removal or re-index was interrupted, or whose vectors still have the
+        name they had before stable ids."""
+        rows = self.rows("SELECT * FROM collections WHERE state != '' OR vector_name != 'hearth-' || uid")
+        return [self._info(row) for row in rows]
 
     def _info(self, row: sqlite3.Row) -> CollectionInfo:
         roots = tuple(r["path"] for r in self.rows("SELECT path FROM roots WHERE collection_id = ?", (row["id"],)))
@@ -229,6 +281,9 @@ class Catalog(Database):
             counts["failed"],
             tuple(p["pattern"] for p in patterns if p["kind"] == "include"),
             tuple(p["pattern"] for p in patterns if p["kind"] == "exclude"),
+            row["uid"],
+            row["vector_name"],
+            row["state"],
         )
 
     def rename_collection(self, name: str, new_name: str) -> None:
@@ -239,18 +294,45 @@ class Catalog(Database):
         except sqlite3.IntegrityError:
             raise HearthError(f"There is already a collection called '{new_name}'.") from None
 
-    def remove_collection(self, name: str) -> CollectionInfo:
+    def mark_removing(self, name: str) -> CollectionInfo:
+        """The first step of removing a collection: hidden at once (its name free again), its rows
+        kept until its vectors are gone (``forget_collection``)."""
         collection = self.collection(name)
         with self.transaction() as db:
-            db.execute("DELETE FROM chunks WHERE collection_id = ?", (collection.id,))
-            db.execute("DELETE FROM collections WHERE id = ?", (collection.id,))
+            # A name no user can type (names are stripped of line breaks) keeps UNIQUE satisfied.
+            db.execute(
+                "UPDATE collections SET state = ?, name = ? WHERE id = ?",
+                (REMOVING, f"\n{collection.uid}", collection.id),
+            )
         return collection
 
-    def set_embedder(self, collection_id: int, embedder: str, dimension: int) -> None:
+    def forget_collection(self, collection_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM chunks WHERE collection_id = ?", (collection_id,))
+            db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
+
+    def mark_reindex(self, collection_id: int, embedder: str, dimension: int) -> None:
+        """The first step of a re-index, in one transaction: every file is to be redone (kept listed,
+        as 'indexing'), under the new embedder, and the collection is marked until its old vectors
+        are gone (``finish_reindex``)."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE collections SET embedder = ?, dimension = ? WHERE id = ?", (embedder, dimension, collection_id)
+                "UPDATE collections SET embedder = ?, dimension = ?, state = ? WHERE id = ?",
+                (embedder, dimension, REINDEX, collection_id),
             )
+            db.execute("UPDATE files SET status = 'indexing', chunks = 0 WHERE collection_id = ?", (collection_id,))
+
+    def finish_reindex(self, collection_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM chunks WHERE collection_id = ?", (collection_id,))
+            db.execute("UPDATE collections SET state = '' WHERE id = ?", (collection_id,))
+
+    def set_vector_name(self, collection_id: int, name: str, *, redo_files: bool) -> None:
+        """Record the collection's Chroma collection; ``redo_files`` when its vectors were not found."""
+        with self.transaction() as db:
+            db.execute("UPDATE collections SET vector_name = ? WHERE id = ?", (name, collection_id))
+            if redo_files:
+                db.execute("UPDATE files SET status = 'indexing', chunks = 0 WHERE collection_id = ?", (collection_id,))
 
     def add_roots(self, collection_id: int, paths: Iterable[Path]) -> None:
         with self.transaction() as db:
@@ -297,7 +379,8 @@ class Catalog(Database):
         }
 
     def begin_file(self, collection_id: int, path: str) -> int:
-        """Mark a file as being (re)indexed and drop its old chunks; returns its id."""
+        """Mark a file as being (re)indexed; returns its id. Its old chunks stay listed until their
+        vectors are deleted (``drop_chunks``), so a run killed in between knows what to delete."""
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO files (collection_id, path, status, updated_at) VALUES (?, ?, 'indexing', ?)"
@@ -310,8 +393,15 @@ class Catalog(Database):
                     "SELECT id FROM files WHERE collection_id = ? AND path = ?", (collection_id, path)
                 ).fetchone()[0]
             )
-            db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
         return file_id
+
+    def drop_chunks(self, file_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
+
+    def mark_indexing(self, file_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE files SET status = 'indexing', updated_at = ? WHERE id = ?", (time.time(), file_id))
 
     def add_chunks(self, collection_id: int, file_id: int, ids: list[str], chunks: list[Chunk]) -> None:
         with self.transaction() as db:

@@ -5,10 +5,13 @@ done in batches of chunks, checking the cancel token and reporting progress betw
 Files are read in worker processes with time and memory limits (parse_pool.py), and only once
 read is a file marked ``indexing``: a file that hangs or exhausts a reader is recorded as failed
 with its size, time and hash, and is not tried again until it changes.
-Order of writes, so a kill at any point leaves nothing that the next run cannot clean up: the
-catalogue marks the file ``indexing`` and forgets its old chunks only after their vectors are
-deleted; new chunks go into the catalogue before their vectors; the file is marked ``indexed``
-last. A file found ``indexing`` at the next run is simply redone.
+Order of writes, so a kill at any point leaves nothing that the next run cannot finish: a file is
+marked ``indexing`` before anything of it changes; its old vectors are deleted while their ids are
+still listed, then its old chunk rows; new chunk rows are written before their vectors; the file is
+marked ``indexed`` last. A file that is gone is marked ``indexing`` before its vectors are deleted
+(were it to come back before the next sync, an ``indexed`` row without vectors would be skipped
+forever). A file found ``indexing`` at the next run is simply redone. ``checkpoint`` is called
+after each of these steps with the step's name (STEPS): tests crash there to prove it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,24 @@ from assistant.knowledge.vectors import VectorStore
 
 EMBED_BATCH = 64
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+
+# The step boundaries of a sync, in the order they are passed (per file, and per batch of chunks).
+STEPS = (
+    "gone.marked",
+    "gone.vectors_deleted",
+    "gone.removed",
+    "file.marked",
+    "file.old_vectors_deleted",
+    "file.old_chunks_deleted",
+    "file.chunks_written",  # the catalogue has the batch; Chroma does not yet
+    "file.vectors_written",
+    "file.finished",
+)
+Checkpoint = Callable[[str], None]
+
+
+def _no_checkpoint(step: str) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -149,8 +170,10 @@ class Indexer:
         embedder: Embedder,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         parser: ParsePool | None = None,
+        checkpoint: Checkpoint = _no_checkpoint,
     ) -> None:
         """``parser``: the reader pool to use (and leave open); by default each sync starts its own."""
+        self.checkpoint = checkpoint
         self.catalog = catalog
         self.vectors = vectors
         self.embedder = embedder
@@ -168,15 +191,19 @@ class Indexer:
         cancel = cancel or CancelToken()
         started = time.perf_counter()
         report = IndexReport(collection.name)
-        key = (collection.id, collection.embedder, collection.dimension)
+        key = (collection.vector_name, collection.embedder, collection.dimension)
         on_disk, report.failed = scan([Path(r) for r in collection.roots], self.max_file_bytes, collection.patterns)
         known = self.catalog.files(collection.id)
         if any(record.status == "indexing" for record in known.values()):
             self._remove_orphan_vectors(collection)
         for path, gone in known.items():
             if path not in on_disk:
+                self.catalog.mark_indexing(gone.id)
+                self.checkpoint("gone.marked")
                 self.vectors.delete(*key, self.catalog.file_chunk_ids(gone.id))
+                self.checkpoint("gone.vectors_deleted")
                 self.catalog.remove_file(gone.id)
+                self.checkpoint("gone.removed")
                 report.removed += 1
         work = self._plan(on_disk, known, report, progress, cancel)
         if work is None:
@@ -302,11 +329,15 @@ class Indexer:
         cancel: CancelToken,
     ) -> int | None:
         """Index one file, already read; returns its chunk count, or None when cancelled part-way."""
-        key = (collection.id, collection.embedder, collection.dimension)
+        key = (collection.vector_name, collection.embedder, collection.dimension)
         digest = loaded.digest or digest or file_hash(Path(path))
-        if previous is not None:
-            self.vectors.delete(*key, self.catalog.file_chunk_ids(previous.id))
         file_id = self.catalog.begin_file(collection.id, path)
+        self.checkpoint("file.marked")
+        if previous is not None:
+            self.vectors.delete(*key, self.catalog.file_chunk_ids(file_id))
+            self.checkpoint("file.old_vectors_deleted")
+            self.catalog.drop_chunks(file_id)
+            self.checkpoint("file.old_chunks_deleted")
         if isinstance(loaded, LoadError):
             self.catalog.finish_file(
                 file_id,
@@ -317,11 +348,14 @@ class Indexer:
                 reason=loaded.reason,
                 chunking=self._identity(path),
             )
+            self.checkpoint("file.finished")
             report.failed.append(Problem(path, loaded.reason))
             return 0
         report.warnings += [Problem(path, w) for w in loaded.warnings]
         chunks = chunk_sections(loaded.sections, self.counter)
-        ids = [f"{file_id}-{digest[:12]}-{c.index}" for c in chunks]
+        writer = self.catalog.writer
+        # The writer in the id: two machines writing one shared collection never overwrite each other.
+        ids = [f"{writer}-{file_id}-{digest[:12]}-{c.index}" for c in chunks]
         for start in range(0, len(chunks), EMBED_BATCH):
             if cancel.cancelled:
                 return None  # the file stays 'indexing': the next run redoes it
@@ -329,10 +363,23 @@ class Indexer:
             part_ids = ids[start : start + EMBED_BATCH]
             vectors = self.embedder.embed([c.text for c in part])
             self.catalog.add_chunks(collection.id, file_id, part_ids, part)
+            self.checkpoint("file.chunks_written")
+            # Enough beside each vector for another machine to search and cite it without the file.
             metadatas = [
-                {"path": path, "page": c.page or 0, "heading": c.heading, "start": c.start, "end": c.end} for c in part
+                {
+                    "path": path,
+                    "page": c.page or 0,
+                    "heading": c.heading,
+                    "start": c.start,
+                    "end": c.end,
+                    "index": c.index,
+                    "writer": writer,
+                    "embedder": collection.embedder,
+                }
+                for c in part
             ]
-            self.vectors.upsert(*key, part_ids, vectors, [c.text for c in part], metadatas)
+            self.vectors.upsert(*key, part_ids, vectors, [c.text for c in part], metadatas, label=collection.name)
+            self.checkpoint("file.vectors_written")
         self.catalog.finish_file(
             file_id,
             "indexed",
@@ -343,6 +390,7 @@ class Indexer:
             chunks=len(chunks),
             chunking=self._identity(path),
         )
+        self.checkpoint("file.finished")
         report.pages += loaded.pages or 1
         return len(chunks)
 
@@ -354,6 +402,7 @@ class Indexer:
         return self.chunking if version == 1 else f"{self.chunking}:reader{version}"
 
     def _remove_orphan_vectors(self, collection: CollectionInfo) -> None:
-        key = (collection.id, collection.embedder, collection.dimension)
-        orphans = self.vectors.ids(*key) - self.catalog.chunk_ids(collection.id)
+        """This machine's vectors that its catalogue does not list (never another machine's)."""
+        key = (collection.vector_name, collection.embedder, collection.dimension)
+        orphans = self.vectors.ids(*key, writer=self.catalog.writer) - self.catalog.chunk_ids(collection.id)
         self.vectors.delete(*key, sorted(orphans))

@@ -5,19 +5,22 @@ rare terms that small embedders blur. RRF needs no score calibration between the
 contributes 1 / (k + rank). A passage found only by vectors must still be similar enough
 (``min_similarity``), so an unrelated question retrieves nothing rather than the least bad chunk,
 and be text the embedder can read (readable.py): a query it cannot read is searched by keywords only.
+Passages another machine indexed into a shared collection have no row in this catalogue: they are
+found by their vectors alone (keyword search covers this machine's passages) and built from the
+text and metadata stored with the vector.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.knowledge.catalog import Catalog, CollectionInfo
+from assistant.knowledge.catalog import Catalog, CollectionInfo, StoredChunk
 from assistant.knowledge.embedder import Embedder
 from assistant.knowledge.readable import unreadable
 from assistant.knowledge.tokens import TokenCounter, counter_for
-from assistant.knowledge.vectors import VectorStore
+from assistant.knowledge.vectors import VectorHit, VectorStore
 
 RRF_K = 60
 
@@ -34,6 +37,9 @@ class Passage:
     end: int
     chunk_id: str
     similarity: float | None = None
+    # Indexed by another machine sharing the Chroma server: the file may not be on this one, and
+    # the text is the copy stored with the vector.
+    shared: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,6 +54,16 @@ class Passage:
         if self.heading:
             where += f", {self.heading}"
         return " ".join(defuse(where).split())
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """A turn's passages, the collection refs that matched nothing (removed since), and each
+    matched ref's collection id (a name stored before ids becomes its id)."""
+
+    passages: list[Passage]
+    missing: list[str] = field(default_factory=list)
+    ids: dict[str, str] = field(default_factory=dict)
 
 
 class HybridRetriever:
@@ -68,13 +84,15 @@ class HybridRetriever:
         candidates = max(4 * k, 20)
         counter = counter_for(self.embedder)
         similarity: dict[str, float] = {}
+        hits: dict[str, VectorHit] = {}
         if not unreadable([query], counter)[0]:  # a vector of [UNK]s is near every other (readable.py)
             vector = self.embedder.embed([query])[0]
             for collection in collections:
-                for chunk_id, distance in self.vectors.query(
-                    collection.id, collection.embedder, collection.dimension, vector, candidates
+                for hit in self.vectors.query(
+                    collection.vector_name, collection.embedder, collection.dimension, vector, candidates
                 ):
-                    similarity[chunk_id] = 1.0 - float(distance)
+                    similarity[hit.id] = 1.0 - hit.distance
+                    hits[hit.id] = hit
         vector_ranked = sorted(similarity, key=lambda cid: similarity[cid], reverse=True)[:candidates]
         keyword_ranked = self.catalog.keyword_search([c.id for c in collections], query, candidates)
         fused: dict[str, float] = {}
@@ -92,7 +110,7 @@ class HybridRetriever:
         stored = self.catalog.chunks_by_id(kept)
         passages: list[Passage] = []
         for chunk_id in kept:
-            chunk = stored.get(chunk_id)
+            chunk = stored.get(chunk_id) or self._shared(hits.get(chunk_id))
             if chunk is None:
                 continue
             if len(passages) == k:
@@ -111,6 +129,7 @@ class HybridRetriever:
                     end=chunk.end,
                     chunk_id=chunk_id,
                     similarity=round(similarity[chunk_id], 4) if chunk_id in similarity else None,
+                    shared=chunk_id not in stored,
                 )
             )
         return passages
@@ -124,6 +143,24 @@ class HybridRetriever:
                 self._unreadable_texts.clear()
             known = self._unreadable_texts[key] = unreadable([text], counter)[0]
         return known
+
+    def _shared(self, hit: VectorHit | None) -> StoredChunk | None:
+        """A vector another machine wrote, as a passage made from what is stored beside it; None for
+        one of this machine's own without a catalogue row (left by a crash, cleaned at the next sync)
+        or one with no writer (from before writers were recorded)."""
+        if hit is None or hit.metadata.get("writer") in (None, self.catalog.writer) or not hit.text:
+            return None
+        meta = hit.metadata
+        page = int(meta.get("page") or 0) or None
+        return StoredChunk(
+            hit.id,
+            str(meta.get("path", "")),
+            hit.text,
+            page,
+            str(meta.get("heading", "")),
+            int(meta.get("start") or 0),
+            int(meta.get("end") or 0),
+        )
 
 
 def defuse(text: str) -> str:

@@ -23,7 +23,7 @@ from assistant.knowledge.embedder import Embedder
 
 MemoryKind = Literal["fact", "preference", "decision"]
 KINDS: tuple[MemoryKind, ...] = ("fact", "preference", "decision")
-VECTOR_COLLECTION = "memories"
+VECTOR_COLLECTION = "hearth-memories"  # the Chroma name, as it always was
 
 MEMORY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS memories (
@@ -139,7 +139,7 @@ class MemoryVectors:
             return []
         vector = self._embedder.embed([text])[0]  # type: ignore[union-attr]
         hits = store.query(collection, name, dimension, vector, k, where={"profile_id": profile_id})
-        return [(key, 1.0 - distance) for key, distance in hits]
+        return [(hit.id, 1.0 - hit.distance) for hit in hits]
 
 
 class MemoryStore:

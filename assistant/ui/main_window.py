@@ -286,7 +286,7 @@ class MainWindow(ChatActions):
     # ----- the document library ----------------------------------------------------------------
 
     def _on_collections_changed(self, collections: list[Any]) -> None:
-        self.panel.set_collection_names([c.name for c in collections])
+        self.panel.set_collections(collections)
 
     def open_library(self) -> None:
         if self.library_worker is None:

@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.chat.collection_refs import missing_label
 from assistant.config import Settings
 from assistant.core.store import Conversation
+from assistant.knowledge.catalog import CollectionInfo
 
 
 class ConversationPanel(QWidget):
@@ -98,23 +100,36 @@ class ConversationPanel(QWidget):
         del blockers
         self.setEnabled(conversation is not None)
 
-    def set_collection_names(self, names: list[str]) -> None:
-        self._names = list(names)
+    def set_collections(self, collections: list[CollectionInfo]) -> None:
+        self._known = [(c.uid, c.name) for c in collections]
         self._fill_collections()
 
     def _fill_collections(self) -> None:
+        """One checkable row per collection, by id; and, ticked, one per collection this conversation
+        still refers to that is gone, so it can be unticked."""
         blocker = QSignalBlocker(self.collections)
         self.collections.clear()
-        for name in getattr(self, "_names", []):
-            item = QListWidgetItem(name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if name in self._active else Qt.CheckState.Unchecked)
-            self.collections.addItem(item)
-        if not getattr(self, "_names", []):
+        known = getattr(self, "_known", [])
+        matched: set[str] = set()
+        for uid, name in known:
+            ticked = uid in self._active or name in self._active  # a name: stored before ids
+            matched |= {uid, name} if ticked else set()
+            self._add_item(name, uid, ticked)
+        for ref in self._active:
+            if ref not in matched:
+                self._add_item(missing_label(ref), ref, True)
+        if not known and not self._active:
             placeholder = QListWidgetItem("No collections yet: Library… in the toolbar")
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
             self.collections.addItem(placeholder)
         del blocker
+
+    def _add_item(self, text: str, ref: str, ticked: bool) -> None:
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, ref)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+        self.collections.addItem(item)
 
     def _reset(self) -> None:
         sampling = self.defaults.sampling
@@ -136,7 +151,7 @@ class ConversationPanel(QWidget):
             if value != getattr(sampling, key):
                 options[key] = value
         self._active = [
-            self.collections.item(row).text()
+            str(self.collections.item(row).data(Qt.ItemDataRole.UserRole))
             for row in range(self.collections.count())
             if self.collections.item(row).checkState() == Qt.CheckState.Checked
         ]

@@ -48,12 +48,19 @@ class SourceDialog(QDialog):
         self.setAccessibleName("Cited passage")
         self.resize(640, 480)
         self.source = source
-        heading = QLabel(f"<b>{html.escape(name)}{page}</b><br>{html.escape(str(source.get('heading') or ''))}")
+        where = html.escape(str(source.get("heading") or ""))
+        on_disk = Path(str(source.get("path", ""))).is_file()
+        if not on_disk:
+            # Indexed on another machine sharing the library, or moved since: the stored passage is all there is.
+            elsewhere = "indexed on another computer" if source.get("shared") else "no longer there"
+            where += f"<br><i>{html.escape(str(source.get('path', '')))}: {elsewhere}. Showing the stored passage.</i>"
+        heading = QLabel(f"<b>{html.escape(name)}{page}</b><br>{where}")
         self.text = QTextBrowser()
         self.text.setHtml(passage_in_context(source))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         open_button = buttons.addButton("Open file", QDialogButtonBox.ButtonRole.ActionRole)
         open_button.clicked.connect(lambda: QDesktopServices.openUrl(file_url(source)))
+        open_button.setEnabled(on_disk)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)

@@ -34,6 +34,7 @@ from assistant.chat.events import (
     ToolCalled,
     TurnEvent,
     TurnFinished,
+    TurnNotice,
     UserMessageSaved,
 )
 from assistant.chat.session import ChatSession
@@ -307,6 +308,8 @@ class ChatWorker(QObject):
                 self.stageChanged.emit(conversation_id, event.name, False)
             elif isinstance(event, StageFinished):
                 self.stageChanged.emit(conversation_id, event.stage.name, True)
+            elif isinstance(event, TurnNotice):
+                self.notice.emit(event.text)
             elif isinstance(event, MemoriesSaved):
                 changes = [(change.action, change.memory.text) for change in event.changes]
                 if event.reply is not None:

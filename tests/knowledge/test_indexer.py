@@ -28,7 +28,7 @@ def _corpus(folder: Path) -> Path:
 def _consistent(library, name: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     collection = library.collection(name)
     catalog_ids = library.catalog.chunk_ids(collection.id)
-    vector_ids = library.vectors.ids(collection.id, collection.embedder, collection.dimension)
+    vector_ids = library.vectors.ids(collection.vector_name, collection.embedder, collection.dimension)
     assert catalog_ids == vector_ids, "catalogue and vector store disagree (duplicates or orphans)"
     return len(catalog_ids), collection.files
 
@@ -175,7 +175,7 @@ def test_remove_and_rename(make_library, tmp_path: Path) -> None:  # type: ignor
     removed = library.remove("house")
     assert library.collections() == []
     assert library.vectors._client.list_collections() == [] or all(
-        c.name != f"hearth-{removed.id}" for c in library.vectors._client.list_collections()
+        c.name != removed.vector_name for c in library.vectors._client.list_collections()
     )
     with pytest.raises(HearthError, match="no collection"):
         library.search("x", ["house"])
@@ -276,3 +276,57 @@ def test_files_an_older_reader_read_or_failed_on_are_read_again(make_library, tm
     assert library.catalog.keyword_search([collection.id], "secretary", 5)
     _consistent(library, "home")
     assert library.sync("home").unchanged == 6
+
+
+def _as_before_stable_ids(library, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Turn a library into one written before collections had uids and vectors had writers."""
+    collection = library.collection(name)
+    chroma = library.vectors._client.get_collection(collection.vector_name)
+    ids = chroma.get(include=[])["ids"]
+    chroma.update(ids=ids, metadatas=[{"writer": None}] * len(ids))  # None deletes the key
+    chroma.modify(name=f"hearth-{collection.id}")
+    with library.catalog.transaction() as db:
+        for column in ("uid", "vector_name", "state"):
+            db.execute(f"ALTER TABLE collections DROP COLUMN {column}")
+        db.execute("DELETE FROM meta")
+    library.close()
+
+
+def test_a_library_from_before_stable_ids_keeps_its_vectors(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = _corpus(tmp_path / "docs")
+    library = make_library()
+    library.add("home", [folder])
+    library.sync("home")
+    before = library.vectors.ids(*_key(library.collection("home")))
+    _as_before_stable_ids(library, "home")
+
+    embedder = HashingEmbedder()
+    migrated = make_library(embedder)
+    collection = migrated.collection("home")
+    assert collection.vector_name == f"hearth-{collection.id}" and len(collection.uid) == 32
+    assert migrated.search("descale kettle", ["home"])  # opening the store renamed it
+    collection = migrated.collection("home")
+    assert collection.vector_name == f"hearth-{collection.uid}"
+    assert migrated.vectors.ids(*_key(collection), writer=migrated.catalog.writer) == before  # all tagged as ours
+    assert migrated.sync("home").unchanged == 3
+    assert embedder.calls == 1  # the query alone: nothing was embedded again
+    _consistent(migrated, "home")
+
+
+def test_a_library_from_before_stable_ids_whose_vectors_are_gone_is_indexed_again(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = _corpus(tmp_path / "docs")
+    library = make_library()
+    library.add("home", [folder])
+    library.sync("home")
+    collection = library.collection("home")
+    _as_before_stable_ids(library, "home")
+    library.vectors._client.delete_collection(f"hearth-{collection.id}")
+
+    migrated = make_library()
+    report = migrated.sync("home")
+    assert report.updated == 3
+    _consistent(migrated, "home")
+
+
+def _key(collection) -> tuple[str, str, int]:  # type: ignore[no-untyped-def]
+    return collection.vector_name, collection.embedder, collection.dimension

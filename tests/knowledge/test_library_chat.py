@@ -104,3 +104,37 @@ def test_cli_index_search_and_ask_with_sources(tmp_path: Path, hearth_home: Path
     assert answer["stats"]["context"]["passages"] > 0
     unknown = hearth("ask", "--collection", "nope", "hi")
     assert unknown.returncode == 1 and "no collection 'nope'" in unknown.stderr and "eval" in unknown.stderr
+
+
+@pytest.mark.real_model
+@pytest.mark.slow
+def test_cli_conversation_keeps_its_collection_through_a_rename_and_survives_its_removal(
+    tmp_path: Path, hearth_home: Path
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "kettle.txt").write_text("Descale the kettle every 90 days with citric acid.")
+    settings = Settings()
+    settings.sampling.max_tokens = 8
+    settings.memory.enabled = False  # not what this test is about, and each turn would learn
+    save_settings(settings)
+
+    def hearth(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, timeout=300, env={**os.environ}
+        )
+
+    assert hearth("index", str(folder), "--collection", "Manuals").returncode == 0
+    first = hearth("ask", "--json", "--collection", "Manuals", "How often should the kettle be descaled?")
+    assert first.returncode == 0, first.stderr
+    conversation = str(json.loads(first.stdout)["conversation_id"])
+    assert json.loads(first.stdout)["sources"]
+    assert hearth("collections", "rename", "Manuals", "Kitchen").returncode == 0
+    renamed = hearth("ask", "--json", "--conversation", conversation, "What do I descale the kettle with?")
+    assert renamed.returncode == 0, renamed.stderr
+    assert json.loads(renamed.stdout)["sources"], "the renamed collection is still searched"
+    assert hearth("collections", "remove", "Kitchen").returncode == 0
+    removed = hearth("ask", "--json", "--conversation", conversation, "How do I descale the kettle?")
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads(removed.stdout)["sources"] == []
+    assert "[note: Not searched, no longer in the library" in removed.stderr

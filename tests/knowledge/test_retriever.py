@@ -24,7 +24,7 @@ def test_orphan_vectors_do_not_cost_the_answer_its_passages(make_library, tmp_pa
     # than any real passage: they rank first and must be passed over, not counted.
     orphans = [f"orphan-{n}" for n in range(3)]
     library.vectors.upsert(
-        collection.id,
+        collection.vector_name,
         collection.embedder,
         collection.dimension,
         orphans,

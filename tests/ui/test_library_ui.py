@@ -45,7 +45,7 @@ def test_index_choose_ask_and_open_a_source(qtbot, hearth_home: Path, tmp_path: 
         assert panel_item.text() == "Manuals"
         panel_item.setCheckState(Qt.CheckState.Checked)
         window.panel.flush()
-        assert hearth.store.get(window.conversation_id).options["collections"] == ["Manuals"]
+        assert hearth.store.get(window.conversation_id).options["collections"] == [library.collection("Manuals").uid]
 
         window.input.setPlainText("How often do I descale the kettle?")
         with qtbot.waitSignal(window.busyChanged, timeout=20_000, check_params_cb=lambda busy: not busy):
