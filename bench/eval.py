@@ -80,7 +80,7 @@ def tool_termination(engine: LlamaEngine, system: str) -> tuple[int, int]:
     ended = chatty = 0
     for message in [*TOOL_QUESTIONS, *CHIT_CHAT]:
         agent = ToolAgent(registry, engine)
-        results = list(agent.run([ChatMessage("system", system), ChatMessage("user", message)], CancelToken(), message))
+        results = list(agent.run([ChatMessage("system", system), ChatMessage("user", message)], CancelToken()))
         if message in CHIT_CHAT:
             chatty += bool(results)
             continue

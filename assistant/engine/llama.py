@@ -88,6 +88,7 @@ class LlamaEngine:
             n_ctx=self.settings.n_ctx,
             backend="llama.cpp",
             supports_tools=loaded and self._template.supports_tools,  # type: ignore[union-attr]
+            supports_tool_messages=loaded and self._template.supports_tool_messages,  # type: ignore[union-attr]
             supports_logprobs=True,
             opens_thinking=loaded and self._template.opens_thinking,  # type: ignore[union-attr]
         )

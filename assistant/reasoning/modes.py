@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from assistant.core.cancel import CancelToken
-from assistant.core.messages import ChatMessage, with_instruction
+from assistant.core.messages import ChatMessage, newest_user_text, with_instruction
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions, StreamItem
 
 Mode = Literal["direct", "think", "refine", "vote"]
@@ -193,7 +193,7 @@ class ThinkingRunner:
     def _refine(self, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken) -> Iterator[ModeItem]:
         yield from self._stage("draft", prompt, options, cancel)
         answer = self.stages[-1].text
-        library = LIBRARY_CHECK if "<<<passage [" in prompt[-1].content else ""
+        library = LIBRARY_CHECK if "<<<passage [" in newest_user_text(prompt) else ""
         critique_options = replace(options, temperature=0.0, json_schema=CRITIQUE_SCHEMA, max_tokens=300, seed=0)
         for round_number in range(1, self.rounds + 1):
             asked = [
