@@ -3,17 +3,21 @@ Hearth's real llama.cpp engine. Its weights are random: this tests plumbing, not
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant.config import ModelSettings
+from assistant.chat.session import ChatSession
+from assistant.config import ModelSettings, Settings
 from assistant.core.errors import MissingChatTemplateError
 from assistant.core.messages import ChatMessage, ToolCall
+from assistant.core.store import ConversationStore
 from assistant.engine.base import SamplingOptions, complete
 from assistant.engine.gguf import read_gguf
 from assistant.engine.llama import LlamaEngine
+from assistant.memory.extraction import Candidate, extract, grounded
+from assistant.memory.long_term import LongTermMemory
 from tests.engine.tiny_gguf import write_tiny_qwen2
 
 pytest.importorskip("gguf")
@@ -84,3 +88,19 @@ def test_the_same_model_without_a_template_names_every_format_including_qwen(mod
     with pytest.raises(MissingChatTemplateError) as raised:
         LlamaEngine(bare, ModelSettings(n_ctx=256))
     assert "'qwen2.5'" in raised.value.hint and "'chatml'" in raised.value.hint
+
+
+def test_what_memory_saves_from_a_second_model_is_grounded_in_the_users_words(
+    engine: LlamaEngine, store: ConversationStore, make_memory: Callable[..., LongTermMemory]
+) -> None:
+    """Random weights propose anything (the plumbing, not the model, is under test): whatever the
+    extraction returns, only facts whose names and numbers the user wrote are kept."""
+    message = "My sister Ana lives in Porto and is allergic to peanuts."
+    proposed = extract(engine, message, "Noted.").candidates
+    memory = make_memory()
+    settings = Settings()
+    settings.sampling.max_tokens = 8
+    session = ChatSession(store, engine, settings, memory=memory)
+    list(session.send(session.create_conversation().id, message))
+    saved = [m.text for m in memory.store.memories()]
+    assert all(grounded(Candidate(text), message) for text in saved), (saved, proposed)

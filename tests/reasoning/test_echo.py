@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from assistant.config import Settings
 from assistant.core.cancel import CancelToken
 from assistant.core.messages import ChatMessage
-from assistant.engine.base import GenerationResult, SamplingOptions
+from assistant.engine.base import Engine, GenerationResult, SamplingOptions
 from assistant.reasoning.echo import only_echo, strip_echo
 from assistant.reasoning.modes import ECHO_NOTE, ThinkingRunner
 from tests.fakes import ScriptedEngine
@@ -52,3 +55,16 @@ def test_strip_echo_keeps_answers_that_merely_mention_the_question() -> None:
     assert strip_echo("(Background for your reply; do not mention it.)\nIt scatters.", QUESTION) == "It scatters."
     assert only_echo("<<<Question: Why is the sky blue?>>>\nwhy is the sky blue", QUESTION)
     assert not only_echo("Scattering.", QUESTION)
+
+
+@pytest.mark.real_model
+def test_the_bundled_models_think_answers_neither_echo_nor_frame(real_engine: Engine) -> None:
+    """Seeded: the same answers every run. The 135M model's answers are weak; only their opening is checked."""
+    for question in ("Why is the sky blue?", "What is the capital of France?"):
+        prompt = [ChatMessage("system", Settings().context.system_prompt), ChatMessage("user", question)]
+        runner = ThinkingRunner(real_engine)
+        items = list(runner.run("think", prompt, SamplingOptions(max_tokens=48, seed=1), CancelToken()))
+        answer = items[-1]
+        assert isinstance(answer, GenerationResult) and answer.text.strip()
+        assert strip_echo(answer.text, question) == answer.text.strip(), answer.text
+        assert not answer.text.lstrip().startswith(("<<<", "(Background", "Question:"))
