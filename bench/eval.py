@@ -15,6 +15,11 @@ so a model gives the same figures every run. For each model:
     the calculator's result, of those where the call succeeded.
 (d) answers from documents: questions on tests/data/eval answered with the right value, and citing
     a passage from the right file.
+(e) think mode: answer stages that repeated the question or opened with a made-up frame (their
+    opening cut, or discarded for a direct answer), of the questions asked.
+
+``--chat-format NAME`` runs the bundled model once more with that built-in template (qwen2.5: tool
+results in Qwen's <tool_response>, the tool-role path).
 """
 
 from __future__ import annotations
@@ -37,10 +42,12 @@ from assistant.config import KnowledgeSettings, ModelSettings, Settings, apply_o
 from assistant.core.cancel import CancelToken
 from assistant.core.messages import ChatMessage
 from assistant.core.store import ConversationStore
+from assistant.engine.base import SamplingOptions
 from assistant.engine.catalogue import bundled_model_path
 from assistant.engine.llama import LlamaEngine
 from assistant.knowledge.library import Library
 from assistant.memory.extraction import Candidate, extract, grounded, support
+from assistant.reasoning.modes import ThinkingRunner
 from assistant.tools.agent import ToolAgent
 from assistant.tools.builtin import build_registry
 from tests.fakes import HashingEmbedder
@@ -56,6 +63,12 @@ CHIT_CHAT = ["Hello!", "Thanks, that was helpful.", "Tell me a joke.", "I had a 
 TOOL_QUESTIONS = ["What is 37 times 12.49?", "What time is it?", "How much is 15 percent of 80?"]
 WORDED_ARITHMETIC = [("What is 37 times 12.49?", "462.13"), ("What is 345 times 678 plus 12?", "233922")]
 DOCUMENT_QUESTIONS = 5
+THINK_QUESTIONS = [
+    "Why is the sky blue?",
+    "What is the capital of France?",
+    "How do I boil an egg?",
+    "Is a tomato a fruit?",
+]
 
 
 def fully_supported(text: str, message: str) -> bool:
@@ -80,7 +93,7 @@ def tool_termination(engine: LlamaEngine, system: str) -> tuple[int, int]:
     ended = chatty = 0
     for message in [*TOOL_QUESTIONS, *CHIT_CHAT]:
         agent = ToolAgent(registry, engine)
-        results = list(agent.run([ChatMessage("system", system), ChatMessage("user", message)], CancelToken(), message))
+        results = list(agent.run([ChatMessage("system", system), ChatMessage("user", message)], CancelToken()))
         if message in CHIT_CHAT:
             chatty += bool(results)
             continue
@@ -139,8 +152,19 @@ def documents(engine: LlamaEngine, tmp: Path) -> tuple[int, int, int]:
     return right, cited, len(questions)
 
 
-def evaluate(model: Path, threads: int) -> str:
-    engine = LlamaEngine(model, ModelSettings(n_ctx=4096, n_threads=threads))
+def think_echoes(engine: LlamaEngine, system: str) -> int:
+    """Think-mode answers whose stage repeated the question or a frame (cut or discarded)."""
+    echoed = 0
+    for question in THINK_QUESTIONS:
+        runner = ThinkingRunner(engine)
+        prompt = [ChatMessage("system", system), ChatMessage("user", question)]
+        list(runner.run("think", prompt, SamplingOptions(temperature=0.0, max_tokens=64, seed=0), CancelToken()))
+        echoed += any(stage.name.startswith("answer") and stage.note for stage in runner.stages)
+    return echoed
+
+
+def evaluate(model: Path, threads: int, chat_format: str | None = None) -> str:
+    engine = LlamaEngine(model, ModelSettings(n_ctx=4096, n_threads=threads, chat_format=chat_format))
     engine.wait_until_loaded(120)
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -149,12 +173,14 @@ def evaluate(model: Path, threads: int) -> str:
             ended, chatty = tool_termination(engine, Settings().context.system_prompt)
             used, succeeded = result_use(engine, tmp)
             right, cited, asked = documents(engine, tmp)
+            echoed = think_echoes(engine, Settings().context.system_prompt)
     finally:
         engine.close()
+    name = model.name + (f" with the {chat_format} template" if chat_format else "")
     return (
-        f"| {model.name} | {saved_ok}/{saved} saved ({proposed_ok}/{proposed} proposed) "
+        f"| {name} | {saved_ok}/{saved} saved ({proposed_ok}/{proposed} proposed) "
         f"| {ended}/{len(TOOL_QUESTIONS)} | {chatty}/{len(CHIT_CHAT)} | {used}/{succeeded} | {right}/{asked} answer, "
-        f"{cited}/{asked} citation |"
+        f"{cited}/{asked} citation | {echoed}/{len(THINK_QUESTIONS)} |"
     )
 
 
@@ -162,17 +188,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", action="append", type=Path, default=[], help="another GGUF chat model")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--chat-format", help="also run the bundled model with this built-in template")
     args = parser.parse_args()
     apply_offline_environment()
     bundled = bundled_model_path()
     models = ([bundled] if bundled else []) + list(args.model)
     print(
         "| model | memory precision (wholly supported) | tool loops ending with none | chit-chat calling a tool "
-        "| tool result in answer | documents |"
+        "| tool result in answer | documents | think answers echoing the question |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for model in models:
         print(evaluate(model, args.threads), flush=True)
+    if bundled and args.chat_format:
+        print(evaluate(bundled, args.threads, args.chat_format), flush=True)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ class ScriptedEngine:
         default_reply: str = "OK.",
         responder: Callable[[list[ChatMessage]], str] | None = None,
         supports_tools: bool = False,
+        supports_tool_messages: bool = False,
     ) -> None:
         """Replies come from the queue, then from ``responder(messages)``, then ``default_reply``."""
         self._replies: deque[str | BaseException] = deque(replies)
@@ -47,6 +48,7 @@ class ScriptedEngine:
         self.default_reply = default_reply
         self.responder = responder
         self.supports_tools = supports_tools
+        self.supports_tool_messages = supports_tool_messages
         self.history: list[list[ChatMessage]] = []
         self.options: list[SamplingOptions] = []
         self.closed = False
@@ -60,7 +62,13 @@ class ScriptedEngine:
 
     @property
     def info(self) -> EngineInfo:
-        return EngineInfo(name="scripted", n_ctx=self.n_ctx, backend="fake", supports_tools=self.supports_tools)
+        return EngineInfo(
+            name="scripted",
+            n_ctx=self.n_ctx,
+            backend="fake",
+            supports_tools=self.supports_tools,
+            supports_tool_messages=self.supports_tool_messages,
+        )
 
     def count_tokens(self, text: str) -> int:
         return len(_TOKEN_RE.findall(text))

@@ -8,7 +8,7 @@ while it streams, and folds old turns into a summary when they no longer fit the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -49,6 +49,7 @@ from assistant.tools.agent import (
     AskUser,
     ToolAgent,
     format_results,
+    tool_messages,
 )
 from assistant.tools.calculator import is_plain_arithmetic
 from assistant.tools.calculator import normalise as normalise_expression
@@ -290,7 +291,11 @@ class ChatSession:
         return replace(found, passages=found.passages + numbered)
 
     def _build(
-        self, conversation_id: int, cancel: CancelToken, sections: dict[str, str]
+        self,
+        conversation_id: int,
+        cancel: CancelToken,
+        sections: dict[str, str],
+        tail: Sequence[ChatMessage] = (),
     ) -> Generator[TurnEvent, None, BuiltContext]:
         """Build the context, folding old turns into the summary while they overflow."""
         for _ in range(_MAX_FOLDS_PER_TURN):
@@ -302,6 +307,7 @@ class ChatSession:
                 conversation.summary,
                 conversation.summary_through,
                 sections,
+                tail,
             )
             to_fold = self.builder.fold_plan(history, built)
             if not to_fold:
@@ -325,7 +331,7 @@ class ChatSession:
         try:
             built = yield from self._build(conversation_id, cancel, turn.sections)
             if (yield from self._call_tools(turn, built, cancel)):
-                built = yield from self._build(conversation_id, cancel, turn.sections)
+                built = yield from self._build(conversation_id, cancel, turn.sections, turn.exchange)
         except Cancelled:
             return
         reply, prompt = self._open_reply(turn, built)
@@ -376,7 +382,11 @@ class ChatSession:
         for call in agent.run(conversation, cancel):
             turn.calls.append(call)
             yield ToolCalled(call)
-        if turn.calls:
+        if turn.calls and self.engine.info.supports_tool_messages:
+            # In the model's own tool role (Qwen's <tool_response>, Llama's ipython, a server's tool
+            # messages): results written into the user's turn were ignored or echoed.
+            turn.exchange = tool_messages(turn.calls)
+        elif turn.calls:
             turn.sections["tool_results"] = format_results(turn.calls)
         return bool(turn.calls)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.core.context import HistoryItem
+from assistant.core.messages import ChatMessage
 from assistant.core.store import Conversation, StoredMessage
 from assistant.engine.base import GenerationResult
 from assistant.reasoning.modes import Stage
@@ -27,6 +28,8 @@ class Turn:
     sources: list[dict[str, Any]] = field(default_factory=list)
     memories: list[dict[str, Any]] = field(default_factory=list)
     calls: list[ToolResult] = field(default_factory=list)
+    # The calls as tool messages after the question, where the model takes results in a tool role.
+    exchange: list[ChatMessage] = field(default_factory=list)
 
     @property
     def question(self) -> str:

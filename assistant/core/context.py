@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from assistant.core.errors import PromptTooLongError
-from assistant.core.messages import ChatMessage, Role
+from assistant.core.messages import ChatMessage, Role, counted_text
 
 # The sections of the context window, in the order they appear; the GUI's gauge uses the same names.
 SECTIONS = ("system", "profile", "memories", "passages", "tool_results", "summary", "history")
@@ -87,8 +87,11 @@ class ContextBuilder:
         summary: str = "",
         summary_through: int = 0,
         sections: dict[str, str] | None = None,
+        tail: Sequence[ChatMessage] = (),
     ) -> BuiltContext:
-        """``history`` ends with the new user message, which must fit or PromptTooLongError is raised."""
+        """``history`` ends with the new user message, which must fit or PromptTooLongError is raised.
+        ``tail``: the turn's tool exchange (tool-call and tool messages), after the new message and
+        counted as its tool results, for models that take results in a tool role."""
         texts = {"system": system_prompt.strip(), **{k: v.strip() for k, v in (sections or {}).items()}}
         texts["summary"] = summary.strip()
         breakdown = dict.fromkeys(SECTIONS, 0)
@@ -103,6 +106,8 @@ class ContextBuilder:
             part = text if name == "system" else f"## {_HEADINGS[name]}\n{text}"
             (system_parts if name in STABLE_SECTIONS or not attach else turn_parts).append(part)
             breakdown[name] = self.counter.count_tokens(part)
+        tail = list(tail) if attach else []
+        breakdown["tool_results"] += sum(self.message_tokens(counted_text(m)) for m in tail)
         messages: list[ChatMessage] = []
         if system_parts:
             messages.append(ChatMessage("system", "\n\n".join(system_parts)))
@@ -123,6 +128,8 @@ class ContextBuilder:
         messages += [ChatMessage(item.role, item.content) for item in kept]
         if turn_parts and kept:
             messages[-1] = ChatMessage("user", turn_message(turn_parts, messages[-1].content))
+        if kept:
+            messages += tail
         left_out = history[: len(history) - len(window)]
         breakdown["reply_reserve"] = self.reply_reserve
         breakdown["free"] = max(0, self.budget - sum(breakdown[s] for s in SECTIONS))
@@ -165,5 +172,5 @@ def scaffolding() -> list[str]:
 
 
 def transcript(items: Sequence[HistoryItem]) -> str:
-    names = {"user": "User", "assistant": "Assistant", "system": "System"}
+    names = {"user": "User", "assistant": "Assistant", "system": "System", "tool": "Tool"}
     return "\n\n".join(f"{names[item.role]}: {item.content}" for item in items)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -20,11 +22,27 @@ class MessageStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A call the assistant made, as chat templates and OpenAI's API describe one."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ChatMessage:
-    """One message as an engine sees it."""
+    """One message as an engine sees it.
+
+    A tool exchange is two messages: the assistant's, with ``tool_calls`` (and usually no content),
+    then a ``tool`` message with the result as content and the call's id in ``tool_call_id``.
+    """
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
+    name: str = ""  # the tool's name, on a tool message
 
 
 def clean_text(text: str) -> str:
@@ -50,9 +68,26 @@ def clean_json(value: Any) -> Any:
 
 def with_instruction(prompt: list[ChatMessage], instruction: str) -> list[ChatMessage]:
     """The prompt with ``instruction`` added to its newest message (no second user turn in a row,
-    which some templates refuse), so everything before it stays a cached prefix."""
-    last = prompt[-1]
-    return [*prompt[:-1], ChatMessage(last.role, f"{last.content}\n\n{instruction}")]
+    which some templates refuse), so everything before it stays a cached prefix. A prompt that ends
+    with tool results gets it in the newest user message instead: a tool result is data, and a
+    template may allow only the assistant after it (Mistral's)."""
+    index = len(prompt) - 1
+    if prompt[index].role == "tool":
+        index = max((i for i, m in enumerate(prompt) if m.role == "user"), default=index)
+    target = prompt[index]
+    changed = replace(target, content=f"{target.content}\n\n{instruction}")
+    return [*prompt[:index], changed, *prompt[index + 1 :]]
+
+
+def counted_text(message: ChatMessage) -> str:
+    """The text a message costs in the context: its content and the calls it makes."""
+    calls = " ".join(f"{call.name} {json.dumps(call.arguments, ensure_ascii=False)}" for call in message.tool_calls)
+    return f"{message.content} {calls}" if calls else message.content
+
+
+def newest_user_text(prompt: Sequence[ChatMessage]) -> str:
+    """The content of the newest user message (the prompt may end with tool results)."""
+    return next((m.content for m in reversed(prompt) if m.role == "user"), "")
 
 
 def decode_rate(tokens: int, first_token_at: float | None, finished_at: float) -> float | None:

@@ -43,6 +43,9 @@ class EngineInfo:
     backend: str
     can_stream: bool = True
     supports_tools: bool = False
+    # Tool results go back as tool messages (the template's own tool role, or OpenAI's API); without
+    # it they are written into the user's turn as Hearth's own blocks.
+    supports_tool_messages: bool = False
     supports_logprobs: bool = False
     # The chat template opens a thinking block in the generation prompt (DeepSeek-R1's distills).
     opens_thinking: bool = False

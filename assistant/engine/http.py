@@ -41,6 +41,7 @@ class OpenAICompatibleEngine:
             name=self.settings.remote_model or self.base_url,
             n_ctx=self.n_ctx,
             backend="openai-compatible",
+            supports_tool_messages=True,  # OpenAI's API: the server renders them with its template
             exact_token_counts=False,
         )
 
@@ -59,7 +60,7 @@ class OpenAICompatibleEngine:
                 f"The prompt needs about {estimate:,} tokens but the context window holds {self.n_ctx:,}."
             )
         body: dict[str, Any] = {
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "messages": [wire_message(m) for m in messages],
             "stream": True,
             "stream_options": {"include_usage": True},
             "temperature": options.temperature,
@@ -176,3 +177,22 @@ class OpenAICompatibleEngine:
 
     def close(self) -> None:
         pass
+
+
+def wire_message(message: ChatMessage) -> dict[str, Any]:
+    """A message as OpenAI's chat API takes it: tool calls with their arguments as a JSON string,
+    tool results as ``tool`` messages answering a call id."""
+    data: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        # The content stays a string, empty: llama.cpp's server refuses null (OpenAI takes both).
+        data["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)},
+            }
+            for call in message.tool_calls
+        ]
+    if message.role == "tool":
+        data["tool_call_id"] = message.tool_call_id
+    return data

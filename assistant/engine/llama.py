@@ -43,6 +43,7 @@ from assistant.engine.base import (
     StreamItem,
 )
 from assistant.engine.gguf import GGUFInfo, read_gguf
+from assistant.engine.llama_log import route_llama_log
 from assistant.engine.templates import BUILTIN_FORMATS, ChatTemplate, PromptPiece, builtin_format
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class LlamaEngine:
             n_ctx=self.settings.n_ctx,
             backend="llama.cpp",
             supports_tools=loaded and self._template.supports_tools,  # type: ignore[union-attr]
+            supports_tool_messages=loaded and self._template.supports_tool_messages,  # type: ignore[union-attr]
             supports_logprobs=True,
             opens_thinking=loaded and self._template.opens_thinking,  # type: ignore[union-attr]
         )
@@ -167,6 +169,7 @@ class LlamaEngine:
         from jinja2 import TemplateError as JinjaTemplateError
         from llama_cpp import Llama
 
+        route_llama_log()  # after llama_cpp's import, which installs its own callback
         threads = self.settings.n_threads or os.cpu_count() or 2
         try:
             self._llm = Llama(

@@ -4,6 +4,12 @@ The template is rendered in a sandboxed Jinja environment with every message's c
 by a sentinel. The rendered text is then split at the sentinels into *template* pieces (tokenized
 with special tokens enabled) and *content* pieces (tokenized as plain text). That is what keeps
 ``<|im_start|>system`` typed by a user, or found in a document, from becoming a control token.
+
+Tool exchanges go to the template as its trained format expects them (an assistant message with
+``tool_calls``, then a ``tool`` message with ``tool_call_id``): Qwen 2.5 renders them as
+``<tool_call>`` / ``<tool_response>``, Llama 3.1 as JSON and the ``ipython`` role, Mistral as
+``[TOOL_CALLS]`` / ``[TOOL_RESULTS]``. ``supports_tool_messages`` says whether a template does;
+where it does not (SmolLM2's plain ChatML, Gemma), Hearth writes results into the user's turn.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from assistant.core.errors import TemplateError
-from assistant.core.messages import ChatMessage
+from assistant.core.messages import ChatMessage, ToolCall
 
 # Private-use code points: no tokenizer or template produces them on its own.
 _SENTINEL = "\ue000{}\ue001"
@@ -39,16 +45,29 @@ BUILTIN_FORMATS: dict[str, str] = {
         "{% if loop.first %}{{ sys }}{% endif %}{{ m['content'] }}<end_of_turn>\n{% endfor %}"
         "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
     ),
-    # Qwen 2.5's layout: ChatML, with tools described in the system turn (the model's trained format).
+    # Qwen 2.5's template (its tokenizer_config.json): ChatML, with tools described in the system turn,
+    # calls as <tool_call> in the assistant's turn and results as <tool_response> in a user turn.
     "qwen2.5": (
-        "{% if tools %}<|im_start|>system\n{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] }}"
-        "{% else %}You are a helpful assistant.{% endif %}\n\n# Tools\n\nYou may call one or more functions to "
-        "assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:"
-        "\n<tools>{% for tool in tools %}\n{{ tool | tojson }}{% endfor %}\n</tools>\n\nFor each function call, "
-        "return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n"
+        "{% if tools %}<|im_start|>system{{ '\\n' }}"
+        "{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] }}"
+        "{% else %}You are a helpful assistant.{% endif %}{{ '\\n\\n' }}"
+        "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+        "You are provided with function signatures within <tools></tools> XML tags:"
+        "\n<tools>{% for tool in tools %}{{ '\\n' }}{{ tool | tojson }}{% endfor %}{{ '\\n' }}</tools>"
+        "\n\nFor each function call, return a json object with function name and arguments within "
+        "<tool_call></tool_call> XML tags:\n"
         '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call><|im_end|>\n'
         "{% elif messages[0]['role'] == 'system' %}<|im_start|>system\n{{ messages[0]['content'] }}<|im_end|>\n"
-        "{% endif %}{% for m in messages %}{% if not (m['role'] == 'system' and loop.first) %}"
+        "{% endif %}{% for m in messages %}{% if m['role'] == 'tool' %}"
+        "{% if loop.first or messages[loop.index0 - 1]['role'] != 'tool' %}<|im_start|>user{% endif %}"
+        "{{ '\\n' }}<tool_response>\n{{ m['content'] }}\n</tool_response>"
+        "{% if loop.last or messages[loop.index0 + 1]['role'] != 'tool' %}<|im_end|>\n{% endif %}"
+        "{% elif m['role'] == 'assistant' and m['tool_calls'] %}<|im_start|>assistant"
+        "{% if m['content'] %}{{ '\\n' }}{{ m['content'] }}{% endif %}{% for call in m['tool_calls'] %}"
+        '{{ "\\n" }}<tool_call>\n{"name": "{{ call.function.name }}", '
+        '"arguments": {{ call.function.arguments | tojson }}}'
+        "\n</tool_call>{% endfor %}<|im_end|>\n"
+        "{% elif not (m['role'] == 'system' and loop.first) %}"
         "<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endif %}{% endfor %}"
         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
     ),
@@ -75,6 +94,10 @@ class ChatTemplate:
         from jinja2.sandbox import ImmutableSandboxedEnvironment
 
         environment = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        # tojson as transformers defines it (keys in their order, non-ASCII kept), the format models
+        # were trained on; keeping non-ASCII also keeps the sentinels intact where a template prints
+        # content with tojson (Llama 3.1 does, for a tool result).
+        environment.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False}
         environment.globals["raise_exception"] = _raise_template_exception
         environment.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
         try:
@@ -96,7 +119,7 @@ class ChatTemplate:
         from jinja2 import TemplateError as JinjaError
 
         contents = [m.content for m in messages]
-        placeholders = [{"role": m.role, "content": _SENTINEL.format(i)} for i, m in enumerate(messages)]
+        placeholders = [_placeholder(i, m) for i, m in enumerate(messages)]
         extra = {"tools": _defuse(tools)} if tools else {}
         try:
             rendered = self._template.render(
@@ -123,6 +146,25 @@ class ChatTemplate:
         return any("hearth_probe_tool" in piece.text for piece in pieces if not piece.is_content)
 
     @functools.cached_property
+    def supports_tool_messages(self) -> bool:
+        """Whether the template renders a tool call and its result in a format of its own: it shows
+        the call (name in template text) and the result (as content), and refuses neither."""
+        call = ToolCall(_PROBE_ID, "hearth_probe_tool", {"x": 1})
+        exchange = [
+            ChatMessage("system", "s"),
+            ChatMessage("user", "u"),
+            ChatMessage("assistant", "", (call,)),
+            ChatMessage("tool", "hearth_probe_result", tool_call_id=_PROBE_ID, name=call.name),
+        ]
+        try:
+            pieces = self.render(exchange)
+        except TemplateError:
+            return False
+        template_text = "".join(piece.text for piece in pieces if not piece.is_content)
+        shows_result = any(piece.is_content and piece.text == "hearth_probe_result" for piece in pieces)
+        return shows_result and "hearth_probe_tool" in template_text
+
+    @functools.cached_property
     def opens_thinking(self) -> bool:
         """The generation prompt ends inside a thinking block, so the reply starts with thoughts."""
         try:
@@ -130,6 +172,33 @@ class ChatTemplate:
         except TemplateError:
             return False
         return bool(pieces) and pieces[-1].text.rstrip().endswith(("<think>", "<thinking>"))
+
+
+# Mistral's templates require call ids of exactly 9 alphanumeric characters.
+_PROBE_ID = "call00000"
+
+
+def _placeholder(index: int, message: ChatMessage) -> dict[str, Any]:
+    """What the template sees of a message: its role, a sentinel for its content, and for a tool
+    exchange the fields transformers passes. Keys are only there when set: Llama 3.1's template
+    tests ``'tool_calls' in message``."""
+    # An assistant message that only calls tools has no content (a sentinel would make Qwen's
+    # ``if message.content`` add a line the model was not trained on).
+    empty = not message.content and bool(message.tool_calls)
+    data: dict[str, Any] = {"role": message.role, "content": "" if empty else _SENTINEL.format(index)}
+    if message.tool_calls:
+        data["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": _defuse(call.name), "arguments": _defuse(call.arguments)},
+            }
+            for call in message.tool_calls
+        ]
+    if message.role == "tool":
+        data["tool_call_id"] = message.tool_call_id
+        data["name"] = _defuse(message.name)
+    return data
 
 
 _DEFUSED = str.maketrans({"<": "‹", ">": "›", "\ue000": None, "\ue001": None})

@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from assistant.core.cancel import CancelToken
-from assistant.core.messages import ChatMessage, with_instruction
+from assistant.core.messages import ChatMessage, newest_user_text, with_instruction
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions, StreamItem
+from assistant.reasoning.echo import only_echo, strip_echo, undecided
 
 Mode = Literal["direct", "think", "refine", "vote"]
 MODES: tuple[Mode, ...] = ("direct", "think", "refine", "vote")
@@ -37,6 +38,7 @@ FINAL_FROM_NOTES = (
     "Now answer my message itself, using your notes. Begin with the answer; do not repeat my message, "
     "the notes or these words."
 )
+ECHO_NOTE = "only repeated the question: discarded, and answered directly"
 CRITIQUE_INSTRUCTION = (
     "Check your answer above against the question: list its errors, gaps and claims that are not supported"
     "{library}. List nothing if the answer is correct and complete. Answer with JSON."
@@ -188,12 +190,64 @@ class ThinkingRunner:
         yield from self._stage("plan", planned, options, cancel)
         notes = self.stages[-1].text
         answer = [*planned, ChatMessage("assistant", notes), ChatMessage("user", FINAL_FROM_NOTES)]
-        yield from self._final("answer", answer, options, cancel)
+        yield from self._checked_final("answer", answer, prompt, options, cancel)
+
+    def _checked_final(
+        self,
+        name: str,
+        prompt: list[ChatMessage],
+        fallback: list[ChatMessage],
+        options: SamplingOptions,
+        cancel: CancelToken,
+    ) -> Iterator[ModeItem]:
+        """``_final``, with the opening held back until it can be told from an echo: a repeated question
+        or a made-up frame (``<<<Question: …>>>``) is cut before it streams, and an answer that was
+        nothing else is discarded for a direct answer to ``fallback`` (the plain prompt)."""
+        question = newest_user_text(fallback)
+        yield StageStarted(name)
+        started = time.perf_counter()
+        held, released, sent = "", False, []
+        for item in self.engine.stream(prompt, options, cancel):
+            if isinstance(item, str):
+                if released:
+                    sent.append(item)
+                    yield item
+                    continue
+                held += item
+                if undecided(held, question):
+                    continue
+                released = True
+                item = strip_echo(held, question)
+                if item:
+                    sent.append(item)
+                    yield item
+                continue
+            if item.finish_reason == "cancelled":
+                yield replace(item, text="".join(sent))
+                return
+            if not released:
+                opening = strip_echo(held, question)
+                if opening:
+                    sent.append(opening)
+                    yield opening
+            text = "".join(sent)
+            if only_echo(text, question):
+                discarded = Stage(f"{name} (discarded)", item.text.strip(), item.stats.completion_tokens, 0.0)
+                self.stages.append(replace(discarded, note=ECHO_NOTE))
+                yield from self._final(name, fallback, options, cancel)
+                return
+            result = replace(item, text=text)
+            stage = _stage_of(name, result, started)
+            if text.strip() != item.text.strip():
+                stage.note = "its opening repeated the question or the prompt's frames: cut"
+            self.stages.append(stage)
+            yield StageFinished(stage)
+            yield result
 
     def _refine(self, prompt: list[ChatMessage], options: SamplingOptions, cancel: CancelToken) -> Iterator[ModeItem]:
         yield from self._stage("draft", prompt, options, cancel)
         answer = self.stages[-1].text
-        library = LIBRARY_CHECK if "<<<passage [" in prompt[-1].content else ""
+        library = LIBRARY_CHECK if "<<<passage [" in newest_user_text(prompt) else ""
         critique_options = replace(options, temperature=0.0, json_schema=CRITIQUE_SCHEMA, max_tokens=300, seed=0)
         for round_number in range(1, self.rounds + 1):
             asked = [

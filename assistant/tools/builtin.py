@@ -23,14 +23,14 @@ def build_registry(allowed_folders: Iterable[Path] | Callable[[], list[Path]]) -
 
     def calculator(expression: str) -> str:
         """Exact arithmetic (big integers, fractions, decimals), powers, roots, logs, trigonometry,
-        percentages and algebra such as solving x^2 - 4 = 0.
+        percentages, and solving equations.
 
         expression: the calculation, written with the numbers from the user's message
         """
         return calculate(expression)
 
     def files_search(pattern: str = "*", contains: str = "") -> str:
-        """Find files by name (a glob such as "*.pdf") and/or by text they contain, in the allowed folders.
+        """Find files by name (a glob pattern) and/or by text they contain, in the allowed folders.
 
         pattern: file name glob, from the user's words
         contains: text the file must contain (case-insensitive)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -14,12 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import EngineSettings
+from assistant.chat.events import TurnFinished
+from assistant.chat.session import ChatSession
+from assistant.config import EngineSettings, Settings
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import RemoteEngineError
-from assistant.core.messages import ChatMessage
+from assistant.core.messages import ChatMessage, ToolCall
+from assistant.core.store import ConversationStore
 from assistant.engine.base import GenerationResult, SamplingOptions, complete
 from assistant.engine.http import OpenAICompatibleEngine
+from assistant.tools.builtin import build_registry
 
 pytestmark = [pytest.mark.server, pytest.mark.real_model]
 
@@ -174,3 +179,71 @@ def test_a_silent_server_can_still_be_cancelled() -> None:
     finally:
         release.set()
         server.shutdown()
+
+
+def _exchange() -> list[ChatMessage]:
+    call = ToolCall("call00001", "calculator", {"expression": "37 * 12.49"})
+    return [
+        ChatMessage("system", "You are Hearth."),
+        ChatMessage("user", "What is 37 times 12.49?"),
+        ChatMessage("assistant", "", (call,)),
+        ChatMessage("tool", "462.13", tool_call_id=call.id, name=call.name),
+    ]
+
+
+def test_tool_results_are_sent_as_tool_messages_answering_their_call() -> None:
+    bodies: list[dict[str, object]] = []
+
+    class Recording(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            self.wfile.write(b'data: {"choices": [{"delta": {"content": "462.13"}}]}\n\ndata: [DONE]\n\n')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        engine = _engine(f"http://127.0.0.1:{server.server_address[1]}/v1")
+        assert engine.info.supports_tool_messages
+        assert complete(engine, _exchange(), SamplingOptions()).text == "462.13"
+    finally:
+        server.shutdown()
+    sent = bodies[0]["messages"]
+    assert sent[2:] == [  # type: ignore[index]
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {
+                    "id": "call00001",
+                    "type": "function",
+                    "function": {"name": "calculator", "arguments": '{"expression": "37 * 12.49"}'},
+                }
+            ],
+        },
+        {"role": "tool", "content": "462.13", "tool_call_id": "call00001"},
+    ]
+
+
+def test_a_tools_on_turn_through_the_real_server_answers_after_its_tool_messages(
+    server_url: str, store: ConversationStore
+) -> None:
+    """The whole turn: the decision, the calculator, and the answer from a prompt whose results are
+    tool messages, which llama.cpp's server accepts and renders with the model's template."""
+    engine = _engine(server_url)
+    settings = Settings()
+    settings.sampling.max_tokens = 24
+    session = ChatSession(store, engine, settings, tools=build_registry([]))
+    conversation = store.create()
+    store.set_options(conversation.id, {"tools": True})
+    finished = next(
+        e for e in session.send(conversation.id, "Please multiply 37 by 12.49") if isinstance(e, TurnFinished)
+    )
+    assert [c["tool"] for c in finished.tool_calls][:1] == ["calculator"], finished.tool_calls
+    assert finished.result.finish_reason in ("stop", "length")
+    assert finished.reply.content.strip(), "the server answered after the tool messages"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,6 +69,20 @@ def test_native_decisions_use_the_models_own_call_shape(store: ConversationStore
     assert "calculator(" not in engine.history[0][0].content, "the template lists the tools, not Hearth's prompt"
 
 
+class _Recording:
+    """The real engine, with the prompts it was given kept for the test to read."""
+
+    def __init__(self, engine: Any, prompts: list[list[ChatMessage]]) -> None:
+        self._engine, self._prompts = engine, prompts
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def stream(self, messages: Any, options: Any, cancel: Any) -> Any:
+        self._prompts.append(list(messages))
+        return self._engine.stream(messages, options, cancel)
+
+
 @pytest.mark.real_model
 def test_the_bundled_model_calls_a_tool_through_a_tool_aware_template(
     store: ConversationStore, model_path: Path
@@ -78,10 +93,12 @@ def test_the_bundled_model_calls_a_tool_through_a_tool_aware_template(
     engine = LlamaEngine(model_path, ModelSettings(n_ctx=2048, chat_format="qwen2.5"))
     try:
         engine.wait_until_loaded()
-        assert engine.info.supports_tools
+        assert engine.info.supports_tools and engine.info.supports_tool_messages
         settings = Settings()
         settings.sampling.max_tokens = 30
-        session = ChatSession(store, engine, settings, tools=build_registry([]))
+        prompts: list[list[ChatMessage]] = []
+        recording = _Recording(engine, prompts)
+        session = ChatSession(store, recording, settings, tools=build_registry([]))  # type: ignore[arg-type]
         conversation = store.create()
         store.set_options(conversation.id, {"tools": True})
         events = list(session.send(conversation.id, "What is the date today?"))
@@ -89,6 +106,13 @@ def test_the_bundled_model_calls_a_tool_through_a_tool_aware_template(
         assert calls and calls[0].ok and calls[0].tool in session.tools.names()  # type: ignore[union-attr]
         finished = events[-1]
         assert isinstance(finished, TurnFinished) and finished.stats.context["tool_results"] > 0
+        # The answer read the result in Qwen's <tool_response>, rendered by the engine's own template.
+        answer = prompts[-1]
+        assert answer[-1].role == "tool" and answer[-1].content == calls[-1].result
+        rendered = engine._template.render(answer)  # type: ignore[union-attr]
+        text = "".join(p.text for p in rendered)
+        assert f"<tool_response>\n{calls[-1].result}\n</tool_response>" in text
+        assert "<<<tool" not in text
     finally:
         engine.close()
 

@@ -28,6 +28,11 @@ def test_tool_descriptions_carry_no_example_values_to_copy() -> None:
         described = json.dumps(item.schema(), ensure_ascii=False)
         assert "e.g." not in described, item.name
         assert not re.search(r"\d{3,}", described), (item.name, described)
+        # Nor a sample value of another kind: a quoted literal, an equation, a file pattern (main's
+        # descriptions still offered "x^2 - 4 = 0" and "*.pdf", as copyable as a number).
+        texts = [item.description, *(p.get("description", "") for p in item.parameters["properties"].values())]
+        for text in texts:
+            assert not re.search(r"\"[^\"]+\"|\S\s*=\s*\S|\*\.", text), (item.name, text)
         assert "Mira" not in described
 
 
