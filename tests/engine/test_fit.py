@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 from assistant.engine.curated import CURATED_MODELS, curated_model, recommend
 from assistant.engine.fit import GIB, MachineMemory, ModelShape, estimate_fit, machine_memory, memory_need
 from assistant.engine.gguf import read_gguf
+from assistant.engine.llama_log import route_llama_log
 
 MIB = 1024 * 1024
 
@@ -20,15 +22,23 @@ def test_the_bundled_models_shape_comes_from_its_header(model_path: Path) -> Non
 
 
 @pytest.mark.real_model
-def test_the_estimate_matches_what_llama_cpp_allocates(model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_estimate_matches_what_llama_cpp_allocates(model_path: Path) -> None:
     """llama.cpp reports its KV cache and compute buffer when it loads; its state grows by the KV per token."""
     import llama_cpp
 
+    route_llama_log()  # llama.cpp's lines reach Hearth's logger (llama_log.py), read here
+    lines: list[str] = []
+    reader = logging.Handler()
+    reader.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("hearth.llama_cpp").addHandler(reader)
     info = read_gguf(model_path)
     need = memory_need(info.shape(), info.file_size, 2048)
-    llm = llama_cpp.Llama(str(model_path), n_ctx=2048, n_threads=os.cpu_count() or 2, verbose=True)
     try:
-        log = capsys.readouterr().err
+        llm = llama_cpp.Llama(str(model_path), n_ctx=2048, n_threads=os.cpu_count() or 2, verbose=True)
+    finally:
+        logging.getLogger("hearth.llama_cpp").removeHandler(reader)
+    try:
+        log = "\n".join(lines)
         kv_mib = float(re.search(r"llama_kv_cache: size =\s*([\d.]+) MiB", log).group(1))  # type: ignore[union-attr]
         compute_mib = float(re.search(r"CPU compute buffer size =\s*([\d.]+) MiB", log).group(1))  # type: ignore[union-attr]
         assert need.kv_cache / MIB == pytest.approx(kv_mib, abs=0.01)
