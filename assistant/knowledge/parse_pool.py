@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
+from assistant.config import data_dir
 from assistant.knowledge.documents import LoadedDocument, LoadError
 from assistant.knowledge.parse_worker import TOO_LARGE, WORKER_FLAG, document_from_json
 
@@ -31,7 +32,27 @@ POOL_SIZE = 2
 MEMORY_LIMIT_MIB = 1536  # address space per worker; a 50 MB PDF through pypdf stays well under
 BASE_TIMEOUT_S = 60.0  # per file, plus PER_MB_TIMEOUT_S per megabyte: a 350-page book takes seconds
 PER_MB_TIMEOUT_S = 6.0
+CRASHED = "it crashed the reader"
 STARTUP_TIMEOUT_S = 30.0
+MAX_LOG_BYTES = 5 * 1024 * 1024  # then readers.log becomes readers.log.1 and a new one starts
+
+
+def reader_log_path() -> Path:
+    return data_dir() / "logs" / "readers.log"
+
+
+def _open_log(path: Path | None) -> IO[bytes] | None:
+    """The log file, appended to (rotated past MAX_LOG_BYTES); None where it cannot be opened."""
+    if path is None:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_size > MAX_LOG_BYTES:
+                path.replace(path.with_name(path.name + ".1"))
+        return path.open("ab")
+    except OSError:
+        return None
 
 
 def worker_command(memory_mib: int) -> list[str]:
@@ -63,14 +84,24 @@ class _Died(Exception):
 class ParseWorker:
     """One worker process; ``load`` is called by one thread at a time (the pool sees to that)."""
 
-    def __init__(self, memory_mib: int = MEMORY_LIMIT_MIB, command: list[str] | None = None) -> None:
+    def __init__(
+        self, memory_mib: int = MEMORY_LIMIT_MIB, command: list[str] | None = None, log_path: Path | None = None
+    ) -> None:
+        """``log_path``: where the worker's stderr goes (None: nowhere)."""
         self._command = command or worker_command(memory_mib)
+        self._log_path = log_path
         self._process: subprocess.Popen[str] | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._ready = False
         self._ids = itertools.count(1)
 
     def load(self, path: Path, timeout_s: float) -> LoadedDocument | LoadError:
+        result = self._load(path, timeout_s, {})
+        if isinstance(result, LoadError) and CRASHED in result.reason and path.suffix.lower() == ".pdf":
+            return self._load(path, timeout_s, {"pdf_reader": "pdfminer"})
+        return result
+
+    def _load(self, path: Path, timeout_s: float, options: dict[str, str]) -> LoadedDocument | LoadError:
         for _ in range(2):  # a worker that died while idle gets one fresh replacement
             try:
                 self._spawn()
@@ -81,7 +112,7 @@ class ParseWorker:
             request_id = next(self._ids)
             deadline = time.monotonic() + timeout_s
             try:
-                self._send({"id": request_id, "path": str(path), "cpu_seconds": timeout_s})
+                self._send({"id": request_id, "path": str(path), "cpu_seconds": timeout_s, **options})
                 self._next(request_id, deadline)  # "started"
             except _Died:
                 self.close()
@@ -105,7 +136,7 @@ class ParseWorker:
                 return LoadError(path, _too_long(timeout_s))
             if code == -getattr(signal, "SIGKILL", 9):  # the kernel's OOM killer, most likely
                 return LoadError(path, f"{TOO_LARGE}: the reader was stopped by the system")
-            return LoadError(path, f"could not be read: it crashed the reader ({_how(code)})")
+            return LoadError(path, f"could not be read: {CRASHED} ({_how(code)})")
         digest = str(reply.get("sha256") or "")
         if reply.get("ok") is True:
             return document_from_json(path, reply["document"], digest)
@@ -119,20 +150,28 @@ class ParseWorker:
             return
         self.close()
         lines: queue.Queue[str | None] = queue.Queue()
-        process = subprocess.Popen(
+        log = _open_log(self._log_path)
+        try:
+            process = self._popen(log)
+        finally:
+            if log is not None:
+                log.close()  # the worker has its own descriptor
+        assert process.stdout is not None
+        threading.Thread(target=_read, args=(process.stdout, lines), name="hearth-parse-reader", daemon=True).start()
+        self._process, self._lines, self._ready = process, lines, False
+
+    def _popen(self, log: IO[bytes] | None) -> subprocess.Popen[str]:
+        return subprocess.Popen(
             self._command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=log if log is not None else subprocess.DEVNULL,
             env=_environment(),
             text=True,
             encoding="utf-8",
             errors="replace",
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
         )
-        assert process.stdout is not None
-        threading.Thread(target=_read, args=(process.stdout, lines), name="hearth-parse-reader", daemon=True).start()
-        self._process, self._lines, self._ready = process, lines, False
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -192,9 +231,15 @@ class ParsePool:
     """A few ``ParseWorker``s, started on first use and stopped by ``close``."""
 
     def __init__(
-        self, size: int = POOL_SIZE, memory_mib: int = MEMORY_LIMIT_MIB, base_timeout_s: float = BASE_TIMEOUT_S
+        self,
+        size: int = POOL_SIZE,
+        memory_mib: int = MEMORY_LIMIT_MIB,
+        base_timeout_s: float = BASE_TIMEOUT_S,
+        log_path: Path | None = None,
     ) -> None:
+        """``log_path``: the readers' log (default: ``reader_log_path()``)."""
         self.size = max(1, size)
+        self.log_path = log_path or reader_log_path()
         self.memory_mib = memory_mib
         self.base_timeout_s = base_timeout_s
         self._idle: queue.Queue[ParseWorker] = queue.Queue()
@@ -236,7 +281,7 @@ class ParsePool:
     def _checkout(self) -> ParseWorker:
         with self._lock:
             if self._idle.empty() and len(self._all) < self.size:
-                worker = ParseWorker(self.memory_mib)
+                worker = ParseWorker(self.memory_mib, log_path=self.log_path)
                 self._all.append(worker)
                 return worker
         return self._idle.get()

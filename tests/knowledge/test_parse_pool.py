@@ -159,3 +159,28 @@ def test_the_reader_exits_when_hearth_closes_its_pipe() -> None:
     assert json.loads(process.stdout.readline()) == {"ready": True}
     process.stdin.close()
     assert process.wait(timeout=60) == 0
+
+
+def test_a_pdf_that_crashes_pdfium_is_read_again_with_pdfminer(pool: CountingPool, tmp_path: Path) -> None:
+    # Under the pool's 256 MB the stream bomb makes PDFium abort (SIGABRT); the second reading, in
+    # pure Python, counts the inflated bytes and names the page.
+    reason = _reason(pool.load(write_stream_bomb_pdf(tmp_path / "bomb.pdf")))
+    assert "page 1 would inflate beyond a safe size" in reason and "crashed" not in reason
+
+
+def test_the_readers_warnings_go_to_the_log_file_not_the_terminal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "logs" / "readers.log"
+    pool = ParsePool(size=1, log_path=log)
+    try:
+        # simple3.pdf's Japanese font is not embedded: PDFium cannot map it, pdfminer.six can, and
+        # complains about the font's descriptor while it does.
+        document = pool.load(ROOT / "tests" / "data" / "pdf" / "simple3.pdf")
+    finally:
+        pool.close()
+    assert isinstance(document, LoadedDocument) and "あいうえお" in document.sections[0].text
+    written = log.read_text()
+    assert "reading " in written and "simple3.pdf" in written
+    assert "FontBBox" in written
+    assert "FontBBox" not in capfd.readouterr().err
