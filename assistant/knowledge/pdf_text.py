@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ MAX_IMAGE_PIXELS = 400_000_000
 ENCRYPTED = "encrypted: the PDF needs a password"
 NO_OCR = "Hearth does not do OCR"
 
+# PDFium is not thread-safe: one call at a time in a process (a citation and an attached file, say).
+_PDFIUM = threading.Lock()
 log = logging.getLogger(__name__)
 # In Hearth's own process (a citation reads its page here) nothing is printed to the terminal; in a
 # reader process, the root handler that parse_worker.py sets up still logs both to the readers' log.
@@ -56,6 +59,11 @@ def read_pdf(path: Path, only_page: int | None = None, reader: str = "pdfium") -
     cannot be read; a page that cannot be read is a reason in ``failed_pages``."""
     if reader == "pdfminer":
         return _miner_document(path, only_page)
+    with _PDFIUM:
+        return _read_with_pdfium(path, only_page)
+
+
+def _read_with_pdfium(path: Path, only_page: int | None) -> PdfText:
     import pypdfium2 as pdfium
 
     try:
@@ -114,27 +122,12 @@ def _pdfium_document(document: Any, path: Path, only_page: int | None) -> PdfTex
 def _pdfium_page(document: Any, number: int) -> tuple[str, float, bool]:
     """(text with its FreeText annotations, the share of its text objects that PDFium could not
     map to any character, whether it has an image)."""
-    import pypdfium2.raw as raw
-
     page = document[number - 1]
     try:
         textpage = page.get_textpage()
         try:
             text = textpage.get_text_range()
-            texts = unmapped = 0
-            images = False
-            for obj in page.get_objects(max_depth=4):
-                if obj.type == raw.FPDF_PAGEOBJ_TEXT:
-                    texts += 1
-                    # The size in bytes of the object's UTF-16 text with its terminator: 2 is none.
-                    unmapped += raw.FPDFTextObj_GetText(obj.raw, textpage.raw, None, 0) <= 2
-                elif obj.type == raw.FPDF_PAGEOBJ_IMAGE:
-                    images = True
-                    width, height = obj.get_px_size()  # from the image's dictionary: nothing is decoded
-                    if width * height > MAX_IMAGE_PIXELS:
-                        raise PdfProblem(
-                            f"page {number} holds an image of {width:,} x {height:,} pixels (a decompression bomb?)"
-                        )
+            texts, unmapped, images = _survey(page.raw, textpage.raw, number)
         finally:
             textpage.close()
         notes = _free_text(page)
@@ -143,6 +136,65 @@ def _pdfium_page(document: Any, number: int) -> tuple[str, float, bool]:
     if notes:
         text = "\n\n".join([text, *notes]) if text.strip() else "\n\n".join(notes)
     return text, unmapped / texts if texts else 0.0, images
+
+
+def _survey(page: Any, textpage: Any, number: int) -> tuple[int, int, bool]:
+    """(text objects, of which unmapped, whether there is an image) on a page and in its forms,
+    through PDFium's C API directly: a page of 200,000 text objects costs a second, not ten."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    texts = unmapped = 0
+    images = False
+    width, height = ctypes.c_uint(), ctypes.c_uint()
+    pending: list[tuple[Any, bool, int]] = [(page, False, 0)]  # (page or form object, is a form, depth)
+    while pending:
+        container, form, depth = pending.pop()
+        count = raw.FPDFFormObj_CountObjects(container) if form else raw.FPDFPage_CountObjects(container)
+        for index in range(count):
+            obj = raw.FPDFFormObj_GetObject(container, index) if form else raw.FPDFPage_GetObject(container, index)
+            kind = raw.FPDFPageObj_GetType(obj)
+            if kind == raw.FPDF_PAGEOBJ_TEXT:
+                texts += 1
+                # The size in bytes of the object's UTF-16 text with its terminator: 2 is none.
+                if raw.FPDFTextObj_GetText(obj, textpage, None, 0) <= 2:
+                    unmapped += _unmappable_font(obj)
+            elif kind == raw.FPDF_PAGEOBJ_IMAGE:
+                images = True
+                # The size from the image's dictionary: nothing is decoded.
+                known = raw.FPDFImageObj_GetImagePixelSize(obj, ctypes.byref(width), ctypes.byref(height))
+                if known and width.value * height.value > MAX_IMAGE_PIXELS:
+                    raise PdfProblem(
+                        f"page {number} holds an image of {width.value:,} x {height.value:,} pixels"
+                        " (a decompression bomb?)"
+                    )
+            elif kind == raw.FPDF_PAGEOBJ_FORM and depth < 4:
+                pending.append((obj, True, depth + 1))
+    return texts, unmapped, images
+
+
+# Fonts a reader finds without the file: text objects in these that yield no text are spaces or
+# invisible, not unmapped glyphs (bench/pdf_readers.py: pdfminer.six never read more from them).
+_LATIN_FONTS = re.compile(
+    r"(?i)courier|helvetica|times|arial|symbol|zapf|verdana|georgia|calibri|cambria|tahoma|trebuchet|garamond"
+)
+
+
+def _unmappable_font(obj: Any) -> bool:
+    """Whether a text object that gave PDFium no characters is drawn in a font PDFium lacks: not
+    embedded, and none of the Latin families it substitutes (the CJK fonts of old Japanese and
+    Chinese PDFs, Ryumin-Light, STSong-Light..., whose CIDs pdfminer.six maps with Adobe's tables)."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    font = raw.FPDFTextObj_GetFont(obj)
+    if not font or raw.FPDFFont_GetIsEmbedded(font):
+        return False
+    name = ctypes.create_string_buffer(128)
+    raw.FPDFFont_GetBaseFontName(font, name, len(name))
+    return not _LATIN_FONTS.search(name.value.decode("latin-1"))
 
 
 def _free_text(page: Any) -> list[str]:

@@ -139,10 +139,10 @@ def write_raw_pdf(path: Path, pages: list[list[bytes]]) -> Path:
 
 
 def write_slow_pdf(path: Path) -> Path:
-    """Three pages of 200,000 one-letter text operations each (60 KB on disk): pypdf needs about
-    25 s of CPU to walk them, so any limit of a few seconds stops it."""
+    """Six pages of 200,000 one-letter text operations each (120 KB on disk): Hearth's PDF reader
+    needs about 7 s of CPU here to walk them (pypdf needed 50), so a limit of 2 s stops it."""
     page = b"BT /F1 12 Tf 72 720 Td (a) Tj ET\n" * 200_000
-    return write_raw_pdf(path, [[page]] * 3)
+    return write_raw_pdf(path, [[page]] * 6)
 
 
 def write_stream_bomb_pdf(path: Path) -> Path:
