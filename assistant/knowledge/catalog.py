@@ -16,6 +16,7 @@ from pathlib import Path
 
 from assistant.core.database import Database
 from assistant.core.errors import HearthError
+from assistant.knowledge import ngrams
 from assistant.knowledge.chunking import Chunk
 
 _SCHEMA = """
@@ -76,6 +77,20 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
 END;
 """
 
+# Runs of scripts written without spaces (Chinese, Japanese, Thai...) as pairs of characters, which
+# unicode61 cannot split into words (ngrams.py). Contentless, filled by triggers that call the
+# function registered on each connection (hearth_ngrams).
+_NGRAM_SCHEMA = (
+    "CREATE VIRTUAL TABLE chunks_ngrams USING fts5 (text, content='', tokenize='unicode61 remove_diacritics 0')",
+    "CREATE VIRTUAL TABLE chunks_ngrams_vocab USING fts5vocab ('chunks_ngrams', 'row')",
+    """CREATE TRIGGER chunks_ngrams_ai AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_ngrams (rowid, text) VALUES (new.rowid, hearth_ngrams(new.text));
+    END""",
+    """CREATE TRIGGER chunks_ngrams_ad AFTER DELETE ON chunks BEGIN
+        INSERT INTO chunks_ngrams (chunks_ngrams, rowid, text) VALUES ('delete', old.rowid, hearth_ngrams(old.text));
+    END""",
+)
+
 
 # A keyword in more than this share of passages is left out of the query: its IDF is near zero, and
 # scoring every passage it appears in is what makes BM25 slow on a large library.
@@ -133,11 +148,24 @@ class StoredChunk:
 class Catalog(Database):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
+        self._db.create_function("hearth_ngrams", 1, ngrams.index_text, deterministic=True)
         self._db.executescript(_SCHEMA)
+        self._add_ngram_index()
         columns = {row["name"] for row in self.rows("PRAGMA table_info(files)")}
         if "chunking" not in columns:
             # How each file was cut into passages; '' (a catalogue from before) is re-chunked at the next sync.
             self._db.execute("ALTER TABLE files ADD COLUMN chunking TEXT NOT NULL DEFAULT ''")
+
+    def _add_ngram_index(self) -> None:
+        """Created with its passages in one transaction: a catalogue from before it gets the pairs
+        of its stored passages' text (nothing is re-read or re-embedded), and a run stopped half-way
+        leaves no index that looks complete."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunks_ngrams'").fetchone():
+                return
+            for statement in _NGRAM_SCHEMA:
+                db.execute(statement)
+            db.execute("INSERT INTO chunks_ngrams (rowid, text) SELECT rowid, hearth_ngrams(text) FROM chunks")
 
     # ----- collections --------------------------------------------------------------------------
 
@@ -290,7 +318,7 @@ class Catalog(Database):
             db.execute("DELETE FROM chunks WHERE file_id = ?", (file_id,))
             db.execute("DELETE FROM files WHERE id = ?", (file_id,))
 
-    def _distinctive(self, terms: list[str]) -> list[str]:
+    def _distinctive(self, terms: list[str], vocab: str = "chunks_vocab") -> list[str]:
         """The query terms rare enough to be worth scoring; failing that, the rarest one, if it is not
         in most passages. Frequencies are of the unstemmed word, a close proxy for its stem's; a word
         that never occurs as such is kept, since its stem may still match."""
@@ -300,7 +328,7 @@ class Catalog(Database):
         marks = ",".join("?" * len(terms))
         frequency = {
             row["term"]: row["doc"]
-            for row in self.rows(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", tuple(terms))
+            for row in self.rows(f"SELECT term, doc FROM {vocab} WHERE term IN ({marks})", tuple(terms))
         }
         rare = [t for t in terms if frequency.get(t, 0) <= COMMON_TERM_SHARE * total]
         if rare:
@@ -327,19 +355,36 @@ class Catalog(Database):
         return {r["chunk_id"]: _stored(r) for r in rows}
 
     def keyword_search(self, collection_ids: list[int], query: str, limit: int) -> list[str]:
-        """Chunk ids ranked by BM25 over the chunks' text."""
-        words = re.findall(r"\w+", query.lower())
+        """Chunk ids ranked by BM25 over the chunks' text: words, and the character pairs of
+        unspaced scripts (ngrams.py); where a query has both, the two rankings are interleaved."""
+        if not collection_ids:
+            return []
+        words = re.findall(r"\w+", ngrams.spaced_part(query.lower()))
         terms = [t for t in dict.fromkeys(words) if len(t) > 1 and t not in STOPWORDS]
-        if not terms or not collection_ids:
-            return []
-        terms = self._distinctive(terms)
-        if not terms:
-            return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        ranked = []
+        if terms and (terms := self._distinctive(terms)):
+            match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+            ranked.append(self._matches("chunks_fts", match, collection_ids, limit))
+        pairs = ngrams.query_terms(query)
+        if pairs:
+            exact = [p for p in pairs if not p.endswith("*")]
+            kept = set(self._distinctive([p.strip('"') for p in exact], "chunks_ngrams_vocab")) if exact else set()
+            pairs = [p for p in pairs if p.endswith("*") or p.strip('"') in kept]
+        if pairs:
+            ranked.append(self._matches("chunks_ngrams", " OR ".join(pairs), collection_ids, limit))
+        if len(ranked) == 1:
+            return ranked[0]
+        fused: dict[str, float] = {}
+        for found in ranked:
+            for rank, chunk_id in enumerate(found):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (60 + rank)
+        return sorted(fused, key=lambda c: fused[c], reverse=True)[:limit]
+
+    def _matches(self, table: str, match: str, collection_ids: list[int], limit: int) -> list[str]:
         marks = ",".join("?" * len(collection_ids))
         rows = self.rows(
-            "SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid"
-            f" WHERE chunks_fts MATCH ? AND c.collection_id IN ({marks}) ORDER BY bm25(chunks_fts) LIMIT ?",
+            f"SELECT c.chunk_id FROM {table} JOIN chunks c ON c.rowid = {table}.rowid"
+            f" WHERE {table} MATCH ? AND c.collection_id IN ({marks}) ORDER BY bm25({table}) LIMIT ?",
             (match, *collection_ids, limit),
         )
         return [r["chunk_id"] for r in rows]

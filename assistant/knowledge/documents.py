@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 import zipfile
 from collections.abc import Callable
@@ -17,12 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.knowledge.docx_text import NotADocument, read_docx
 from assistant.knowledge.html_text import HTMLText
 from assistant.knowledge.pdf_text import MAX_PDF_PAGES as MAX_PDF_PAGES  # re-exported
 from assistant.knowledge.pdf_text import NO_OCR, PdfProblem, read_pdf
 from assistant.knowledge.sections import Section as Section  # re-exported: callers import it from here
 from assistant.knowledge.sections import normalise as normalise
 from assistant.knowledge.text_files import NotText, declared_charset, decode_text
+
+log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".text", ".rst", ".log"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -58,6 +62,10 @@ CODE_SUFFIXES = {
 SUPPORTED_SUFFIXES = (
     TEXT_SUFFIXES | MARKDOWN_SUFFIXES | CODE_SUFFIXES | {".pdf", ".docx", ".html", ".htm", ".csv", ".json"}
 )
+# Raised when a format's reader reads more of a file, or fails on fewer: a file that an older
+# reader read, or failed on, is read again at the next sync (indexer.py). PDF 2: PDFium and
+# pdfminer.six instead of pypdf (CJK text, FreeText annotations, page-level reasons).
+READER_VERSIONS = {".docx": 2, ".csv": 2, ".json": 2, ".pdf": 2}
 MAX_TEXT_CHARS = 20_000_000
 # A .docx is a zip: refuse archives that would inflate beyond this, or inflate suspiciously well.
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
@@ -94,7 +102,25 @@ def load(path: Path, suffix: str | None = None, pdf_reader: str = "pdfium") -> L
     except MemoryError:
         return LoadError(path, "too large to read into memory")
     except Exception as exc:  # a parser's failure on a bad file is that file's problem only
-        return LoadError(path, f"could not be read: {type(exc).__name__}: {exc}"[:300])
+        return LoadError(path, plain_reason(exc))
+
+
+def plain_reason(exc: BaseException) -> str:
+    """Why a file could not be read, in words for its owner: never an exception's class name or a
+    parser's message (which say "universal-newline mode?" or "no relationship of type..."). The
+    details go to the log."""
+    if isinstance(exc, RecursionError):
+        return "could not be read: it is nested too deeply"
+    if isinstance(exc, OSError):
+        return f"cannot be read: {(exc.strerror or 'the system refused').lower()}"
+    if isinstance(exc, UnicodeError):
+        return "could not be read: its text is not in an encoding Hearth can read"
+    log.warning("a reader failed", exc_info=exc)
+    return "could not be read: the file is damaged or in a form Hearth cannot read"
+
+
+def reader_version(path: Path) -> int:
+    return READER_VERSIONS.get(path.suffix.lower(), 1)
 
 
 def _capped(result: LoadedDocument | LoadError) -> LoadedDocument | LoadError:
@@ -237,36 +263,10 @@ def _load_docx(path: Path) -> LoadedDocument | LoadError:
     problem = _check_zip(path)
     if problem:
         return problem
-    import docx
-
-    document = docx.Document(str(path))
-    sections: list[Section] = []
-    trail: list[str] = []
-    lines: list[str] = []
-    offset = 0
-    start = 0
-
-    def flush() -> None:
-        body = normalise("\n".join(lines))
-        if body:
-            sections.append(Section(body, heading=" > ".join(trail), offset=start))
-
-    for paragraph in document.paragraphs:
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
-        text = paragraph.text
-        level_match = re.match(r"Heading (\d)", style)
-        if level_match or style == "Title":
-            flush()
-            level = int(level_match.group(1)) if level_match else 1
-            trail = [*trail[: level - 1], text.strip()]
-            lines, start = [], offset
-        elif text.strip():
-            lines.append(text)
-        offset += len(text) + 1
-    for table in document.tables:
-        rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
-        lines.extend(rows)
-    flush()
+    try:
+        sections = read_docx(path)
+    except NotADocument as exc:
+        return LoadError(path, str(exc))
     if not sections:
         return LoadError(path, "no text in the document")
     return LoadedDocument(path, sections)
@@ -292,17 +292,33 @@ def _load_csv(path: Path) -> LoadedDocument | LoadError:
     read = _read_text(path)
     if isinstance(read, LoadError):
         return read
-    text = read[0]
+    # Line ends as the csv module wants them: a CR-only file (old Mac exports) is otherwise one
+    # row it refuses ("new-line character seen in unquoted field"). A stray NUL is dropped.
+    text = read[0].replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096])
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    limit = csv.field_size_limit(MAX_TEXT_CHARS)  # an unclosed quote makes the rest one long cell
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error:
+        rows = list(csv.reader(io.StringIO(text, newline=""), csv.excel))
+    finally:
+        csv.field_size_limit(limit)
     if not rows:
         return LoadError(path, "empty table")
     header, body = rows[0], rows[1:]
-    lines = ["; ".join(f"{h}: {v}" for h, v in zip(header, row, strict=False) if v.strip()) for row in body]
+    lines = ["; ".join(_cells(header, row)) for row in body]
     return LoadedDocument(path, [Section(normalise("\n".join(lines) or ", ".join(header)))], warnings=read[1])
+
+
+def _cells(header: list[str], row: list[str]) -> list[str]:
+    """ "name: value" for each non-empty cell; a cell beyond the header's columns (a ragged row)
+    is kept, named by its position."""
+    named = [h.strip() or f"column {n}" for n, h in enumerate(header, 1)]
+    named += [f"column {n}" for n in range(len(header) + 1, len(row) + 1)]
+    return [f"{name}: {value}" for name, value in zip(named, row, strict=False) if value.strip()]
 
 
 def _load_json(path: Path) -> LoadedDocument | LoadError:
@@ -312,20 +328,22 @@ def _load_json(path: Path) -> LoadedDocument | LoadError:
     try:
         data = json.loads(read[0])
     except json.JSONDecodeError as exc:
-        return LoadError(path, f"invalid JSON: {exc}")
+        return LoadError(path, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    except RecursionError:
+        return LoadError(path, "JSON nested too deeply to read")
     lines: list[str] = []
-
-    def walk(value: Any, where: str) -> None:
+    # Walked with a stack, not recursion: a value nested as deep as json.loads allows must not
+    # overflow the walk.
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, where = stack.pop()
         if isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{where}.{key}" if where else str(key))
+            items = [(item, f"{where}.{key}" if where else str(key)) for key, item in value.items()]
+            stack.extend(reversed(items))
         elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{where}[{index}]")
+            stack.extend(reversed([(item, f"{where}[{index}]") for index, item in enumerate(value)]))
         else:
             lines.append(f"{where}: {value}")
-
-    walk(data, "")
     return LoadedDocument(path, [Section(normalise("\n".join(lines)))], warnings=read[1])
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from pathlib import Path
 from assistant.core.cancel import CancelToken
 from assistant.knowledge.catalog import Catalog, CollectionInfo, FileRecord
 from assistant.knowledge.chunking import chunk_sections, chunking_identity
-from assistant.knowledge.documents import SUPPORTED_SUFFIXES, LoadedDocument, LoadError
+from assistant.knowledge.documents import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, reader_version
 from assistant.knowledge.embedder import Embedder
 from assistant.knowledge.parse_pool import ParsePool
 from assistant.knowledge.tokens import counter_for
@@ -63,6 +64,12 @@ class IndexReport:
     cancelled: bool = False
     failed: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+
+
+def _recorded_reader(identity: str) -> int:
+    """The reader version in a recorded identity (1 where none is named: a catalogue from before)."""
+    match = re.search(r":reader(\d+)$", identity)
+    return int(match.group(1)) if match else 1
 
 
 def file_hash(path: Path) -> str:
@@ -193,8 +200,11 @@ class Indexer:
         to_hash: list[tuple[str, bool]] = []  # (path, settled: indexed or failed, by this chunker)
         for path in (p for p in on_disk if p in known):
             info, record = on_disk[path], known[path]
-            # A file passaged by an older chunker (longer than the embedder reads, say) is redone.
-            stale = record.status == "indexed" and record.chunking != self.chunking
+            # A file passaged by an older chunker (longer than the embedder reads, say) is redone, and
+            # so is one an older reader of its format read or failed on (documents.READER_VERSIONS).
+            stale = (record.status == "indexed" and record.chunking != self._identity(path)) or (
+                record.status == "failed" and _recorded_reader(record.chunking) < reader_version(Path(path))
+            )
             settled = not stale and record.status in ("indexed", "failed")
             if settled and (record.size, record.mtime) == (info.st_size, info.st_mtime):
                 report.unchanged += 1
@@ -289,7 +299,13 @@ class Indexer:
         file_id = self.catalog.begin_file(collection.id, path)
         if isinstance(loaded, LoadError):
             self.catalog.finish_file(
-                file_id, "failed", hash=digest, mtime=info.st_mtime, size=info.st_size, reason=loaded.reason
+                file_id,
+                "failed",
+                hash=digest,
+                mtime=info.st_mtime,
+                size=info.st_size,
+                reason=loaded.reason,
+                chunking=self._identity(path),
             )
             report.failed.append(Problem(path, loaded.reason))
             return 0
@@ -315,10 +331,17 @@ class Indexer:
             size=info.st_size,
             pages=loaded.pages,
             chunks=len(chunks),
-            chunking=self.chunking,
+            chunking=self._identity(path),
         )
         report.pages += loaded.pages or 1
         return len(chunks)
+
+    def _identity(self, path: str) -> str:
+        """How a file was read and passaged, as recorded with it: the chunker's identity, and the
+        version of its format's reader where that is past the first (so that raising one format's
+        reader re-reads only the files of that format)."""
+        version = reader_version(Path(path))
+        return self.chunking if version == 1 else f"{self.chunking}:reader{version}"
 
     def _remove_orphan_vectors(self, collection: CollectionInfo) -> None:
         key = (collection.id, collection.embedder, collection.dimension)

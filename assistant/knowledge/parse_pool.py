@@ -9,50 +9,30 @@ Waiting on a worker is waiting on a queue, which leaves the GIL free for the UI.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import json
-import os
 import queue
-import signal
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
 
 from assistant.config import data_dir
+from assistant.core.worker_client import WorkerDied, WorkerPipe, describe_exit, ended_by_cpu_limit, ended_by_kill
 from assistant.knowledge.documents import LoadedDocument, LoadError
 from assistant.knowledge.parse_worker import TOO_LARGE, WORKER_FLAG, document_from_json
 
 POOL_SIZE = 2
-MEMORY_LIMIT_MIB = 1536  # address space per worker; a 50 MB PDF through pypdf stays well under
+MEMORY_LIMIT_MIB = 1536  # address space per worker; a 50 MB PDF through PDFium stays well under
 BASE_TIMEOUT_S = 60.0  # per file, plus PER_MB_TIMEOUT_S per megabyte: a 350-page book takes seconds
 PER_MB_TIMEOUT_S = 6.0
-CRASHED = "it crashed the reader"
 STARTUP_TIMEOUT_S = 30.0
-MAX_LOG_BYTES = 5 * 1024 * 1024  # then readers.log becomes readers.log.1 and a new one starts
+CRASHED = "it crashed the reader"
 
 
 def reader_log_path() -> Path:
     return data_dir() / "logs" / "readers.log"
-
-
-def _open_log(path: Path | None) -> IO[bytes] | None:
-    """The log file, appended to (rotated past MAX_LOG_BYTES); None where it cannot be opened."""
-    if path is None:
-        return None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_size > MAX_LOG_BYTES:
-                path.replace(path.with_name(path.name + ".1"))
-        return path.open("ab")
-    except OSError:
-        return None
 
 
 def worker_command(memory_mib: int) -> list[str]:
@@ -63,22 +43,8 @@ def worker_command(memory_mib: int) -> list[str]:
     return [sys.executable, "-m", "assistant.knowledge.parse_worker", *limits]
 
 
-def _environment() -> dict[str, str]:
-    """The worker must import this same ``assistant`` (a worktree may differ from the installed one)."""
-    environment = dict(os.environ)
-    if not getattr(sys, "frozen", False):
-        root = str(Path(__file__).resolve().parents[2])
-        rest = environment.get("PYTHONPATH")
-        environment["PYTHONPATH"] = root + (os.pathsep + rest if rest else "")
-    return environment
-
-
 def timeout_for(size_bytes: int, base_s: float = BASE_TIMEOUT_S) -> float:
     return base_s + PER_MB_TIMEOUT_S * size_bytes / (1024 * 1024)
-
-
-class _Died(Exception):
-    pass
 
 
 class ParseWorker:
@@ -88,12 +54,7 @@ class ParseWorker:
         self, memory_mib: int = MEMORY_LIMIT_MIB, command: list[str] | None = None, log_path: Path | None = None
     ) -> None:
         """``log_path``: where the worker's stderr goes (None: nowhere)."""
-        self._command = command or worker_command(memory_mib)
-        self._log_path = log_path
-        self._process: subprocess.Popen[str] | None = None
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._ready = False
-        self._ids = itertools.count(1)
+        self._pipe = WorkerPipe(command or worker_command(memory_mib), "hearth-parse", log_path)
 
     def load(self, path: Path, timeout_s: float) -> LoadedDocument | LoadError:
         result = self._load(path, timeout_s, {})
@@ -104,17 +65,16 @@ class ParseWorker:
     def _load(self, path: Path, timeout_s: float, options: dict[str, str]) -> LoadedDocument | LoadError:
         for _ in range(2):  # a worker that died while idle gets one fresh replacement
             try:
-                self._spawn()
-                self._wait_ready()
-            except (OSError, TimeoutError, _Died) as exc:
+                self._pipe.spawn()
+                self._pipe.wait_ready(STARTUP_TIMEOUT_S)
+            except (OSError, TimeoutError, WorkerDied) as exc:
                 self.close()
-                return LoadError(path, f"could not be read: the reader process did not start ({exc or 'no reply'})")
-            request_id = next(self._ids)
+                why = f" ({exc.strerror.lower()})" if isinstance(exc, OSError) and exc.strerror else ""
+                return LoadError(path, f"could not be read: the reader process did not start{why}")
             deadline = time.monotonic() + timeout_s
             try:
-                self._send({"id": request_id, "path": str(path), "cpu_seconds": timeout_s, **options})
-                self._next(request_id, deadline)  # "started"
-            except _Died:
+                request_id = self._pipe.request({"path": str(path), "cpu_seconds": timeout_s, **options}, deadline)
+            except WorkerDied:
                 self.close()
                 continue
             except TimeoutError:
@@ -125,18 +85,17 @@ class ParseWorker:
 
     def _reply(self, path: Path, request_id: int, deadline: float, timeout_s: float) -> LoadedDocument | LoadError:
         try:
-            reply = self._next(request_id, deadline)
+            reply = self._pipe.reply(request_id, deadline)
         except TimeoutError:
             self.close()
             return LoadError(path, _too_long(timeout_s))
-        except _Died:
-            code = self.close(died=True)
-            cpu_limit = getattr(signal, "SIGXCPU", None)
-            if cpu_limit is not None and code == -cpu_limit:
+        except WorkerDied:
+            code = self._pipe.stop(wait_s=5.0)  # its stdout closed: wait (not kill) to learn why it ended
+            if ended_by_cpu_limit(code):
                 return LoadError(path, _too_long(timeout_s))
-            if code == -getattr(signal, "SIGKILL", 9):  # the kernel's OOM killer, most likely
+            if ended_by_kill(code):
                 return LoadError(path, f"{TOO_LARGE}: the reader was stopped by the system")
-            return LoadError(path, f"could not be read: {CRASHED} ({_how(code)})")
+            return LoadError(path, f"could not be read: {CRASHED} ({describe_exit(code)})")
         digest = str(reply.get("sha256") or "")
         if reply.get("ok") is True:
             return document_from_json(path, reply["document"], digest)
@@ -145,86 +104,8 @@ class ParseWorker:
             self.close()  # a fresh worker rather than one that just ran out of memory
         return LoadError(path, reason, digest)
 
-    def _spawn(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            return
-        self.close()
-        lines: queue.Queue[str | None] = queue.Queue()
-        log = _open_log(self._log_path)
-        try:
-            process = self._popen(log)
-        finally:
-            if log is not None:
-                log.close()  # the worker has its own descriptor
-        assert process.stdout is not None
-        threading.Thread(target=_read, args=(process.stdout, lines), name="hearth-parse-reader", daemon=True).start()
-        self._process, self._lines, self._ready = process, lines, False
-
-    def _popen(self, log: IO[bytes] | None) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            self._command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log if log is not None else subprocess.DEVNULL,
-            env=_environment(),
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
-        )
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not self._ready:
-            self._ready = self._message(deadline).get("ready") is True
-
-    def close(self, died: bool = False) -> int | None:
-        """Stop the worker; its exit code (negative: the signal that ended it). ``died``: its
-        stdout has closed, so it is waited for (not killed) to learn why it ended."""
-        process, self._process, self._ready = self._process, None, False
-        if process is None:
-            return None
-        with contextlib.suppress(OSError):
-            if process.stdin is not None:
-                process.stdin.close()
-        if died:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                return process.wait(timeout=5.0)
-        process.kill()
-        return process.wait()
-
-    def _send(self, message: dict[str, Any]) -> None:
-        process = self._process
-        assert process is not None and process.stdin is not None
-        try:
-            process.stdin.write(json.dumps(message, ensure_ascii=True) + "\n")
-            process.stdin.flush()
-        except (OSError, ValueError):
-            raise _Died from None
-
-    def _next(self, request_id: int, deadline: float) -> dict[str, Any]:
-        while True:
-            message = self._message(deadline)
-            if message.get("id") == request_id:
-                return message
-
-    def _message(self, deadline: float) -> dict[str, Any]:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            try:
-                line = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                raise TimeoutError from None
-            if line is None:
-                raise _Died
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(message, dict):
-                return message
+    def close(self) -> None:
+        self._pipe.stop()
 
 
 class ParsePool:
@@ -299,20 +180,3 @@ class ParsePool:
 
 def _too_long(timeout_s: float) -> str:
     return f"took too long to read (over {timeout_s:.0f} s); it is tried again when it changes"
-
-
-def _read(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        for line in stream:
-            lines.put(line)
-    lines.put(None)
-
-
-def _how(code: int | None) -> str:
-    if code is None:
-        return "no exit code"
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"signal {signal.Signals(-code).name}"
-        return f"signal {-code}"
-    return f"exit code {code}"

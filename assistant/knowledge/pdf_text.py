@@ -105,7 +105,7 @@ def _pdfium_document(document: Any, path: Path, only_page: int | None) -> PdfTex
             continue
         except Exception as exc:  # one bad page must not lose the others
             log.warning("%s: page %d: PDFium: %s", path, number, exc)
-            errors[number] = f"page {number} could not be read ({type(exc).__name__}: {exc})"[:200]
+            errors[number] = f"page {number} could not be read ({_plain(exc)})"[:200]
             unmapped.append(number)
             continue
         if unmapped_share >= 0.1:
@@ -271,7 +271,7 @@ def _miner_document(path: Path, only_page: int | None, numbers: list[int] | None
         except (PDFSyntaxError, RecursionError) as exc:
             raise PdfProblem(f"corrupt PDF: {exc}"[:300]) from None
         except Exception as exc:
-            raise PdfProblem(f"corrupt PDF: {type(exc).__name__}: {exc}"[:300]) from None
+            raise PdfProblem(f"corrupt PDF: {_plain(exc)}"[:300]) from None
         result = PdfText({}, len(pages))
         wanted = numbers if numbers is not None else _numbers(len(pages), only_page)
         manager = PDFResourceManager()
@@ -293,7 +293,7 @@ def _miner_document(path: Path, only_page: int | None, numbers: list[int] | None
                 result.failed_pages.append(f"page {number} is too large to read (a decompression bomb?)")
                 continue
             except Exception as exc:
-                result.failed_pages.append(f"page {number} could not be read ({type(exc).__name__}: {exc})"[:200])
+                result.failed_pages.append(f"page {number} could not be read ({_plain(exc)})"[:200])
                 continue
             text = _join_vertical("".join(item.get_text() for item in layout if isinstance(item, LTTextContainer)))
             if text.strip():
@@ -339,6 +339,11 @@ def _check_inflation(page: Any, number: int) -> None:
             raise PdfProblem(f"page {number} would inflate beyond a safe size (a decompression bomb?)")
 
 
-def _pdfium_reason(exc: Exception) -> str:
+def _plain(exc: BaseException) -> str:
+    """A reader's exception as words for the user: its message, not its class name."""
+    return _pdfium_reason(exc) if str(exc) else "the PDF is damaged there"
+
+
+def _pdfium_reason(exc: BaseException) -> str:
     match = re.search(r"PDFium: ([^)]*)", str(exc))
     return match.group(1) if match else str(exc)

@@ -3,7 +3,8 @@
 Vectors find passages that mean the same in other words; keywords find exact names, numbers and
 rare terms that small embedders blur. RRF needs no score calibration between the two: each list
 contributes 1 / (k + rank). A passage found only by vectors must still be similar enough
-(``min_similarity``), so an unrelated question retrieves nothing rather than the least bad chunk.
+(``min_similarity``), so an unrelated question retrieves nothing rather than the least bad chunk,
+and be text the embedder can read (readable.py): a query it cannot read is searched by keywords only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from assistant.knowledge.catalog import Catalog, CollectionInfo
 from assistant.knowledge.embedder import Embedder
+from assistant.knowledge.readable import unreadable
+from assistant.knowledge.tokens import TokenCounter, counter_for
 from assistant.knowledge.vectors import VectorStore
 
 RRF_K = 60
@@ -56,19 +59,22 @@ class HybridRetriever:
         self.embedder = embedder
         self.top_k = top_k
         self.min_similarity = min_similarity
+        self._unreadable_texts: dict[int, bool] = {}
 
     def search(self, query: str, collections: list[CollectionInfo], k: int | None = None) -> list[Passage]:
         k = k or self.top_k
         if not query.strip() or not collections:
             return []
         candidates = max(4 * k, 20)
-        vector = self.embedder.embed([query])[0]
+        counter = counter_for(self.embedder)
         similarity: dict[str, float] = {}
-        for collection in collections:
-            for chunk_id, distance in self.vectors.query(
-                collection.id, collection.embedder, collection.dimension, vector, candidates
-            ):
-                similarity[chunk_id] = 1.0 - float(distance)
+        if not unreadable([query], counter)[0]:  # a vector of [UNK]s is near every other (readable.py)
+            vector = self.embedder.embed([query])[0]
+            for collection in collections:
+                for chunk_id, distance in self.vectors.query(
+                    collection.id, collection.embedder, collection.dimension, vector, candidates
+                ):
+                    similarity[chunk_id] = 1.0 - float(distance)
         vector_ranked = sorted(similarity, key=lambda cid: similarity[cid], reverse=True)[:candidates]
         keyword_ranked = self.catalog.keyword_search([c.id for c in collections], query, candidates)
         fused: dict[str, float] = {}
@@ -91,6 +97,8 @@ class HybridRetriever:
                 continue
             if len(passages) == k:
                 break
+            if chunk_id not in keyword_hits and self._unreadable(chunk.text, counter):
+                continue  # found by its vector alone, text the embedder cannot read is noise; its words still find it
             passages.append(
                 Passage(
                     n=len(passages) + 1,
@@ -106,6 +114,16 @@ class HybridRetriever:
                 )
             )
         return passages
+
+    def _unreadable(self, text: str, counter: TokenCounter) -> bool:
+        """Remembered by the text's hash: tokenizing a passage takes about a millisecond."""
+        key = hash(text)
+        known = self._unreadable_texts.get(key)
+        if known is None:
+            if len(self._unreadable_texts) > 50_000:
+                self._unreadable_texts.clear()
+            known = self._unreadable_texts[key] = unreadable([text], counter)[0]
+        return known
 
 
 def defuse(text: str) -> str:

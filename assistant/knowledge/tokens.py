@@ -52,6 +52,14 @@ class WordPieceCounter:
     def starts(self, text: str) -> list[int]:
         return [int(start) for start, _ in self._tokenizer.encode(text, add_special_tokens=False).offsets]
 
+    def unknown_shares(self, texts: list[str]) -> list[float]:
+        """The share of each text's tokens that the model does not know ([UNK]); 1.0 for none."""
+        unknown = self._tokenizer.token_to_id("[UNK]")
+        if not texts or unknown is None:
+            return [0.0] * len(texts)
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        return [e.ids.count(unknown) / len(e.ids) if e.ids else 1.0 for e in encodings]
+
 
 class EstimatingCounter:
     """For an embedder whose tokenizer is not at hand: errs on the side of smaller chunks."""

@@ -15,19 +15,11 @@ worker also exits by itself when its stdin closes.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import itertools
-import json
-import os
-import queue
-import signal
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-from typing import IO, Any
 
+from assistant.core.worker_client import WorkerDied, WorkerPipe, describe_exit, ended_by_cpu_limit
 from assistant.tools.calculator_worker import WORKER_FLAG
 from assistant.tools.registry import ToolError
 
@@ -46,21 +38,6 @@ def worker_command(timeout_s: float = TIMEOUT_S, memory_mib: int = MEMORY_LIMIT_
     return [sys.executable, "-P", "-m", "assistant.tools.calculator_worker", *limits]
 
 
-def _environment() -> dict[str, str]:
-    """The worker must import this same ``assistant`` (a worktree or checkout may differ from the
-    one installed in the virtualenv), so the folder above the package goes first on its path."""
-    environment = dict(os.environ)
-    if not getattr(sys, "frozen", False):
-        root = str(Path(__file__).resolve().parents[2])
-        rest = environment.get("PYTHONPATH")
-        environment["PYTHONPATH"] = root + (os.pathsep + rest if rest else "")
-    return environment
-
-
-class _Died(Exception):
-    """The worker's stdout closed: it exited or was killed."""
-
-
 class CalculatorWorker:
     """A reusable, resource-limited SymPy worker process; ``evaluate`` is safe from any thread."""
 
@@ -73,21 +50,16 @@ class CalculatorWorker:
     ) -> None:
         self.timeout_s = timeout_s
         self.startup_timeout_s = startup_timeout_s
-        self._command = command or worker_command(timeout_s, memory_mib)
+        self._pipe = WorkerPipe(command or worker_command(timeout_s, memory_mib), "hearth-calculator")
         self._lock = threading.Lock()
-        self._process: subprocess.Popen[str] | None = None
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._ready = False
         self._closed = False
-        self._ids = itertools.count(1)
 
     # ----- lifecycle ----------------------------------------------------------------------------
 
     @property
     def pid(self) -> int | None:
         """The running worker's process id (None before the first call or after a failure)."""
-        process = self._process
-        return process.pid if process is not None and process.poll() is None else None
+        return self._pipe.pid
 
     def start(self) -> None:
         """Start a worker now, without waiting for it, so that the first answer comes warm."""
@@ -100,49 +72,15 @@ class CalculatorWorker:
         No lock: at exit, a call still waiting on the worker must not hold Hearth up; it ends with
         "stopped unexpectedly" instead."""
         self._closed = True
-        self._discard(graceful=not self._lock.locked())
+        self._pipe.stop(wait_s=None if self._lock.locked() else 1.0)
 
     def _spawn(self) -> None:
         if self._closed:
             raise ToolError("The calculator is shutting down.")
-        if self._process is not None and self._process.poll() is None:
-            return
-        self._discard()
-        lines: queue.Queue[str | None] = queue.Queue()
         try:
-            process = subprocess.Popen(
-                self._command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=_environment(),
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                # No console window flashing up on Windows for a bundle without one.
-                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
-            )
+            self._pipe.spawn()
         except OSError as exc:
             raise ToolError(f"The calculator could not start: {exc}.") from None
-        assert process.stdout is not None
-        threading.Thread(
-            target=_read, args=(process.stdout, lines), name="hearth-calculator-reader", daemon=True
-        ).start()
-        self._process, self._lines, self._ready = process, lines, False
-
-    def _discard(self, graceful: bool = False) -> int | None:
-        """Stop the current worker, if any; its exit code (negative: the signal that ended it)."""
-        process, self._process, self._ready = self._process, None, False
-        if process is None:
-            return None
-        with contextlib.suppress(OSError):
-            if process.stdin is not None:
-                process.stdin.close()
-        if graceful:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                return process.wait(timeout=1.0)
-        process.kill()
-        return process.wait()
 
     # ----- calls --------------------------------------------------------------------------------
 
@@ -154,113 +92,50 @@ class CalculatorWorker:
             for _ in range(2):
                 self._spawn()
                 self._wait_ready()
-                request_id = next(self._ids)
+                deadline = time.monotonic() + self.timeout_s
                 try:
-                    self._send({"id": request_id, "expression": expression})
-                    deadline = time.monotonic() + self.timeout_s
-                    self._next(request_id, deadline)  # "started"
-                except _Died:
-                    self._discard()
+                    request_id = self._pipe.request({"expression": expression}, deadline)
+                except WorkerDied:
+                    self._pipe.stop()
                     continue
                 except TimeoutError:
-                    self._discard()
+                    self._pipe.stop()
                     raise ToolError(self._too_long()) from None
                 return self._result(request_id, deadline)
             raise ToolError("The calculator's worker process keeps stopping before it can start.")
 
     def _wait_ready(self) -> None:
-        if self._ready:
-            return
-        deadline = time.monotonic() + self.startup_timeout_s
         try:
-            while not self._ready:
-                message = self._message(deadline)
-                self._ready = message.get("ready") is True
+            self._pipe.wait_ready(self.startup_timeout_s)
         except TimeoutError:
-            self._discard()
+            self._pipe.stop()
             raise ToolError(f"The calculator did not start within {self.startup_timeout_s:g} s.") from None
-        except _Died:
-            code = self._discard()
-            raise ToolError(f"The calculator could not start (its process ended with {_how(code)}).") from None
+        except WorkerDied:
+            code = self._pipe.stop()
+            raise ToolError(f"The calculator could not start (its process ended with {describe_exit(code)}).") from None
 
     def _result(self, request_id: int, deadline: float) -> str:
         try:
-            reply = self._next(request_id, deadline)
+            reply = self._pipe.reply(request_id, deadline)
         except TimeoutError:
-            self._discard()
+            self._pipe.stop()
             raise ToolError(self._too_long()) from None
-        except _Died:
-            code = self._discard()
-            cpu_limit = getattr(signal, "SIGXCPU", None)
-            if cpu_limit is not None and code == -cpu_limit:  # the CPU limit: a time-out by another clock
+        except WorkerDied:
+            code = self._pipe.stop()
+            if ended_by_cpu_limit(code):  # the CPU limit: a time-out by another clock
                 raise ToolError(self._too_long()) from None
             raise ToolError(
-                f"The calculator stopped unexpectedly ({_how(code)}); the next calculation starts a new one."
+                f"The calculator stopped unexpectedly ({describe_exit(code)}); the next calculation starts a new one."
             ) from None
         if reply.get("ok") is True:
             return str(reply.get("result", ""))
         if reply.get("kind") == "memory":
-            self._discard()  # a fresh worker rather than one that just ran out of memory
+            self._pipe.stop()  # a fresh worker rather than one that just ran out of memory
             raise ToolError("The calculation needs more memory than the calculator may use.")
         raise ToolError(str(reply.get("error") or "The calculation failed."))
 
     def _too_long(self) -> str:
         return f"The calculation took too long (over {self.timeout_s:g} s) and was stopped."
-
-    def _send(self, message: dict[str, Any]) -> None:
-        process = self._process
-        if process is None or process.stdin is None:  # discarded meanwhile (closed at exit)
-            raise _Died
-        try:
-            process.stdin.write(json.dumps(message, ensure_ascii=True) + "\n")
-            process.stdin.flush()
-        except (OSError, ValueError):  # a broken pipe, or a closed file
-            raise _Died from None
-
-    def _next(self, request_id: int, deadline: float) -> dict[str, Any]:
-        """The next message about ``request_id`` (older replies, from a call abandoned, are skipped)."""
-        while True:
-            message = self._message(deadline)
-            if message.get("id") == request_id:
-                return message
-
-    def _message(self, deadline: float) -> dict[str, Any]:
-        """The worker's next message; TimeoutError at the deadline, _Died when its stdout closes.
-        Waiting on the queue releases the GIL, so every other thread keeps running."""
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            try:
-                line = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                raise TimeoutError from None
-            if line is None:
-                raise _Died
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue  # not ours (nothing else should write there, but a stray line must not break us)
-            if isinstance(message, dict):
-                return message
-
-
-def _read(stream: IO[str], lines: queue.Queue[str | None]) -> None:
-    """The worker's stdout, line by line, into the queue; None when it closes."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in stream:
-            lines.put(line)
-    lines.put(None)
-
-
-def _how(code: int | None) -> str:
-    if code is None:
-        return "no exit code"
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"signal {signal.Signals(-code).name}"
-        return f"signal {-code}"
-    return f"exit code {code}"
 
 
 _default: CalculatorWorker | None = None

@@ -8,6 +8,9 @@ limits (too slow, too large, decompression bombs) are in test_parse_pool.py.
 
 from __future__ import annotations
 
+import re
+import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,6 +65,20 @@ def _real(name: str) -> Callable[[Path], Path]:
     return lambda folder: PDFS / name
 
 
+DOCX_DATA = Path(__file__).parent.parent / "data" / "docx"
+
+
+def _copied(name: str) -> Callable[[Path], Path]:
+    return lambda folder: Path(shutil.copy(DOCX_DATA / name, folder / name))
+
+
+def _docx_with_broken_xml(folder: Path) -> Path:
+    path = folder / "broken.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", '<w:document xmlns:w="urn:x"><w:body><w:p>')
+    return path
+
+
 CORPUS: list[tuple[str, Callable[[Path], Path], str, str]] = [
     ("encrypted, with a password", _made("locked.pdf", write_encrypted_pdf, "secret"), "refused", "encrypted"),
     ("encrypted AES-256 (pdfminer.six)", _real("aes-256.pdf"), "refused", "encrypted: the PDF needs a password"),
@@ -104,6 +121,18 @@ CORPUS: list[tuple[str, Callable[[Path], Path], str, str]] = [
     ("ligatures", _bytes("lig.txt", "An efﬁcient ﬂow.".encode()), "read", "An efficient flow."),
     ("full-width letters", _bytes("wide.txt", "Ｈｅａｒｔｈ １２３".encode()), "read", "Hearth 123"),
     ("binary named .txt", _bytes("elf.txt", b"\x7fELF\x02\x01\x01\x00" * 200), "refused", "binary"),
+    ("Strict OOXML .docx", _copied("strict-format.docx"), "read", "Test"),
+    (".docx with broken XML", _docx_with_broken_xml, "refused", "not well-formed"),
+    (
+        "CR-only CSV",
+        _bytes("mac.csv", b"name,role\rAlice,treasurer\rBob,secretary\r"),
+        "read",
+        "name: Bob; role: secretary",
+    ),
+    ("ragged CSV rows", _bytes("ragged.csv", b"name,role\nAlice,treasurer,chair,2024\n"), "read", "column 4: 2024"),
+    ("12-byte CSV with a NUL", _bytes("nul.csv", b"a,b\n1,2\x00\n3,4"), "read", "a: 3; b: 4"),
+    ("CSV with an unclosed quote", _bytes("quote.csv", b'a,b\n1,"' + b"long " * 40_000), "read", "long long"),
+    ("deeply nested JSON", _bytes("deep.json", b"[" * 100_000 + b"]" * 100_000), "refused", "nested too deeply"),
 ]
 
 
@@ -118,6 +147,7 @@ def test_each_hostile_file_gets_its_outcome(
     else:
         assert isinstance(result, LoadError), result
         assert expected in result.reason
+        assert not re.search(r"[A-Z]\w+(Error|Exception)|Traceback|universal-newline", result.reason)
         if expected != "scanned":  # "scanned" is said of image pages only
             assert "scanned" not in result.reason
 
@@ -159,3 +189,18 @@ def test_a_keyword_search_finds_words_written_with_ligatures(make_library, tmp_p
     library.sync("papers")
     collection = library.collection("papers")
     assert library.catalog.keyword_search([collection.id], "efficient flue", 5)
+
+
+def test_a_keyword_search_finds_a_chinese_word_in_clean_text(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "ai.txt").write_text(CHINESE * 3)
+    (folder / "jp.txt").write_text(JAPANESE * 3)
+    library = make_library()
+    library.add("notes", [folder])
+    library.sync("notes")
+    collection = library.collection("notes")
+    found = library.catalog.chunks_by_id(library.catalog.keyword_search([collection.id], "人工智能", 5))
+    assert [Path(c.path).name for c in found.values()] == ["ai.txt"]
+    found = library.catalog.chunks_by_id(library.catalog.keyword_search([collection.id], "首都", 5))
+    assert [Path(c.path).name for c in found.values()] == ["jp.txt"]

@@ -248,3 +248,31 @@ def test_a_first_index_reports_progress_and_can_stop_before_hashing_every_file( 
     assert report.cancelled and report.added == 0
     assert library.sync("notes").added == 20  # and the next run does it all
     _consistent(library, "notes")
+
+
+def test_files_an_older_reader_read_or_failed_on_are_read_again(make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = _corpus(tmp_path / "docs")
+    (folder / "club.csv").write_bytes(b"name,role\rAlice,treasurer\rBob,secretary\r")  # CR-only
+    (folder / "notes.json").write_text('{"plot": {"number": 7}}')
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage\n")
+    library = make_library()
+    library.add("home", [folder])
+    library.sync("home")
+    collection = library.collection("home")
+    before = library.catalog.files(collection.id)
+    old_identity = before[str(folder / "boiler.txt")].chunking  # plain text's reader is unchanged
+    # What a catalogue written by the older readers looks like: no reader version recorded, the
+    # CR-only CSV failed ("new-line character seen in unquoted field..."), and so did the PDF.
+    with library.catalog.transaction() as db:
+        db.execute("UPDATE files SET chunking = ? WHERE path LIKE '%.json'", (old_identity,))
+        db.execute("UPDATE files SET status = 'failed', chunks = 0 WHERE path LIKE '%.csv'")
+        db.execute("DELETE FROM chunks WHERE file_id = ?", (before[str(folder / "club.csv")].id,))
+        db.execute("UPDATE files SET chunking = '' WHERE status = 'failed'")
+    report = library.sync("home")
+    # The JSON and the CSV are read again (their readers changed); the PDF and the rest are left alone.
+    assert (report.updated, report.unchanged) == (2, 4)
+    assert library.catalog.files(collection.id)[str(folder / "club.csv")].status == "indexed"
+    assert [p.path for p in report.failed] == [str(folder / "broken.pdf")]
+    assert library.catalog.keyword_search([collection.id], "secretary", 5)
+    _consistent(library, "home")
+    assert library.sync("home").unchanged == 6

@@ -163,6 +163,15 @@ def test_the_reader_exits_when_hearth_closes_its_pipe() -> None:
     assert process.wait(timeout=60) == 0
 
 
+def test_a_reader_that_cannot_start_gets_a_plain_reason(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("text")
+    worker = ParseWorker(command=[str(tmp_path / "no-such-python"), "-m", "assistant.knowledge.parse_worker"])
+    result = worker.load(path, 5.0)
+    assert isinstance(result, LoadError), result
+    assert result.reason == "could not be read: the reader process did not start (no such file or directory)"
+
+
 def test_the_readers_warnings_go_to_the_log_file_not_the_terminal(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
