@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/hostile.py [--memory-mib 1536] [--timeout-s 60] [--in-process]
 
-Builds the hostile corpus of tests/knowledge (a PDF that takes ~25 s of CPU to walk, 12 MB of
+Builds the hostile corpus of tests/knowledge (a PDF that takes ~7 s of CPU to walk, 12 MB of
 JSON that becomes gigabytes of Python objects, a stream bomb, a truncated and an encrypted PDF,
 text in Shift-JIS and UTF-16 without a BOM) plus 50 ordinary notes, indexes it with the hashing
 embedder (this measures the readers, not the embedder), and prints each file's outcome, the wall

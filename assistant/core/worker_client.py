@@ -32,9 +32,11 @@ class WorkerDied(Exception):
 class WorkerPipe:
     """One worker process and its lines; not thread-safe (its owner serialises calls)."""
 
-    def __init__(self, command: list[str], name: str) -> None:
+    def __init__(self, command: list[str], name: str, log_path: Path | None = None) -> None:
+        """``log_path``: the file the worker's stderr is appended to (None: discarded)."""
         self.command = command
         self.name = name
+        self.log_path = log_path
         self._process: subprocess.Popen[str] | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._ready = False
@@ -52,18 +54,23 @@ class WorkerPipe:
             return
         self.stop()
         lines: queue.Queue[str | None] = queue.Queue()
-        process = subprocess.Popen(
-            self.command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=worker_environment(),
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            # No console window flashing up on Windows for a bundle without one.
-            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
-        )
+        log = open_log(self.log_path)
+        try:
+            process = subprocess.Popen(
+                self.command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log if log is not None else subprocess.DEVNULL,
+                env=worker_environment(),
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                # No console window flashing up on Windows for a bundle without one.
+                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
+            )
+        finally:
+            if log is not None:
+                log.close()  # the worker has its own descriptor
         assert process.stdout is not None
         threading.Thread(target=_read, args=(process.stdout, lines), name=f"{self.name}-reader", daemon=True).start()
         self._process, self._lines, self._ready = process, lines, False
@@ -134,6 +141,23 @@ class WorkerPipe:
             process.stdin.flush()
         except (OSError, ValueError):  # a broken pipe, or a closed file
             raise WorkerDied from None
+
+
+MAX_LOG_BYTES = 5 * 1024 * 1024  # then NAME.log becomes NAME.log.1 and a new one starts
+
+
+def open_log(path: Path | None) -> IO[bytes] | None:
+    """``path`` opened to append (rotated past MAX_LOG_BYTES); None where it cannot be opened."""
+    if path is None:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_size > MAX_LOG_BYTES:
+                path.replace(path.with_name(path.name + ".1"))
+        return path.open("ab")
+    except OSError:
+        return None
 
 
 def worker_environment() -> dict[str, str]:

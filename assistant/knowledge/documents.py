@@ -20,6 +20,8 @@ from typing import Any
 
 from assistant.knowledge.docx_text import NotADocument, read_docx
 from assistant.knowledge.html_text import HTMLText
+from assistant.knowledge.pdf_text import MAX_PDF_PAGES as MAX_PDF_PAGES  # re-exported
+from assistant.knowledge.pdf_text import NO_OCR, PdfProblem, read_pdf
 from assistant.knowledge.sections import Section as Section  # re-exported: callers import it from here
 from assistant.knowledge.sections import normalise as normalise
 from assistant.knowledge.text_files import NotText, declared_charset, decode_text
@@ -61,9 +63,9 @@ SUPPORTED_SUFFIXES = (
     TEXT_SUFFIXES | MARKDOWN_SUFFIXES | CODE_SUFFIXES | {".pdf", ".docx", ".html", ".htm", ".csv", ".json"}
 )
 # Raised when a format's reader reads more of a file, or fails on fewer: a file that an older
-# reader read, or failed on, is read again at the next sync (indexer.py).
-READER_VERSIONS = {".docx": 2, ".csv": 2, ".json": 2}
-MAX_PDF_PAGES = 5000
+# reader read, or failed on, is read again at the next sync (indexer.py). PDF 2: PDFium and
+# pdfminer.six instead of pypdf (CJK text, FreeText annotations, page-level reasons).
+READER_VERSIONS = {".docx": 2, ".csv": 2, ".json": 2, ".pdf": 2}
 MAX_TEXT_CHARS = 20_000_000
 # A .docx is a zip: refuse archives that would inflate beyond this, or inflate suspiciously well.
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
@@ -86,13 +88,16 @@ class LoadError:
     digest: str = ""
 
 
-def load(path: Path, suffix: str | None = None) -> LoadedDocument | LoadError:
-    """``suffix``: the format, when ``path`` does not show it (an open descriptor's /proc path)."""
+def load(path: Path, suffix: str | None = None, pdf_reader: str = "pdfium") -> LoadedDocument | LoadError:
+    """``suffix``: the format, when ``path`` does not show it (an open descriptor's /proc path);
+    ``pdf_reader``: "pdfminer" for a PDF that crashed PDFium (see pdf_text.py)."""
     suffix = (suffix or path.suffix).lower()
     loader = _LOADERS.get(suffix) or (_load_text if suffix in TEXT_SUFFIXES | CODE_SUFFIXES else None)
     if loader is None:
         return LoadError(path, f"unsupported file type '{suffix or path.name}'")
     try:
+        if loader is _load_pdf:
+            return _capped(_load_pdf(path, reader=pdf_reader))
         return _capped(loader(path))
     except MemoryError:
         return LoadError(path, "too large to read into memory")
@@ -202,53 +207,43 @@ def load_context(path: Path, page: int | None) -> LoadedDocument | LoadError:
     return load(path)
 
 
-def _load_pdf(path: Path, only_page: int | None = None) -> LoadedDocument | LoadError:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
+def _load_pdf(path: Path, only_page: int | None = None, reader: str = "pdfium") -> LoadedDocument | LoadError:
     try:
-        reader = PdfReader(path, strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            return LoadError(path, "encrypted: the PDF needs a password")
-        pages = reader.pages
-        count = len(pages)
-    except PdfReadError as exc:
-        message = str(exc)
-        if "crypt" in message.lower():
-            return LoadError(path, "encrypted: the PDF needs a password")
-        return LoadError(path, f"corrupt PDF: {message}"[:300])
-    if count > MAX_PDF_PAGES:
-        return LoadError(path, f"{count} pages is more than the {MAX_PDF_PAGES}-page limit")
+        read = read_pdf(path, only_page, reader)
+    except PdfProblem as exc:
+        return LoadError(path, str(exc))
     sections: list[Section] = []
-    warnings: list[str] = []
+    warnings = list(read.warnings)
     total = 0
-    numbers = range(count) if only_page is None else [only_page - 1] if 0 < only_page <= count else []
-    for number in numbers:
-        try:
-            text = normalise(pages[number].extract_text() or "")
-        except Exception as exc:  # one bad page must not lose the others
-            warnings.append(_page_problem(number + 1, exc))
-            continue
+    for number in sorted(read.pages):
+        text = normalise(read.pages[number])
         total += len(text)
         if total > MAX_TEXT_CHARS:
             warnings.append(f"text beyond {MAX_TEXT_CHARS:,} characters was left out")
             break
         if text:
-            sections.append(Section(text, page=number + 1))
-    if not sections and warnings:  # pages that failed are not "scanned": say what went wrong
-        more = f" (and {len(warnings) - 1} more pages)" if len(warnings) > 1 else ""
-        return LoadError(path, f"no text could be read: {warnings[0]}{more}"[:300])
-    if not sections:
-        return LoadError(path, "no extractable text: an image-only (scanned) PDF? Hearth does not do OCR")
-    return LoadedDocument(path, sections, pages=count, warnings=warnings)
+            sections.append(Section(text, page=number))
+    if read.image_pages and sections:
+        warnings.append(f"{_pages(read.image_pages)} only an image (scanned?): no text read there; {NO_OCR}")
+    warnings.extend(read.failed_pages)
+    if sections:
+        return LoadedDocument(path, sections, pages=read.count, warnings=warnings)
+    if read.failed_pages:  # pages that failed are not "scanned": say what went wrong
+        more = len(read.failed_pages) - 1
+        extra = f" (and {more} more page{'s' if more > 1 else ''})" if more else ""
+        return LoadError(path, f"no text could be read: {read.failed_pages[0]}{extra}"[:300])
+    if read.image_pages:
+        return LoadError(path, f"no extractable text: {_pages(read.image_pages)} only an image (scanned?); {NO_OCR}")
+    if only_page is not None:
+        return LoadError(path, f"no text on page {only_page}")
+    return LoadError(path, "no text in the PDF: its pages are blank or only drawings")
 
 
-def _page_problem(number: int, exc: Exception) -> str:
-    if type(exc).__name__ == "LimitReachedError":
-        return f"page {number} would inflate beyond a safe size (a decompression bomb?)"
-    if isinstance(exc, MemoryError):
-        return f"page {number} is too large to read (a decompression bomb?)"
-    return f"page {number} could not be read ({type(exc).__name__}: {exc})"[:200]
+def _pages(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return f"page {numbers[0]} is"
+    shown = ", ".join(str(n) for n in numbers[:10]) + (", ..." if len(numbers) > 10 else "")
+    return f"{len(numbers)} pages ({shown}) are"
 
 
 def _check_zip(path: Path) -> LoadError | None:

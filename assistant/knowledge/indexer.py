@@ -24,10 +24,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.core.cancel import CancelToken
 from assistant.knowledge.catalog import Catalog, CollectionInfo, FileRecord
-from assistant.knowledge.chunking import chunk_sections, chunking_identity
+from assistant.knowledge.chunking import Chunk, chunk_sections, chunking_identity
 from assistant.knowledge.documents import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, reader_version
 from assistant.knowledge.embedder import Embedder
 from assistant.knowledge.parse_pool import ParsePool
@@ -293,26 +294,62 @@ class Indexer:
         if not work:
             return 0
         documents = parser.load_all([Path(path) for path, _, _ in work])
-        try:
-            for done, (path, info, digest) in enumerate(work):
-                if cancel.cancelled:
-                    report.cancelled = True
-                    break
+        # Small files are embedded together, EMBED_BATCH passages a call: the embedder is about 1.5
+        # times faster on 64 passages at once than on 9 at a time (bench/rag.py, (e)). Each file is
+        # still written whole and in order, exactly as when it was embedded alone.
+        waiting: list[tuple[str, os.stat_result, str, LoadedDocument | LoadError, list[Chunk]]] = []
+        written = 0
+
+        def tell(path: str) -> None:
+            if progress:
                 elapsed = time.perf_counter() - started
                 rate = chunks_done / elapsed if elapsed > 0 else 0.0
-                if progress:
-                    eta = elapsed / done * (len(work) - done) if done else None
-                    progress(Progress(done, len(work), chunks_done, rate, eta, path))
-                loaded = next(documents)
-                added = self._index_file(collection, path, info, digest, loaded, known.get(path), report, cancel)
-                if added is None:
-                    report.cancelled = True
+                eta = elapsed / written * (len(work) - written) if written else None
+                progress(Progress(written, len(work), chunks_done, rate, eta, path))
+
+        def index(path: str, info: os.stat_result, digest: str, loaded: LoadedDocument | LoadError, **kw: Any) -> bool:
+            """Write one file; False when cancelled (before it, or part-way through it)."""
+            nonlocal chunks_done, written
+            if cancel.cancelled:
+                return False
+            added = self._index_file(collection, path, info, digest, loaded, known.get(path), report, cancel, **kw)
+            if added is None:
+                return False
+            chunks_done += added
+            written += 1
+            if path in known:
+                report.updated += 1
+            else:
+                report.added += 1
+            return True
+
+        def write_waiting() -> bool:
+            texts = [c.text for *_, chunks in waiting for c in chunks]
+            vectors = self.embedder.embed(texts) if texts and not cancel.cancelled else []
+            for path, info, digest, loaded, chunks in waiting:
+                mine, vectors = vectors[: len(chunks)], vectors[len(chunks) :]
+                if not index(path, info, digest, loaded, embedded=(chunks, mine)):
+                    return False
+                tell(path)
+            waiting.clear()
+            return True
+
+        try:
+            for path, info, digest in work:
+                tell(path)
+                if cancel.cancelled:
                     break
-                chunks_done += added
-                if path in known:
-                    report.updated += 1
-                else:
-                    report.added += 1
+                loaded = next(documents)
+                chunks = chunk_sections(loaded.sections, self.counter) if isinstance(loaded, LoadedDocument) else []
+                if len(chunks) < EMBED_BATCH:
+                    waiting.append((path, info, digest, loaded, chunks))
+                    if sum(len(w[-1]) for w in waiting) >= EMBED_BATCH and not write_waiting():
+                        break
+                elif not write_waiting() or not index(path, info, digest, loaded):
+                    break
+            else:
+                write_waiting()
+            report.cancelled = report.cancelled or written < len(work)
         finally:
             documents.close()
         return chunks_done
@@ -327,8 +364,10 @@ class Indexer:
         previous: FileRecord | None,
         report: IndexReport,
         cancel: CancelToken,
+        embedded: tuple[list[Chunk], list[list[float]]] | None = None,
     ) -> int | None:
-        """Index one file, already read; returns its chunk count, or None when cancelled part-way."""
+        """Index one file, already read; returns its chunk count, or None when cancelled part-way.
+        ``embedded``: its passages and their vectors, when they were embedded with other files'."""
         key = (collection.vector_name, collection.embedder, collection.dimension)
         digest = loaded.digest or digest or file_hash(Path(path))
         file_id = self.catalog.begin_file(collection.id, path)
@@ -352,7 +391,7 @@ class Indexer:
             report.failed.append(Problem(path, loaded.reason))
             return 0
         report.warnings += [Problem(path, w) for w in loaded.warnings]
-        chunks = chunk_sections(loaded.sections, self.counter)
+        chunks = embedded[0] if embedded else chunk_sections(loaded.sections, self.counter)
         writer = self.catalog.writer
         # The writer in the id: two machines writing one shared collection never overwrite each other.
         ids = [f"{writer}-{file_id}-{digest[:12]}-{c.index}" for c in chunks]
@@ -361,7 +400,9 @@ class Indexer:
                 return None  # the file stays 'indexing': the next run redoes it
             part = chunks[start : start + EMBED_BATCH]
             part_ids = ids[start : start + EMBED_BATCH]
-            vectors = self.embedder.embed([c.text for c in part])
+            vectors = (
+                embedded[1][start : start + EMBED_BATCH] if embedded else self.embedder.embed([c.text for c in part])
+            )
             self.catalog.add_chunks(collection.id, file_id, part_ids, part)
             self.checkpoint("file.chunks_written")
             # Enough beside each vector for another machine to search and cite it without the file.

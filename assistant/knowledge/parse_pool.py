@@ -18,15 +18,21 @@ from collections.abc import Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from assistant.config import data_dir
 from assistant.core.worker_client import WorkerDied, WorkerPipe, describe_exit, ended_by_cpu_limit, ended_by_kill
 from assistant.knowledge.documents import LoadedDocument, LoadError
 from assistant.knowledge.parse_worker import TOO_LARGE, WORKER_FLAG, document_from_json
 
 POOL_SIZE = 2
-MEMORY_LIMIT_MIB = 1536  # address space per worker; a 50 MB PDF through pypdf stays well under
+MEMORY_LIMIT_MIB = 1536  # address space per worker; a 50 MB PDF through PDFium stays well under
 BASE_TIMEOUT_S = 60.0  # per file, plus PER_MB_TIMEOUT_S per megabyte: a 350-page book takes seconds
 PER_MB_TIMEOUT_S = 6.0
 STARTUP_TIMEOUT_S = 30.0
+CRASHED = "it crashed the reader"
+
+
+def reader_log_path() -> Path:
+    return data_dir() / "logs" / "readers.log"
 
 
 def worker_command(memory_mib: int) -> list[str]:
@@ -44,10 +50,19 @@ def timeout_for(size_bytes: int, base_s: float = BASE_TIMEOUT_S) -> float:
 class ParseWorker:
     """One worker process; ``load`` is called by one thread at a time (the pool sees to that)."""
 
-    def __init__(self, memory_mib: int = MEMORY_LIMIT_MIB, command: list[str] | None = None) -> None:
-        self._pipe = WorkerPipe(command or worker_command(memory_mib), "hearth-parse")
+    def __init__(
+        self, memory_mib: int = MEMORY_LIMIT_MIB, command: list[str] | None = None, log_path: Path | None = None
+    ) -> None:
+        """``log_path``: where the worker's stderr goes (None: nowhere)."""
+        self._pipe = WorkerPipe(command or worker_command(memory_mib), "hearth-parse", log_path)
 
     def load(self, path: Path, timeout_s: float) -> LoadedDocument | LoadError:
+        result = self._load(path, timeout_s, {})
+        if isinstance(result, LoadError) and CRASHED in result.reason and path.suffix.lower() == ".pdf":
+            return self._load(path, timeout_s, {"pdf_reader": "pdfminer"})
+        return result
+
+    def _load(self, path: Path, timeout_s: float, options: dict[str, str]) -> LoadedDocument | LoadError:
         for _ in range(2):  # a worker that died while idle gets one fresh replacement
             try:
                 self._pipe.spawn()
@@ -58,7 +73,7 @@ class ParseWorker:
                 return LoadError(path, f"could not be read: the reader process did not start{why}")
             deadline = time.monotonic() + timeout_s
             try:
-                request_id = self._pipe.request({"path": str(path), "cpu_seconds": timeout_s}, deadline)
+                request_id = self._pipe.request({"path": str(path), "cpu_seconds": timeout_s, **options}, deadline)
             except WorkerDied:
                 self.close()
                 continue
@@ -80,7 +95,7 @@ class ParseWorker:
                 return LoadError(path, _too_long(timeout_s))
             if ended_by_kill(code):
                 return LoadError(path, f"{TOO_LARGE}: the reader was stopped by the system")
-            return LoadError(path, f"could not be read: it crashed the reader ({describe_exit(code)})")
+            return LoadError(path, f"could not be read: {CRASHED} ({describe_exit(code)})")
         digest = str(reply.get("sha256") or "")
         if reply.get("ok") is True:
             return document_from_json(path, reply["document"], digest)
@@ -97,9 +112,15 @@ class ParsePool:
     """A few ``ParseWorker``s, started on first use and stopped by ``close``."""
 
     def __init__(
-        self, size: int = POOL_SIZE, memory_mib: int = MEMORY_LIMIT_MIB, base_timeout_s: float = BASE_TIMEOUT_S
+        self,
+        size: int = POOL_SIZE,
+        memory_mib: int = MEMORY_LIMIT_MIB,
+        base_timeout_s: float = BASE_TIMEOUT_S,
+        log_path: Path | None = None,
     ) -> None:
+        """``log_path``: the readers' log (default: ``reader_log_path()``)."""
         self.size = max(1, size)
+        self.log_path = log_path or reader_log_path()
         self.memory_mib = memory_mib
         self.base_timeout_s = base_timeout_s
         self._idle: queue.Queue[ParseWorker] = queue.Queue()
@@ -141,7 +162,7 @@ class ParsePool:
     def _checkout(self) -> ParseWorker:
         with self._lock:
             if self._idle.empty() and len(self._all) < self.size:
-                worker = ParseWorker(self.memory_mib)
+                worker = ParseWorker(self.memory_mib, log_path=self.log_path)
                 self._all.append(worker)
                 return worker
         return self._idle.get()

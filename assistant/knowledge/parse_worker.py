@@ -9,13 +9,19 @@ setrlimit where the platform has ``resource``: address space (a MemoryError beco
 read") and CPU seconds per file (SIGXCPU ends the process; the parent reports "took too long").
 The parent also kills a worker at a wall-clock deadline, the only limit on Windows.
 
+What the readers say (pdfminer.six's warnings about fonts and broken cross-reference tables, by
+the thousand for some files; PDFium's messages) is logged to this process's stderr, which the
+parent points at the readers' log file (``logs/readers.log`` in the data directory), each file's
+messages after a line naming it: never into a terminal's progress bar.
+
 Started by parse_pool.py as ``python -m assistant.knowledge.parse_worker`` (in the PyInstaller
 bundle, where ``-m`` does not exist, as ``hearth --parse-worker``: see packaging/launch.py). The
 worker exits when its stdin closes, so it never outlives Hearth.
 
 Protocol, one JSON object per line, ASCII only:
   worker -> {"ready": true}
-  parent -> {"id": 1, "path": "/home/me/a.pdf", "cpu_seconds": 60}
+  parent -> {"id": 1, "path": "/home/me/a.pdf", "cpu_seconds": 60}   (+ "pdf_reader": "pdfminer"
+              to read a PDF without PDFium, after PDFium crashed on it)
   worker -> {"id": 1, "started": true}
   worker -> {"id": 1, "ok": true, "document": {...}}   or {"id": 1, "ok": false, "reason": "why"}
 """
@@ -24,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import logging
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +41,8 @@ from assistant.knowledge.documents import LoadedDocument, LoadError, Section, lo
 
 WORKER_FLAG = "--parse-worker"
 TOO_LARGE = "too large to read"
+
+log = logging.getLogger(__name__)
 
 
 def document_to_json(document: LoadedDocument) -> dict[str, Any]:
@@ -59,8 +69,9 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
         digest = _sha256(Path(path))
     except OSError as exc:
         return {"ok": False, "reason": f"cannot be read: {exc.strerror or exc}"}
+    log.info("reading %s", path)
     try:
-        result = load(Path(path))
+        result = load(Path(path), pdf_reader=str(request.get("pdf_reader") or "pdfium"))
         if isinstance(result, LoadError):
             return {"ok": False, "reason": result.reason, "sha256": digest}
         return {"ok": True, "document": document_to_json(result), "sha256": digest}
@@ -80,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parse-worker")
     parser.add_argument("--memory-mib", type=int, default=0, help="address-space limit; 0 for none")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s")
+    logging.captureWarnings(True)  # warnings.warn from a reader is logged, not printed
+    log.setLevel(logging.INFO)
     return serve(
         answer,
         args.memory_mib,

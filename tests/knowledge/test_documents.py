@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant.knowledge.documents import LoadedDocument, LoadError, load, normalise
-from tests.knowledge.conftest import write_docx, write_encrypted_pdf, write_pdf, write_zip_bomb_docx
+from tests.knowledge.conftest import write_docx, write_encrypted_pdf, write_image_pdf, write_pdf, write_zip_bomb_docx
 
 
 def _ok(result: LoadedDocument | LoadError) -> LoadedDocument:
@@ -143,8 +143,14 @@ def test_an_encrypted_pdf(tmp_path: Path) -> None:
     assert "encrypted" in _error(load(write_encrypted_pdf(tmp_path / "locked.pdf", "secret text")))
 
 
-def test_an_image_only_pdf(tmp_path: Path) -> None:
-    assert "no extractable text" in _error(load(write_pdf(tmp_path / "scan.pdf", ["", ""])))
+def test_an_image_only_pdf_is_called_scanned(tmp_path: Path) -> None:
+    reason = _error(load(write_image_pdf(tmp_path / "scan.pdf", pages=2)))
+    assert "no extractable text" in reason and "scanned" in reason and "2 pages" in reason
+
+
+def test_a_pdf_of_drawings_only_is_not_called_scanned(tmp_path: Path) -> None:
+    reason = _error(load(write_pdf(tmp_path / "shapes.pdf", ["", ""])))  # filled rectangles, no image
+    assert "blank or only drawings" in reason and "scanned" not in reason
 
 
 def test_a_decompression_bomb(tmp_path: Path) -> None:
@@ -199,23 +205,22 @@ def test_unsupported_type(tmp_path: Path) -> None:
 
 
 def test_a_citation_reads_only_its_own_page_of_a_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pypdf import PageObject
+    import pypdfium2
 
     from assistant.knowledge.documents import load_context
 
     path = write_pdf(tmp_path / "book.pdf", [f"Page {n} of the book." for n in range(1, 201)])
-    extracted = 0
-    real = PageObject.extract_text
+    opened: list[int] = []
+    real = pypdfium2.PdfDocument.__getitem__
 
-    def counted(self: PageObject, *args: object, **kwargs: object) -> str:
-        nonlocal extracted
-        extracted += 1
-        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+    def counted(self: pypdfium2.PdfDocument, index: int) -> pypdfium2.PdfPage:
+        opened.append(index)
+        return real(self, index)
 
-    monkeypatch.setattr(PageObject, "extract_text", counted)
+    monkeypatch.setattr(pypdfium2.PdfDocument, "__getitem__", counted)
     document = _ok(load_context(path, 150))
     assert [(s.page, s.text) for s in document.sections] == [(150, "Page 150 of the book.")]
-    assert extracted == 1
+    assert opened == [149]  # one page loaded, not 200
     assert _ok(load_context(tmp_path / "book.pdf", None)).pages == 200
 
 

@@ -17,8 +17,19 @@ from pathlib import Path
 import pytest
 
 from assistant.knowledge.documents import LoadedDocument, LoadError, load
-from tests.knowledge.conftest import write_encrypted_pdf, write_pdf, write_truncated_pdf, write_zip_bomb_docx
+from tests.knowledge.conftest import (
+    write_annotated_pdf,
+    write_cyclic_pdf,
+    write_encrypted_pdf,
+    write_image_pdf,
+    write_jbig2_bomb_pdf,
+    write_pdf,
+    write_rotated_pdf,
+    write_truncated_pdf,
+    write_zip_bomb_docx,
+)
 
+PDFS = Path(__file__).resolve().parents[1] / "data" / "pdf"  # real files from other projects: README there
 JAPANESE = "日本語のテキストです。東京は日本の首都です。富士山は高い山です。"
 CHINESE = "人工智能是计算机科学的一个分支。它研究如何让机器像人一样思考。"
 
@@ -50,6 +61,10 @@ def _encrypted_without_password(folder: Path) -> Path:
     return path
 
 
+def _real(name: str) -> Callable[[Path], Path]:
+    return lambda folder: PDFS / name
+
+
 DOCX_DATA = Path(__file__).parent.parent / "data" / "docx"
 
 
@@ -66,9 +81,24 @@ def _docx_with_broken_xml(folder: Path) -> Path:
 
 CORPUS: list[tuple[str, Callable[[Path], Path], str, str]] = [
     ("encrypted, with a password", _made("locked.pdf", write_encrypted_pdf, "secret"), "refused", "encrypted"),
+    ("encrypted AES-256 (pdfminer.six)", _real("aes-256.pdf"), "refused", "encrypted: the PDF needs a password"),
     ("encrypted, no password", _encrypted_without_password, "read", "Open to anyone who asks."),
+    (
+        "encrypted, no password, text in a FreeText annotation",
+        _made("note.pdf", write_annotated_pdf, "Typed onto the form: paid in full.", "owner"),
+        "read",
+        "Typed onto the form: paid in full.",
+    ),
     ("truncated PDF", _made("cut.pdf", write_truncated_pdf), "refused", "corrupt PDF"),
-    ("image-only PDF", _made("scan.pdf", write_pdf, ["", ""]), "refused", "scanned"),
+    ("image-only PDF", _made("scan.pdf", write_image_pdf, 2), "refused", "scanned"),
+    ("PDF of drawings only", _made("shapes.pdf", write_pdf, ["", ""]), "refused", "blank or only drawings"),
+    ("JBIG2 bomb PDF", _made("jbig2.pdf", write_jbig2_bomb_pdf), "refused", "100,000 x 100,000 pixels (a decompr"),
+    ("cyclic page tree", _made("cycle.pdf", write_cyclic_pdf), "read", "The only real page."),
+    ("rotated page", _made("turned.pdf", write_rotated_pdf, "Printed sideways.", 90), "read", "Printed sideways."),
+    ("Chinese PDF (pdfminer.six)", _real("issue_566_test_2.pdf"), "read", "甲方:中国饮料有限公司(盖章)"),
+    ("Japanese PDF (pdfminer.six)", _real("jo.pdf"), "read", "宇宙塵をたべ、または空気や塩水を呼吸しながら"),
+    ("Japanese, unmapped font (pdfminer.six)", _real("simple3.pdf"), "read", "あいうえお"),
+    ("Arabic, Thai, CJK PDF (pypdf)", _real("multilang.pdf"), "read", "مرحبا بالعالم\nRussian:\nПривет, мир"),
     ("zip bomb .docx", _made("bomb.docx", write_zip_bomb_docx), "refused", "decompression bomb"),
     ("Shift-JIS text", _bytes("sjis.txt", (JAPANESE * 3).encode("shift_jis")), "read", JAPANESE),
     ("GB18030 text", _bytes("gb.txt", (CHINESE * 3).encode("gb18030")), "read", CHINESE),
@@ -118,6 +148,8 @@ def test_each_hostile_file_gets_its_outcome(
         assert isinstance(result, LoadError), result
         assert expected in result.reason
         assert not re.search(r"[A-Z]\w+(Error|Exception)|Traceback|universal-newline", result.reason)
+        if expected != "scanned":  # "scanned" is said of image pages only
+            assert "scanned" not in result.reason
 
 
 def test_an_unclosed_heading_does_not_swallow_the_page(tmp_path: Path) -> None:
