@@ -255,13 +255,16 @@ def test_interactive_chat_in_a_terminal(hearth_home: Path) -> None:
     if pid == 0:  # the child becomes `hearth chat` on the terminal
         os.execv(sys.executable, [sys.executable, "-m", "assistant", "chat"])
     screen = b""
+    # poll, not select: select() refuses descriptors numbered 1024 and up, which a long test run reaches
+    readable = select.poll()
+    readable.register(fd, select.POLLIN)
 
     def read_until(marker: bytes, timeout: float = 60, seen: Callable[[bytes], bool] | None = None) -> None:
         nonlocal screen
         deadline = time.monotonic() + timeout
         while not (seen(screen) if seen else marker in screen):
             assert time.monotonic() < deadline, f"never saw {marker!r}; screen:\n{screen.decode(errors='replace')}"
-            if select.select([fd], [], [], 0.1)[0]:
+            if readable.poll(100):
                 screen += os.read(fd, 4096)
 
     try:

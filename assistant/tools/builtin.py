@@ -48,7 +48,7 @@ def build_registry(allowed_folders: Iterable[Path] | Callable[[], list[Path]]) -
         return files.read(path, first_page, last_page, page)
 
     def datetime_now() -> str:
-        """The current local date and time."""
+        """The current local date and time: what time it is now, today's date and the day of the week."""
         return local_time(datetime.now().astimezone())
 
     for plain in (calculator, datetime_now):

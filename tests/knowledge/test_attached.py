@@ -8,7 +8,7 @@ import pytest
 
 from assistant.knowledge.attached import MAX_PASSAGES, AttachmentError, pick, read_attachment
 from assistant.knowledge.parse_pool import ParsePool
-from tests.knowledge.conftest import write_pdf
+from tests.knowledge.conftest import write_image_pdf, write_pdf
 
 MB = 1024 * 1024
 
@@ -38,7 +38,8 @@ def test_a_pdf_is_read_into_passages_with_their_pages(pool: ParsePool, tmp_path:
         (lambda d: (d / "empty.txt").write_text("") or d / "empty.txt", "is empty"),
         (lambda d: d / "missing.txt", "cannot be opened"),
         (lambda d: (d / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense") and d / "broken.pdf", "corrupt PDF"),
-        (lambda d: write_pdf(d / "scan.pdf", ["", ""]), "scanned"),
+        (lambda d: write_image_pdf(d / "scan.pdf", 2), "scanned"),
+        (lambda d: write_pdf(d / "blank.pdf", ["", ""]), "blank or only drawings"),
         (lambda d: (d / "data.txt").write_bytes(b"\x00\x01\x02" * 400) and d / "data.txt", "binary data"),
     ],
 )

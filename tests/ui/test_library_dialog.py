@@ -12,7 +12,7 @@ from assistant.knowledge.file_status import FAILED, INDEXED, PENDING, SKIPPED, F
 from assistant.knowledge.library import Library
 from assistant.ui.library_dialog import LibraryDialog
 from assistant.ui.library_worker import LibraryWorker, start_library_worker
-from tests.knowledge.conftest import write_pdf
+from tests.knowledge.conftest import write_image_pdf, write_pdf
 
 WAIT_MS = 60_000
 
@@ -55,7 +55,7 @@ def test_each_file_is_listed_with_its_status_and_why(
 ) -> None:  # type: ignore[no-untyped-def]
     folder = make_folder(tmp_path, "manuals", {"kettle.txt": "Descale the kettle every 90 days.", "empty.md": ""})
     write_pdf(folder / "toaster.pdf", ["Crumb tray: empty it weekly.", "Never use a knife."])
-    write_pdf(folder / "scan.pdf", ["", ""])  # pages without text: a scan
+    write_image_pdf(folder / "scan.pdf", 2)  # pages that are only images: a scan
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
     library = make_library()
     dialog = open_dialog(library)

@@ -85,6 +85,14 @@ def test_stop_reaches_a_turn_still_waiting_in_the_queue(qtbot, hearth: Hearth, s
         window.stop()
     scripted.token_delay_s = 0.0
     _send(qtbot, hearth, "last question")
+
+    def answered() -> bool:
+        # The window went idle for the queued request too (it never began); the test queued that one
+        # behind the window's back, so idle alone can come before "last question" has its reply.
+        *_, question, last = hearth.store.messages(conversation_id)
+        return question.content == "last question" and last.status != MessageStatus.STREAMING
+
+    qtbot.waitUntil(answered, timeout=30_000)
     stored = hearth.store.messages(conversation_id)
     assert [m.content for m in stored if m.role == "user"] == ["talk a lot", "last question"]
     assert stored[1].status == MessageStatus.STOPPED
