@@ -317,17 +317,24 @@ class ModelDownloader:
 class _Meter:
     """Turns byte counts into progress reports with speed and time left (averaged over a few seconds)."""
 
-    def __init__(self, total: int, start: int, report: Callable[[DownloadProgress], None] | None) -> None:
+    def __init__(
+        self,
+        total: int,
+        start: int,
+        report: Callable[[DownloadProgress], None] | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.total = total
         self.report = report
         self.attempt = 1
-        self._samples: list[tuple[float, int]] = [(time.monotonic(), start)]
+        self._clock = clock
+        self._samples: list[tuple[float, int]] = [(clock(), start)]
 
     def restart(self) -> None:
-        self._samples = [(time.monotonic(), 0)]
+        self._samples = [(self._clock(), 0)]
 
     def advance(self, done: int) -> None:
-        now = time.monotonic()
+        now = self._clock()
         self._samples.append((now, done))
         while len(self._samples) > 2 and now - self._samples[0][0] > 5.0:
             self._samples.pop(0)
