@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,33 +26,74 @@ def add_parsers(commands: Any) -> None:
     run.add_argument("arguments", nargs="?", default="{}", help='a JSON object, e.g. \'{"expression": "2^64"}\'')
 
 
-def registry_for(settings: Settings, with_mcp: bool = True) -> ToolRegistry:
+def registry_for(settings: Settings, with_mcp: bool = True, only: str | None = None) -> ToolRegistry:
     """The built-in tools, with file access to the collections' folders and the settings' allow-list,
-    plus the configured MCP servers' tools (their processes end with this one)."""
+    plus the configured MCP servers' tools (their processes end with this one). With ``only`` (a
+    tool's name), just the server that can have it is started: no waiting for the others."""
     from assistant.cli.library import open_library
 
     library = open_library(settings)
     roots = [Path(root) for collection in library.collections() for root in collection.roots]
     registry = build_registry(roots + list(settings.tools.allowed_folders))
     if with_mcp:
-        for item in start_mcp_tools():
+        for item in start_mcp_tools(only):
             registry.register(item)
     return registry
 
 
-def start_mcp_tools() -> list[Tool]:
-    """Start the servers in mcp.json; one that fails is reported on stderr and the rest still work."""
-    from assistant.tools.mcp import McpTools, load_config
+def start_mcp_tools(only: str | None = None) -> list[Tool]:
+    """Start the servers in mcp.json; one that fails is reported on stderr and the rest still work.
+    Ctrl-C while they start stops them and says so; SIGTERM and SIGHUP stop them before Hearth ends
+    (and the watchdog ends them even when Hearth is killed)."""
+    from assistant.tools.mcp import McpTools, load_config, tool_name
+    from assistant.tools.mcp_client import stop_all
 
-    servers = McpTools(load_config(data_dir()), data_dir() / "logs").start()
+    configs = load_config(data_dir())
+    if only is not None:
+        configs = [c for c in configs if only.startswith(tool_name(c.name, ""))]
+    if not configs:
+        return []
+    _stop_servers_on_signals()
+    try:
+        servers = McpTools(configs, data_dir() / "logs").start()
+    except KeyboardInterrupt:
+        stop_all()
+        print("hearth: stopped while the MCP servers were starting.", file=sys.stderr)
+        raise SystemExit(130) from None
     atexit.register(servers.close)
     for problem in servers.problems:
         print(f"warning: {problem}", file=sys.stderr)
     return servers.tools
 
 
+def _stop_servers_on_signals() -> None:
+    """SIGTERM and SIGHUP end Hearth through its exit path (atexit closes the servers), after a
+    kill of every server group so nothing is left if that path is slow."""
+    from assistant.tools.mcp_client import stop_all
+
+    def stop(signum: int, _frame: Any) -> None:
+        stop_all()
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) in (signal.SIG_DFL, None):
+            try:
+                signal.signal(number, stop)
+            except ValueError:
+                return  # not the main thread: the watchdog still ends them with Hearth
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    registry = registry_for(settings)
+    try:
+        return _run(args, settings)
+    except KeyboardInterrupt:
+        print("hearth: stopped.", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    registry = registry_for(settings, only=args.name if args.action == "run" else None)
     if args.action == "list":
         if args.json:
             print(json.dumps([t.schema() | {"approval": t.approval} for t in registry.tools()], indent=2))

@@ -24,13 +24,14 @@ from assistant.core.cancel import CancelToken
 from assistant.core.messages import clean_json
 from assistant.engine.grammar import schema_problem
 from assistant.tools.mcp_client import (
-    CALL_TIMEOUT_S,
     START_TIMEOUT_S,
     McpClient,
     McpError,
     McpServerConfig,
 )
+from assistant.tools.mcp_config import server_config
 from assistant.tools.mcp_content import result_text
+from assistant.tools.mcp_text import safe_line
 from assistant.tools.registry import Tool, ToolError, arguments_model
 from assistant.tools.schema import SchemaError, inline_refs, without_patterns
 
@@ -43,11 +44,18 @@ CONFIG_FILE = "mcp.json"
 MAX_PAGES = 20
 # More tools than this make a decision grammar no small model can use anyway.
 MAX_TOOLS_PER_SERVER = 100
+# A tool's description, and each description or title inside its input schema (a server once sent
+# a 1 MB parameter description, which pushed every tool out of the turn).
+MAX_DESCRIPTION = 1000
+MAX_SCHEMA_TEXT = 300
+# One tool's whole input schema, after the caps above: larger is not a schema a decision can use.
+MAX_SCHEMA_CHARS = 8000
 
 
 def load_config(data_dir: Path) -> list[McpServerConfig]:
-    """The configured servers; none when the file does not exist. A broken file is an error that
-    names what is wrong, since silently ignoring it would hide the user's tools."""
+    """The configured servers; none when the file does not exist. A file that cannot be read at all
+    is an error naming what is wrong; one bad entry disables that server alone (its config carries
+    the ``problem``, reported when the servers start)."""
     path = data_dir / CONFIG_FILE
     if not path.exists():
         return []
@@ -60,20 +68,9 @@ def load_config(data_dir: Path) -> list[McpServerConfig]:
         raise McpError(f'{path} has no "mcpServers" object.', hint='Expected {"mcpServers": {"name": {...}}}.')
     configs = []
     for name, entry in servers.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("command"), str):
-            raise McpError(f'{path}: server "{name}" needs a "command" (only stdio servers are supported).')
-        if entry.get("disabled") is True:
-            continue
-        args, env = entry.get("args", []), entry.get("env", {})
-        if not (isinstance(args, list) and all(isinstance(a, str) for a in args)):
-            raise McpError(f'{path}: "args" of server "{name}" must be a list of strings.')
-        if not (isinstance(env, dict) and all(isinstance(v, str) for v in env.values())):
-            raise McpError(f'{path}: "env" of server "{name}" must map names to strings.')
-        approval = entry.get("approval", "ask")
-        if approval not in ("ask", "allow"):
-            raise McpError(f'{path}: "approval" of server "{name}" must be "ask" or "allow".')
-        timeout = entry.get("timeout_s", CALL_TIMEOUT_S)
-        configs.append(McpServerConfig(str(name), entry["command"], args, env, entry.get("cwd"), approval, timeout))
+        config = server_config(safe_line(str(name), 100), entry)
+        if config is not None:
+            configs.append(config)
     return configs
 
 
@@ -96,7 +93,11 @@ class McpTools:
         outcomes: list[tuple[McpClient, list[Tool], list[str]] | None] = [None] * len(self.configs)
 
         def start_one(index: int) -> None:
-            outcomes[index] = _start_server(self.configs[index], self.log_dir)
+            config = self.configs[index]
+            if config.problem is not None:
+                outcomes[index] = (McpClient(config, self.log_dir), [], [config.problem])
+            else:
+                outcomes[index] = _start_server(config, self.log_dir)
 
         threads = [
             threading.Thread(target=start_one, args=(i,), name=f"hearth-mcp-start-{i}", daemon=True)
@@ -110,7 +111,8 @@ class McpTools:
         for outcome in outcomes:
             assert outcome is not None
             client, tools, problems = outcome
-            self.problems.extend(problems)
+            # They hold the server's own words (its errors, its stderr): shown on a terminal.
+            self.problems.extend(safe_line(problem, 2000) for problem in problems)
             if not client.running:
                 continue
             self.clients.append(client)
@@ -208,7 +210,9 @@ def parameters(schema: Any) -> dict[str, Any]:
         schema = {}
     if not isinstance(schema, dict):
         raise SchemaError(f"its input schema is a {type(schema).__name__}, not an object")
-    inlined = inline_refs(schema)
+    inlined = _capped(inline_refs(schema))
+    if len(json.dumps(inlined)) > MAX_SCHEMA_CHARS:
+        raise SchemaError(f"its input schema is over {MAX_SCHEMA_CHARS:,} characters, too large for a decision")
     properties = inlined.get("properties", {})
     if not isinstance(properties, dict) or not all(isinstance(value, dict) for value in properties.values()):
         raise SchemaError("its input schema's properties are not schemas")
@@ -225,10 +229,32 @@ def parameters(schema: Any) -> dict[str, Any]:
     raise SchemaError(f"its input schema cannot be constrained by a grammar ({problem})")
 
 
+def _capped(node: Any, key: str = "") -> Any:
+    """The schema with every description and title made safe and capped; the rest as sent. A
+    parameter name with control characters leaves the tool out (it must be sent back exactly)."""
+    if isinstance(node, dict):
+        capped = {}
+        for name, value in node.items():
+            if name == "properties" and isinstance(value, dict):
+                for prop in value:
+                    if safe_line(str(prop), 200) != prop:
+                        raise SchemaError(f"its parameter {safe_line(str(prop), 64)!r} has control characters")
+            if name in ("description", "title") and isinstance(value, str):
+                capped[name] = safe_line(value, MAX_SCHEMA_TEXT)
+            elif name == "examples":
+                continue  # for people reading the schema; the model gets the descriptions
+            else:
+                capped[name] = _capped(value, name)
+        return capped
+    if isinstance(node, list):
+        return [_capped(item) for item in node]
+    return node
+
+
 def _as_tool(client: McpClient, entry: dict[str, Any]) -> Tool:
     remote_name: str = entry["name"]  # as the server spelled it, to call it by
     config = client.config
-    entry = clean_json(entry)  # what the model and the user see: no lone surrogates
+    entry = clean_json(entry)  # no lone surrogates in what the grammar and the prompt get
 
     def call(arguments: dict[str, Any], cancel: CancelToken | None = None) -> str:
         """The tool's text; a result the server flags as an error raises ToolError with that text."""
@@ -244,12 +270,13 @@ def _as_tool(client: McpClient, entry: dict[str, Any]) -> Tool:
         return text
 
     description = entry.get("description")
-    description = " ".join(description.split())[:1000] if isinstance(description, str) else ""
+    # What the model and the user see: no escapes, controls or lone surrogates, one capped line.
+    description = safe_line(description, MAX_DESCRIPTION) if isinstance(description, str) else ""
     name = tool_name(config.name, remote_name)
     schema = parameters(entry.get("inputSchema"))
     return Tool(
         name=name,
-        description=f"{description or remote_name} (MCP server {config.name})",
+        description=f"{description or safe_line(remote_name, 64)} (MCP server {config.name})",
         parameters=schema,
         arguments=arguments_model(name, schema),
         function=lambda **arguments: call(arguments),

@@ -8,9 +8,10 @@ trip is 1.8 ms instead of 0.8 ms; and its stdio transport joins chunks into one 
 until a newline, so the line cap below would need a transport of our own anyway.
 
 Nothing the server sends is trusted. A line longer than ``MAX_LINE_BYTES`` ends the connection
-instead of growing memory; every request, its write included, has a time-out (a server that stops
-reading its input would otherwise block the writer forever); a ping reply never blocks the reader;
-a cancel token stops waiting and tells the server with ``notifications/cancelled``.
+instead of growing memory; a reply that is not UTF-8 fails its request at once; every request,
+its write included, has a time-out (a server that stops reading its input would otherwise block
+the writer forever); a ping reply never blocks the reader; a cancel token stops waiting and tells
+the server with ``notifications/cancelled``.
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ from typing import IO, Any, Literal
 
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
+from assistant.tools.mcp_process import ServerLog, server_environment, watchdog
+from assistant.tools.mcp_text import safe_line
 
 PROTOCOL_VERSION = "2025-06-18"
 START_TIMEOUT_S = 20.0
 CALL_TIMEOUT_S = 30.0
-# Above any sane message (the bundled model reads 20,000 characters of a result at most); below
-# what lets one server exhaust memory.
-MAX_LINE_BYTES = 16 * 1024 * 1024
+# Above any sane message (the bundled model reads 20,000 characters of a result at most; an image
+# of a few megabytes is only described); parsing a line costs many times its size in memory, so
+# the cap is what bounds one server's share of Hearth's memory.
+MAX_LINE_BYTES = 4 * 1024 * 1024
 # Writes waiting for a server that reads slowly; more means it is not reading at all.
 _MAX_QUEUED_WRITES = 256
 # How often a waiting request looks at its cancel token: fast enough for a Stop button.
@@ -61,6 +65,8 @@ class McpServerConfig:
     cwd: str | None = None
     approval: Literal["ask", "allow"] = "ask"
     timeout_s: float = CALL_TIMEOUT_S
+    # Set when its mcp.json entry is wrong: the server is not started and this is reported instead.
+    problem: str | None = None
 
 
 class McpClient:
@@ -76,35 +82,54 @@ class McpClient:
         self._arrived = threading.Condition()
         self._outbox: queue.Queue[tuple[bytes, threading.Event] | None] = queue.Queue(_MAX_QUEUED_WRITES)
         self._exit_reason: str | None = None
+        self.log = ServerLog(self.log_path)
 
     # ----- lifecycle ----------------------------------------------------------------------------
 
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
         try:
-            self._process = subprocess.Popen(
-                [self.config.command, *self.config.args],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                cwd=self.config.cwd,
-                env={**os.environ, **self.config.env},
-                # A group of its own: wrappers (npx, uvx, a shell script) start the real server as a
-                # child, and stopping the wrapper alone would leave that running.
-                start_new_session=os.name == "posix",
-            )
+            with _LIVE_LOCK:
+                # Under the lock: stop_all() either sees this process or runs before it exists.
+                if _STOPPING.is_set():
+                    raise McpError(f'MCP server "{self.config.name}" was not started: Hearth is stopping.')
+                self._process = subprocess.Popen(
+                    [self.config.command, *self.config.args],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    cwd=self.config.cwd,
+                    env=server_environment(self.config.env),
+                    # A group of its own: wrappers (npx, uvx, a shell script) start the real server as
+                    # a child, and stopping the wrapper alone would leave that running.
+                    start_new_session=os.name == "posix",
+                )
+                _LIVE.add(self)
         except (OSError, ValueError) as exc:
             raise McpError(
                 f'MCP server "{self.config.name}" could not be started: {exc}',
                 hint="Check its command in mcp.json.",
             ) from exc
-        finally:
-            log.close()
+        watchdog.watch(self._process.pid)
         assert self._process.stdout is not None and self._process.stdin is not None
+        assert self._process.stderr is not None
+        self.log.follow(self._process.stderr, self.config.name)
         for target, stream in ((self._read, self._process.stdout), (self._write, self._process.stdin)):
             threading.Thread(target=target, args=(stream,), name=f"hearth-mcp-{self.config.name}", daemon=True).start()
-        info = self.request(
+        try:
+            info = self._initialize(timeout_s)
+        except McpError as exc:
+            # Its stderr often says why ("fatal: missing API key"): shown, not only logged.
+            tail = self.log.tail(wait_s=1.0 if self._exit_reason is not None else 0.0)
+            if tail:
+                raise McpError(f"{exc.message} Its last output: {tail}", hint=exc.hint) from exc
+            raise
+        server_info = info.get("serverInfo")
+        if isinstance(server_info, dict) and isinstance(server_info.get("name"), str):
+            self.server_name = safe_line(server_info["name"], 100)
+        self._send({"jsonrpc": "2.0", "method": "notifications/initialized"}, timeout_s)
+
+    def _initialize(self, timeout_s: float) -> dict[str, Any]:
+        return self.request(
             "initialize",
             {
                 "protocolVersion": PROTOCOL_VERSION,
@@ -113,10 +138,6 @@ class McpClient:
             },
             timeout_s,
         )
-        server_info = info.get("serverInfo")
-        if isinstance(server_info, dict) and isinstance(server_info.get("name"), str):
-            self.server_name = server_info["name"][:100]
-        self._send({"jsonrpc": "2.0", "method": "notifications/initialized"}, timeout_s)
 
     def close(self) -> None:
         """Stop the server: end of input first (the polite way), then terminate, then kill."""
@@ -135,7 +156,16 @@ class McpClient:
                 break
             except subprocess.TimeoutExpired:
                 continue
+        self._reaped(process)
         self._process = None
+
+    def _reaped(self, process: subprocess.Popen[bytes]) -> None:
+        """After the server's own process has ended: what it left running in its group is killed,
+        and the watchdog forgets the group (its number may be reused from now on)."""
+        _signal_group(process, _KILL)
+        watchdog.forget(process.pid)
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
 
     @property
     def running(self) -> bool:
@@ -178,7 +208,7 @@ class McpClient:
         if "error" in response:
             error = response["error"]
             message = error.get("message") if isinstance(error, dict) else None
-            raise McpError(f'MCP server "{self.config.name}": {str(message or error)[:500]}')
+            raise McpError(f'MCP server "{self.config.name}": {safe_line(str(message or error), 500)}')
         result = response.get("result")
         if not isinstance(result, dict):
             raise McpError(
@@ -218,7 +248,8 @@ class McpClient:
         if self._process is None or self._exit_reason is not None:
             raise McpError(f'MCP server "{self.config.name}" is not running ({self._exit_reason or "stopped"}).')
         written = threading.Event()
-        data = (json.dumps(message, ensure_ascii=False) + "\n").encode()
+        # ASCII JSON: a lone surrogate in a server's tool name goes back to it escaped, as it came.
+        data = (json.dumps(message) + "\n").encode()
         try:
             self._outbox.put_nowait((data, written))
         except queue.Full:
@@ -241,6 +272,7 @@ class McpClient:
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                 _signal_group(process, _KILL)
                 process.wait(timeout=5)  # reaped, so "stopped" means gone
+                self._reaped(process)
 
     # ----- the two pipe threads -----------------------------------------------------------------
 
@@ -268,7 +300,10 @@ class McpClient:
                 break
             try:
                 message = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            except UnicodeDecodeError:
+                self._not_utf8(line)
+                continue
+            except (json.JSONDecodeError, RecursionError):
                 continue  # servers sometimes print stray lines; the spec says stdout is JSON only
             if isinstance(message, dict):
                 self._receive(message)
@@ -277,10 +312,20 @@ class McpClient:
             return
         process = self._process
         code = process.wait() if process is not None else None
+        if process is not None:
+            self._reaped(process)  # a server that ended by itself must not leave its children
         with self._arrived:
             if self._exit_reason is None:
                 self._exit_reason = f"exited (code {code})" if code is not None else "closed its output"
             self._arrived.notify_all()
+
+    def _not_utf8(self, line: bytes) -> None:
+        """A reply with bytes that are not UTF-8 is a protocol error for its request, said now."""
+        with contextlib.suppress(ValueError, RecursionError):
+            message = json.loads(line.decode("utf-8", "replace"))
+            if isinstance(message, dict) and "method" not in message:
+                error = {"code": -32700, "message": "its reply was not valid UTF-8 (a protocol error)"}
+                self._receive({"id": message.get("id"), "error": error})
 
     def _receive(self, message: dict[str, Any]) -> None:
         message_id = message.get("id")
@@ -306,6 +351,22 @@ class McpClient:
 
 
 _KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+# Every client whose process was started and not yet reaped, for stop_all().
+_LIVE: set[McpClient] = set()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def stop_all() -> None:
+    """Kill every server this process started, at once (a signal handler's last act): their groups,
+    so their children too. Servers started after this are refused."""
+    with _LIVE_LOCK:
+        _STOPPING.set()
+        clients = list(_LIVE)
+    for client in clients:
+        process = client._process
+        if process is not None:
+            _signal_group(process, _KILL)
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:

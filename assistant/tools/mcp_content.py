@@ -1,13 +1,16 @@
 """An MCP tool result as text the model and the user can read.
 
 Images, audio and binary resources are described, never pasted: base64 in the context would cost
-thousands of tokens and tell a small model nothing.
+thousands of tokens and tell a small model nothing. The text is made safe for a terminal and a
+prompt (no escape sequences or control characters), and a text cut to fit says so.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from assistant.tools.mcp_text import safe_text
 
 MAX_RESULT_CHARS = 20_000
 
@@ -16,8 +19,15 @@ def result_text(result: dict[str, Any]) -> str:
     """The text of a ``tools/call`` result: its content blocks, else its structured content."""
     text = "\n".join(block_text(block) for block in _list(result.get("content")))
     if not text.strip() and "structuredContent" in result:
-        text = json.dumps(result["structuredContent"], ensure_ascii=False)[:MAX_RESULT_CHARS]
-    return text[:MAX_RESULT_CHARS]
+        text = json.dumps(result["structuredContent"], ensure_ascii=False)
+    return _cut(safe_text(text, keep_newlines=True))
+
+
+def _cut(text: str, limit: int = MAX_RESULT_CHARS) -> str:
+    """At most ``limit`` characters, with a marker saying how much the server sent when cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[cut: the MCP server sent {len(text):,} characters; the first {limit:,} are shown]"
 
 
 def block_text(block: Any) -> str:
@@ -26,7 +36,7 @@ def block_text(block: Any) -> str:
     kind = block.get("type")
     if kind == "text":
         text = block.get("text")
-        return text[:MAX_RESULT_CHARS] if isinstance(text, str) else ""
+        return text if isinstance(text, str) else ""
     if kind in ("image", "audio"):
         return f"[{kind}: {_str(block.get('mimeType')) or 'unknown type'}, {_size(block.get('data'))}]"
     if kind == "resource":
@@ -34,7 +44,7 @@ def block_text(block: Any) -> str:
         resource: dict[str, Any] = found if isinstance(found, dict) else {}
         uri = _str(resource.get("uri")) or "no URI"
         if isinstance(resource.get("text"), str):
-            return f"[resource: {uri}]\n{resource['text'][:MAX_RESULT_CHARS]}"
+            return f"[resource: {uri}]\n{resource['text']}"
         mime = _str(resource.get("mimeType")) or "binary"
         return f"[resource: {uri}, {mime}, {_size(resource.get('blob'))}]"
     if kind == "resource_link":

@@ -143,12 +143,10 @@ def test_config_file(tmp_path: Path) -> None:
     [
         ("{broken", "could not be read"),
         ('{"servers": {}}', 'no "mcpServers"'),
-        ('{"mcpServers": {"web": {"url": "http://example.com"}}}', 'needs a "command"'),
-        ('{"mcpServers": {"a": {"command": "x", "args": "one"}}}', "list of strings"),
-        ('{"mcpServers": {"a": {"command": "x", "approval": "yes"}}}', '"ask" or "allow"'),
+        ('{"mcpServers": []}', 'no "mcpServers"'),
     ],
 )
-def test_a_broken_config_names_the_problem(tmp_path: Path, content: str, message: str) -> None:
+def test_a_config_file_that_cannot_be_read_names_the_problem(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "mcp.json").write_text(content)
     with pytest.raises(McpError, match=message):
         load_config(tmp_path)

@@ -41,7 +41,9 @@ def test_blocks_of_every_kind_are_described() -> None:
 def test_structured_content_stands_in_for_missing_text_and_all_is_bounded() -> None:
     assert result_text({"content": [], "structuredContent": {"t": 36}}) == '{"t": 36}'
     assert result_text({"content": "nonsense"}) == ""
-    assert len(result_text({"content": [{"type": "text", "text": "x" * 10**6}]})) == MAX_RESULT_CHARS
+    cut = result_text({"content": [{"type": "text", "text": "x" * 10**6}]})
+    assert cut.startswith("x" * MAX_RESULT_CHARS + "\n[cut: ")
+    assert cut.endswith("[cut: the MCP server sent 1,000,000 characters; the first 20,000 are shown]")
 
 
 def test_a_tool_entry_with_lone_surrogates_is_cleaned_for_the_model_but_called_by_its_own_name() -> None:

@@ -105,7 +105,7 @@ def test_an_endless_next_cursor_stops_at_the_page_cap(start: Any) -> None:
 def test_a_huge_line_without_newline_ends_that_server(start: Any, tmp_path: Path) -> None:
     servers, registry = start(_hostile("huge-line"))
     assert not [n for n in registry.names() if n.startswith("huge-line")]
-    assert any('"huge-line" sent a message over 16 MiB' in p for p in servers.problems), servers.problems
+    assert any('"huge-line" sent a message over 4 MiB' in p for p in servers.problems), servers.problems
     _assert_stopped(tmp_path, "huge-line")
     _demo_works(registry)
 
