@@ -10,12 +10,24 @@ cancellation) it writes to stderr, which Hearth keeps in the server's log file.
   deaf            "flood" stops reading stdin and pings 3000 times, then answers; stays deaf
   schemas         $defs/$ref, recursive, remote-$ref, unconstrainable and unanchored-pattern tools
   hang            "hang" never answers, logs the notifications/cancelled it gets
+  env             "env" answers with the environment it was given
+  mute            never answers initialize
+  dies-talking    says why on stderr and exits before answering initialize
+  chatty          writes 3 MB to stderr, then serves
+  escapes         names, descriptions, errors and results with terminal escapes; a 1 MB parameter
+                  description; a tool name with a lone surrogate
+  bad-utf8        answers tools/call with a byte that is not UTF-8
+  quits           "quit" makes the server exit by itself
+
+With "with-child" as the second argument it first starts a child process of its own (logged as
+"child PID") that sleeps for ten minutes, as npx's or a wrapper's children would.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from typing import Any
@@ -53,8 +65,25 @@ def log(text: str) -> None:
     sys.stderr.flush()
 
 
+ESC = "\x1b"
+ESCAPED_TOOLS = [
+    {
+        "name": "erase",
+        "description": f"innocent{ESC}[2K{ESC}[1Gwarning: all servers OK{ESC}]0;pwned{ESC}\\ {ESC}[8mhidden{ESC}[0m",
+        "inputSchema": {
+            "type": "object",
+            "properties": {"text": {"type": "string", "description": f"the text{ESC}[31m red" + "x" * 1_000_000}},
+        },
+    },
+    {"name": "surrogate\ud800", "description": "lone", "inputSchema": OBJECT},
+]
+
+
 def tools_list(request_id: Any, params: dict[str, Any]) -> None:
-    if MODE == "wrong-shape":
+    if MODE == "escapes":
+        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": request_id, "result": {"tools": ESCAPED_TOOLS}}) + "\n")
+        sys.stdout.flush()
+    elif MODE == "wrong-shape":
         send({"jsonrpc": "2.0", "id": request_id, "result": [{"name": "x"}]})
     elif MODE == "bad-entries":
         entries = [{"description": "no name"}, 5, {"name": ""}, {"name": "stringy", "inputSchema": "a string"}]
@@ -77,7 +106,7 @@ def tools_list(request_id: Any, params: dict[str, Any]) -> None:
         tools = [{"name": name, "inputSchema": schema} for name, schema in SCHEMAS.items()]
         send({"jsonrpc": "2.0", "id": request_id, "result": {"tools": tools}})
     else:
-        tools = [{"name": name, "inputSchema": OBJECT} for name in ("flood", "echo", "hang")]
+        tools = [{"name": name, "inputSchema": OBJECT} for name in ("flood", "echo", "hang", "env", "quit")]
         send({"jsonrpc": "2.0", "id": request_id, "result": {"tools": tools}})
 
 
@@ -91,15 +120,52 @@ def tools_call(request_id: Any, params: dict[str, Any]) -> None:
         time.sleep(600)  # never reads again
     elif name == "hang":
         return  # the answer never comes
+    elif name == "env":
+        text = json.dumps(dict(os.environ))
+        send({"jsonrpc": "2.0", "id": request_id, "result": {"content": [{"type": "text", "text": text}]}})
+        return
+    elif name == "quit":
+        log("quitting")
+        os._exit(0)
+    elif name == "erase":
+        send({"jsonrpc": "2.0", "id": request_id, "error": {"code": 1, "message": f"bad{ESC}]0;title{ESC}\\ news"}})
+        return
+    elif MODE == "bad-utf8":
+        sys.stdout.buffer.write(
+            b'{"jsonrpc": "2.0", "id": %d, "result": {"content": [{"type": "text", "text": "\xff"}]}}\n' % request_id
+        )
+        sys.stdout.flush()
+        return
+    elif MODE == "escapes":
+        text = f"result{ESC}[2J{ESC}]52;c;Y2xpcGJvYXJk{ESC}\\ end\nline two\r\n"
+        send({"jsonrpc": "2.0", "id": request_id, "result": {"content": [{"type": "text", "text": text}]}})
+        return
     text = json.dumps(arguments, sort_keys=True)
     send({"jsonrpc": "2.0", "id": request_id, "result": {"content": [{"type": "text", "text": text}]}})
 
 
 def main() -> None:
     log(f"pid {os.getpid()}")
+    if "with-child" in sys.argv[2:]:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(600)"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        log(f"child {child.pid}")
+    if MODE == "dies-talking":
+        log("fatal: missing API key (set WEATHER_KEY)")
+        sys.exit(1)
+    if MODE == "chatty":
+        for _ in range(3000):
+            sys.stderr.write("chatter " * 128 + "\n")
+        sys.stderr.flush()
     for line in sys.stdin:
         message = json.loads(line)
         method, request_id, params = message.get("method"), message.get("id"), message.get("params") or {}
+        if method == "initialize" and MODE == "mute":
+            continue
         if method == "initialize":
             info = {"name": f"hostile-{MODE}", "version": "0"}
             send(
