@@ -55,9 +55,7 @@ def started(tmp_path: Path) -> Iterator[Any]:
         each.close()
 
 
-def test_a_server_gets_the_safe_environment_and_its_own_env_only(
-    started: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_server_gets_the_safe_environment_and_its_own_env_only(started: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in SECRETS.items():
         monkeypatch.setenv(key, value)
     _, registry = started(_hostile("env", "env", env={"WEATHER_KEY": "given"}))

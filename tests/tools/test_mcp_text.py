@@ -28,7 +28,7 @@ def escapes(tmp_path: Path) -> Iterator[tuple[McpTools, ToolRegistry]]:
 
 
 def _no_controls(text: str) -> None:
-    assert not [c for c in text if ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F], repr(text[:200])
+    assert not [c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F], repr(text[:200])
 
 
 def test_escape_sequences_are_removed_whole() -> None:
@@ -41,7 +41,7 @@ def test_escape_sequences_are_removed_whole() -> None:
 
 
 def test_descriptions_errors_and_results_from_a_server_are_safe(escapes: tuple[McpTools, ToolRegistry]) -> None:
-    servers, registry = escapes
+    _, registry = escapes
     erase = registry.get("escapes__erase")
     _no_controls(erase.description + json.dumps(erase.parameters, ensure_ascii=False))
     assert erase.description.startswith("innocentwarning: all servers OK hidden")
