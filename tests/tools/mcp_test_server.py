@@ -6,6 +6,7 @@ import sys
 import time
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel
 
 server = MCPServer("hearth-test")
@@ -37,7 +38,9 @@ def move(point: Point, dx: int) -> str:
 @server.tool()
 def fail(reason: str) -> str:
     """Always fails with the given reason."""
-    raise ValueError(reason)
+    # A deliberate ToolError: any other exception is logged as a rich traceback, which takes over
+    # a second on a busy machine, longer than the tests' 2 s time-out.
+    raise ToolError(f"fail: {reason}")
 
 
 @server.tool()
