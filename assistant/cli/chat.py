@@ -119,7 +119,9 @@ def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
         settings,
         retrieve=retrieve,
         # MCP servers are separate processes: started only when this conversation may use tools.
-        tools=registry_for(settings, with_mcp=bool(getattr(args, "tools", False) or settings.tools.agent)),
+        tools=registry_for(
+            settings, with_mcp=bool(getattr(args, "tools", False) or settings.tools.agent), background=True
+        ),
         approve=_approver(getattr(args, "approve_tools", False)),
         memory=memory,
         incognito=args.incognito,

@@ -26,25 +26,32 @@ def add_parsers(commands: Any) -> None:
     run.add_argument("arguments", nargs="?", default="{}", help='a JSON object, e.g. \'{"expression": "2^64"}\'')
 
 
-def registry_for(settings: Settings, with_mcp: bool = True, only: str | None = None) -> ToolRegistry:
+def registry_for(
+    settings: Settings, with_mcp: bool = True, only: str | None = None, background: bool = False
+) -> ToolRegistry:
     """The built-in tools, with file access to the collections' folders and the settings' allow-list,
     plus the configured MCP servers' tools (their processes end with this one). With ``only`` (a
-    tool's name), just the server that can have it is started: no waiting for the others."""
+    tool's name), just the server that can have it is started: no waiting for the others. With
+    ``background`` (a chat), nothing waits: each server's tools join the registry when it is ready."""
     from assistant.cli.library import open_library
 
     library = open_library(settings)
     roots = [Path(root) for collection in library.collections() for root in collection.roots]
     registry = build_registry(roots + list(settings.tools.allowed_folders))
     if with_mcp:
-        for item in start_mcp_tools(only):
-            registry.register(item)
+        if background:
+            start_mcp_tools(only, registry)
+        else:
+            for item in start_mcp_tools(only):
+                registry.register(item)
     return registry
 
 
-def start_mcp_tools(only: str | None = None) -> list[Tool]:
+def start_mcp_tools(only: str | None = None, joining: ToolRegistry | None = None) -> list[Tool]:
     """Start the servers in mcp.json; one that fails is reported on stderr and the rest still work.
     Ctrl-C while they start stops them and says so; SIGTERM and SIGHUP stop them before Hearth ends
-    (and the watchdog ends them even when Hearth is killed)."""
+    (and the watchdog ends them even when Hearth is killed). With ``joining``, returns at once and
+    each server's tools are registered there when it is ready."""
     from assistant.tools.mcp import McpTools, load_config, tool_name
     from assistant.tools.mcp_client import stop_all
 
@@ -54,13 +61,29 @@ def start_mcp_tools(only: str | None = None) -> list[Tool]:
     if not configs:
         return []
     _stop_servers_on_signals()
+
+    def late(tools: list[Tool], problems: list[str]) -> None:
+        assert joining is not None
+        for item in tools:
+            try:
+                joining.register(item)
+            except HearthError as exc:
+                problems.append(exc.message)
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr, flush=True)
+
     try:
-        servers = McpTools(configs, data_dir() / "logs").start()
+        servers = McpTools(configs, data_dir() / "logs").start(late if joining is not None else None)
     except KeyboardInterrupt:
         stop_all()
         print("hearth: stopped while the MCP servers were starting.", file=sys.stderr)
         raise SystemExit(130) from None
+    # Last in, first out: the servers that answered are closed politely, then any still starting
+    # are killed (the watchdog would, a moment later).
+    atexit.register(stop_all)
     atexit.register(servers.close)
+    if joining is not None:
+        return []
     for problem in servers.problems:
         print(f"warning: {problem}", file=sys.stderr)
     return servers.tools

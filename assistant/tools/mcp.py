@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,17 +88,25 @@ class McpTools:
         self.clients: list[McpClient] = []
         self.problems: list[str] = []
         self.tools: list[Tool] = []
+        self._lock = threading.Lock()
+        self._closed = False
 
-    def start(self) -> McpTools:
-        # In parallel: a server that takes its full start time-out must not delay the others.
+    def start(self, late: Callable[[list[Tool], list[str]], None] | None = None) -> McpTools:
+        """Every server at once, in parallel. Without ``late``, returns when each has started or
+        failed. With it, returns at once and hands each server's tools and problems to ``late`` (on
+        that server's start thread) when it is ready: nothing waits for a slow server."""
         outcomes: list[tuple[McpClient, list[Tool], list[str]] | None] = [None] * len(self.configs)
 
         def start_one(index: int) -> None:
             config = self.configs[index]
+            outcome: tuple[McpClient, list[Tool], list[str]]
             if config.problem is not None:
-                outcomes[index] = (McpClient(config, self.log_dir), [], [config.problem])
+                outcome = (McpClient(config, self.log_dir), [], [config.problem])
             else:
-                outcomes[index] = _start_server(config, self.log_dir)
+                outcome = _start_server(config, self.log_dir)
+            outcomes[index] = outcome
+            if late is not None:
+                late(*self._accept(*outcome))
 
         threads = [
             threading.Thread(target=start_one, args=(i,), name=f"hearth-mcp-start-{i}", daemon=True)
@@ -105,31 +114,43 @@ class McpTools:
         ]
         for thread in threads:
             thread.start()
+        if late is not None:
+            return self
         for thread in threads:
             thread.join()
-        taken: set[str] = set()
         for outcome in outcomes:
             assert outcome is not None
-            client, tools, problems = outcome
-            # They hold the server's own words (its errors, its stderr): shown on a terminal.
-            self.problems.extend(safe_line(problem, 2000) for problem in problems)
-            if not client.running:
-                continue
-            self.clients.append(client)
-            for item in tools:
-                if item.name in taken:
-                    self.problems.append(
-                        f'MCP server "{client.config.name}": a second tool named {item.name} was left out.'
-                    )
-                    continue
-                taken.add(item.name)
-                self.tools.append(item)
+            self._accept(*outcome)
         return self
 
+    def _accept(self, client: McpClient, tools: list[Tool], problems: list[str]) -> tuple[list[Tool], list[str]]:
+        """One server's outcome joins the others: its tools (a name already taken is left out)."""
+        # They hold the server's own words (its errors, its stderr): shown on a terminal.
+        said = [safe_line(problem, 2000) for problem in problems]
+        accepted: list[Tool] = []
+        with self._lock:
+            if self._closed:
+                client.close()
+                return [], []
+            if client.running:
+                self.clients.append(client)
+                taken = {item.name for item in self.tools}
+                for item in tools:
+                    if item.name in taken:
+                        said.append(f'MCP server "{client.config.name}": a second tool named {item.name} was left out.')
+                        continue
+                    taken.add(item.name)
+                    accepted.append(item)
+            self.tools.extend(accepted)
+            self.problems.extend(said)
+        return accepted, said
+
     def close(self) -> None:
-        for client in self.clients:
+        with self._lock:
+            self._closed = True
+            clients, self.clients = list(self.clients), []
+        for client in clients:
             client.close()
-        self.clients.clear()
 
 
 def _start_server(config: McpServerConfig, log_dir: Path) -> tuple[McpClient, list[Tool], list[str]]:

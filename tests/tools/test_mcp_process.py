@@ -149,6 +149,7 @@ def hearth_with_servers(hearth_home: Path) -> Iterator[Any]:
         (hearth_home / "mcp.json").write_text(json.dumps({"mcpServers": servers}))
         process = subprocess.Popen(
             [sys.executable, "-m", "assistant", *args],
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -196,3 +197,14 @@ def test_hearth_exiting_normally_leaves_no_server(hearth_with_servers: Any) -> N
     assert process.returncode == 0, stderr
     assert "one__hang" in stdout and "two__hang" in stdout
     _assert_all_gone([pid for log in logs for pid in _pids(log)])
+
+
+def test_a_chat_does_not_wait_for_a_server_that_never_answers(hearth_with_servers: Any) -> None:
+    """The chat reads its input while the servers start; this one ends (no input) before the
+    server's start-up time-out, so the warning about it is never reached, and the server is gone."""
+    process, logs = hearth_with_servers("mute", "chat", "--tools", "--json")
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "did not answer initialize" not in stderr, stderr
+    for pid in [pid for log in logs if log.exists() for pid in _pids(log)]:
+        _wait(lambda pid=pid: _gone(pid), f"server process {pid} outlived Hearth")
