@@ -22,6 +22,7 @@ from assistant.core.storage_errors import storage_error
 
 class Database:
     what = "The database"  # how messages name the file ("The conversation database")
+    timeout_s = 10.0  # how long a write waits for another process's before the file is "locked"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -29,12 +30,12 @@ class Database:
         with self.errors_told():
             if str(path) != ":memory:":
                 path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+                self._check_length()
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=self.timeout_s)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._check_length()
 
     def _check_length(self) -> None:
         """A file shorter than its header says was cut (a copy or a disk that stopped): damaged,
@@ -45,10 +46,16 @@ class Database:
         wal = self.path.with_name(self.path.name + "-wal")
         if wal.exists() and wal.stat().st_size > 0:
             return
-        pages = int(self._db.execute("PRAGMA page_count").fetchone()[0])
-        size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+        with self.path.open("rb") as file:
+            header = file.read(100)
+        if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+            return  # SQLite itself says what is wrong with it
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        pages = int.from_bytes(header[28:32], "big")
+        valid = header[24:28] == header[92:96]  # the header's page count is current (SQLite's rule)
         length = self.path.stat().st_size
-        if length < pages * size:
+        if valid and length < pages * page_size:
             raise sqlite3.DatabaseError(f"database disk image is malformed (cut short at {length} bytes)")
 
     @contextmanager

@@ -137,7 +137,10 @@ class StorageLockedError(StorageError):
 
 
 class StorageDamagedError(StorageError):
-    hint = "Hearth will not overwrite it. Move the file aside to start afresh, or salvage what can be read."
+    hint = (
+        "Hearth will not overwrite it. Salvage what can be read ('hearth conversations salvage' for"
+        " conversations; the damaged file is kept aside), or move the file aside to start afresh."
+    )
 
 
 class StorageTooNewError(StorageError):

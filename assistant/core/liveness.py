@@ -24,7 +24,7 @@ def _folder(data: Path) -> Path:
     return data.resolve() / "run"
 
 
-def _try_lock(handle: IO[bytes]) -> bool:
+def try_lock(handle: IO[bytes]) -> bool:
     """Take the lock without waiting; False when another process (or another handle) holds it."""
     try:
         import fcntl
@@ -55,7 +55,7 @@ def own_mark(data: Path) -> str:
         handle = open(taking, "wb")  # noqa: SIM115 (held open until the process ends)
         handle.write(b"\0")
         handle.flush()
-        if not _try_lock(handle):
+        if not try_lock(handle):
             handle.close()
             raise OSError(f"cannot lock {taking}")
         os.replace(taking, folder / f"{mark}.lock")
@@ -77,7 +77,7 @@ def alive(data: Path, mark: str) -> bool:
     except OSError:
         return True  # cannot tell (unreadable): leave its reply alone
     with handle:
-        if not _try_lock(handle):
+        if not try_lock(handle):
             return True
         with contextlib.suppress(OSError):
             path.unlink()  # its writer is gone: nothing will ever hold it again
