@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _old_file(
-    path: Path, steps: Sequence[migrations.Step], version: int, fill: Callable[[sqlite3.Connection], None]
+    path: Path, steps: Sequence[migrations.Step], version: int, fill: Callable[[sqlite3.Connection], object]
 ) -> None:
     """A file as Hearth wrote it at ``version``: the first ``version`` steps, then its rows."""
     db = sqlite3.connect(path, isolation_level=None)
@@ -145,7 +145,10 @@ def test_a_second_connection_waits_for_the_first_migration_and_finds_it_done(tmp
         db.execute("CREATE TABLE t (x INTEGER)")
 
     steps: list[migrations.Step] = [slow_step, "ALTER TABLE t ADD COLUMN y INTEGER"]
-    connect = lambda: sqlite3.connect(tmp_path / "x.db", isolation_level=None, timeout=10, check_same_thread=False)  # noqa: E731
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(tmp_path / "x.db", isolation_level=None, timeout=10, check_same_thread=False)
+
     first = threading.Thread(target=migrations.migrate, args=(connect(), steps), name="first")
     first.start()
     assert inside.wait(10)
