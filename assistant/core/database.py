@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core import migrations
-from assistant.core.errors import StorageError, StorageTooNewError
+from assistant.core.errors import StorageDamagedError, StorageError, StorageTooNewError
 from assistant.core.storage_errors import storage_error
 
 
 class Database:
     what = "The database"  # how messages name the file ("The conversation database")
+    damaged_hint = ""  # what to do with a damaged file of this kind, where there is more to say
     timeout_s = 10.0  # how long a write waits for another process's before the file is "locked"
 
     def __init__(self, path: Path) -> None:
@@ -69,6 +70,8 @@ class Database:
             told = storage_error(exc, self.path, self.what)
             if told is None:
                 raise
+            if isinstance(told, StorageDamagedError) and self.damaged_hint:
+                told.hint = self.damaged_hint
             raise told from exc
 
     def migrate(

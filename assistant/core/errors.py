@@ -137,10 +137,7 @@ class StorageLockedError(StorageError):
 
 
 class StorageDamagedError(StorageError):
-    hint = (
-        "Hearth will not overwrite it. Salvage what can be read ('hearth conversations salvage' for"
-        " conversations; the damaged file is kept aside), or move the file aside to start afresh."
-    )
+    hint = "Hearth will not overwrite it. Move the file aside to start afresh, or restore it from a backup."
 
 
 class StorageTooNewError(StorageError):

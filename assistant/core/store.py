@@ -49,6 +49,10 @@ STALE_STREAM_S = 15.0
 
 class ConversationStore(Database):
     what = "The conversation database"
+    damaged_hint = (
+        "Hearth will not overwrite it. Run 'hearth conversations salvage' (or start the window) to copy"
+        " what can be read into a new file, the damaged one kept aside; or move the file aside to start afresh."
+    )
 
     def __init__(self, path: Path | str, stale_stream_s: float = STALE_STREAM_S) -> None:
         self.stale_stream_s = stale_stream_s
