@@ -25,6 +25,7 @@ log = logging.getLogger("hearth")
 _installed: Path | None = None
 _handler: logging.Handler | None = None
 _listeners: list[Callable[[BaseException], None]] = []
+_previous_hooks = (sys.excepthook, threading.excepthook)
 
 
 def log_file() -> Path | None:
@@ -64,14 +65,28 @@ def install(folder: Path) -> Path | None:
     return path
 
 
+def uninstall() -> None:
+    """Undo ``install`` (tests: the next one starts from Python's own hooks and no file)."""
+    global _installed, _handler
+    if _handler is not None:
+        logging.getLogger().removeHandler(_handler)
+        _handler.close()
+    if _installed is not None:
+        sys.excepthook, threading.excepthook = _previous_hooks
+    _installed, _handler = None, None
+    _listeners.clear()
+
+
 def on_uncaught(listener: Callable[[BaseException], None]) -> None:
     """Call ``listener`` with each uncaught exception after it is logged (e.g. to show a dialog)."""
     _listeners.append(listener)
 
 
 def _hook_exceptions() -> None:
+    global _previous_hooks
     previous = sys.excepthook
     previous_thread = threading.excepthook
+    _previous_hooks = (previous, previous_thread)
 
     def hook(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
         if not issubclass(kind, KeyboardInterrupt):

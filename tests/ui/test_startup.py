@@ -206,3 +206,26 @@ def test_a_smoke_test_on_a_damaged_database_still_answers(tmp_path: Path) -> Non
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "is damaged" in run.stderr
+
+
+def test_an_unexpected_failure_s_dialog_names_the_log_file_that_holds_its_traceback(  # type: ignore[no-untyped-def]
+    qtbot, make_hearth, hearth_home: Path
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from assistant.core import logs
+
+    log = logs.install(hearth_home / "logs")
+    try:
+        engine = ScriptedEngine()
+        hearth: Hearth = make_hearth(lambda settings: engine)
+        engine.enqueue(RuntimeError("the engine broke"))
+        window = hearth.window
+        window.input.setPlainText("hello")
+        with qtbot.waitSignal(window.errorShown, timeout=10_000):
+            qtbot.keyClick(window.input, Qt.Key.Key_Return)
+        assert f"Details are in {log}" in window.last_error.informativeText()
+        assert log is not None and "RuntimeError: the engine broke" in log.read_text()
+        window.last_error.close()
+    finally:
+        logs.uninstall()
