@@ -1,6 +1,6 @@
 """One window per data directory: a second start brings the first window forward and exits.
 
-The window holds a lock file (``run/window.lock``) for as long as it runs, which the operating
+The window holds a lock file (``run/window.claim``) for as long as it runs, which the operating
 system releases however it ends, so a crash never leaves a stale claim; and it listens on a local
 socket named after the data directory, on which a second start asks it to come forward. Terminal
 commands take neither: they may run beside the window.
@@ -43,7 +43,7 @@ class SingleWindow(QObject):
         another one runs."""
         folder = self.data / "run"
         folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / "window.lock", "ab")  # noqa: SIM115 (held until the window closes)
+        handle = open(folder / "window.claim", "ab")  # noqa: SIM115 (held until the window closes)
         if not try_lock(handle):
             handle.close()
             return False
