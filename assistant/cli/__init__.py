@@ -17,6 +17,7 @@ from assistant import __version__
 from assistant.config import apply_offline_environment, data_dir, database_path, load_settings
 from assistant.core import logs
 from assistant.core.errors import HearthError
+from assistant.core.storage_errors import storage_error
 from assistant.core.store import ConversationStore
 
 
@@ -100,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # nothing raw reaches the terminal: the traceback goes to hearth.log
+        logs.log.exception("hearth %s failed", args.command)
+        told = storage_error(exc, data_dir(), "Hearth's data folder")
+        message = told.user_text() if told is not None else f"Something went wrong: {type(exc).__name__}: {exc}"
+        print(f"hearth: {message}\n{logs.where()}".rstrip(), file=sys.stderr)
+        return 1
     return 2
 
 

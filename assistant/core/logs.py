@@ -57,6 +57,8 @@ def install(folder: Path) -> Path | None:
         root.removeHandler(_handler)
         _handler.close()
     root.addHandler(handler)
+    # A log that cannot be written (a full disk) must not print tracebacks of its own.
+    logging.raiseExceptions = False
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
     if _installed is None:

@@ -48,6 +48,10 @@ def writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
+def _folder_of(path: Path) -> Path:
+    return path if path.is_dir() else path.parent
+
+
 def _existing(path: Path) -> Path:
     while not path.exists() and path.parent != path:
         path = path.parent
@@ -61,6 +65,14 @@ def kind_of(exc: BaseException, path: Path) -> type[StorageError] | None:
         if exc.errno == errno.ENOSPC:
             return StorageFullError
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return StorageReadOnlyError
+        return None
+    if not isinstance(exc, sqlite3.Error):
+        # Another library's wrapping of the same causes (Chroma's Rust core reports SQLite's text).
+        text = str(exc).lower()
+        if "disk is full" in text or "no space left" in text:
+            return StorageFullError
+        if "readonly database" in text or "read-only file system" in text:
             return StorageReadOnlyError
         return None
     if not isinstance(exc, (sqlite3.OperationalError, sqlite3.DatabaseError)) or isinstance(
@@ -95,7 +107,7 @@ def storage_error(exc: BaseException, path: Path, what: str) -> StorageError | N
         return None
     sentence = {
         StorageFullError: f"{what} {path} cannot be saved: the disk is full.",
-        StorageReadOnlyError: f"{what} {path} cannot be written: its folder {path.parent} is read-only.",
+        StorageReadOnlyError: f"{what} {path} cannot be written: {_folder_of(path)} is read-only.",
         StorageLockedError: f"{what} {path} is locked by another program.",
         StorageDamagedError: f"{what} {path} is damaged ({exc}).",
     }.get(kind, f"{what} {path} cannot be used: {exc}.")
