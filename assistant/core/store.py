@@ -327,6 +327,9 @@ class ConversationStore(Database):
             for row in rows
             if (not liveness.alive(data, row["writer"]) if row["writer"] else row["updated_at"] < stale_before)
         ]
+        if not dead:
+            liveness.sweep(data)
+            return 0
         with self.transaction() as db:
             for row in dead:
                 db.execute(
