@@ -34,6 +34,7 @@ def try_lock(handle: IO[bytes]) -> bool:
         import msvcrt
 
         try:
+            handle.seek(0)  # msvcrt locks from the current position: always the first byte
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
         except OSError:
             return False
@@ -50,15 +51,18 @@ def own_mark(data: Path) -> str:
             return _held[folder][0]
         folder.mkdir(parents=True, exist_ok=True)
         mark = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        # Locked under another name first, then renamed: a sweep never sees it unlocked.
-        taking = folder / f"{mark}.taking"
+        # Locked under another name first, then renamed: a sweep never sees it unlocked. (Windows
+        # cannot rename an open file, nor delete one, so there it is made under its own name.)
+        final = folder / f"{mark}.lock"
+        taking = final if os.name == "nt" else folder / f"{mark}.taking"
         handle = open(taking, "wb")  # noqa: SIM115 (held open until the process ends)
         handle.write(b"\0")
         handle.flush()
         if not try_lock(handle):
             handle.close()
             raise OSError(f"cannot lock {taking}")
-        os.replace(taking, folder / f"{mark}.lock")
+        if taking != final:
+            os.replace(taking, final)
         _held[folder] = (mark, handle)
         return mark
 

@@ -308,7 +308,10 @@ class ConversationStore(Database):
         """This process's mark on a reply it is streaming, so others can tell it is alive."""
         if status != MessageStatus.STREAMING or str(self.path) == ":memory:":
             return None
-        return liveness.own_mark(self.path.parent)
+        try:
+            return liveness.own_mark(self.path.parent)
+        except OSError:  # no mark possible (a read-only run/): the reply falls back to the age rule
+            return None
 
     def recover_interrupted(self) -> int:
         """Mark INTERRUPTED every reply left STREAMING by a process that is gone, whatever its age;
