@@ -33,7 +33,9 @@ from assistant.ui.download_worker import DownloadWorker, start_download_worker
 from assistant.ui.library_worker import LibraryWorker, start_library_worker
 from assistant.ui.main_window import MainWindow
 from assistant.ui.markdown import warm_up
+from assistant.ui.single_window import SingleWindow
 from assistant.ui.stall import StallMeter
+from assistant.ui.startup import UncaughtReporter, open_store, tell
 from assistant.ui.theme import style_sheet
 from assistant.ui.worker import ChatWorker, EngineFactory, start_worker
 
@@ -255,13 +257,24 @@ def run_gui(smoke_test: tuple[Path, str] | None = None, started_at: float | None
     assert isinstance(app, QApplication)
     app.setApplicationName("Hearth")
     app.setDesktopFileName("hearth")
-    try:
-        hearth = Hearth(welcome=smoke_test is None)
-    except HearthError as exc:
-        from PySide6.QtWidgets import QMessageBox
-
-        QMessageBox.critical(None, "Hearth cannot start", exc.user_text())
+    interactive = smoke_test is None
+    claim = SingleWindow(data_dir())
+    if not claim.claim():
+        focused = claim.ask_running_to_focus()
+        print(f"Hearth is already open for {data_dir()}{': brought its window forward' if focused else ''}.")
+        return 0 if interactive else 1
+    store, notice = open_store(database_path(), interactive)
+    if store is None:
         return 1
+    try:
+        hearth = Hearth(store=store, welcome=interactive)
+    except HearthError as exc:
+        tell("Hearth cannot start", exc, interactive)
+        return 1
+    claim.focusRequested.connect(hearth.window.bring_forward)
+    UncaughtReporter(hearth.window)
+    if notice:
+        hearth.window.show_notice(notice)
     apply_theme(app, hearth.settings.ui.theme)
     app.setWindowIcon(hearth.window.windowIcon())
     if smoke_test is not None:
@@ -271,6 +284,7 @@ def run_gui(smoke_test: tuple[Path, str] | None = None, started_at: float | None
         return app.exec()
     finally:
         hearth.shutdown()
+        claim.release()
 
 
 class SmokeTest(QObject):

@@ -36,6 +36,19 @@ def add_parsers(commands: Any) -> None:
     export.add_argument("-o", "--output", type=Path, help="file to write; stdout when absent")
     imp = conv.add_parser("import")
     imp.add_argument("file", type=Path)
+    conv.add_parser(
+        "salvage", help="copy what can be read from a damaged conversation database into a new one (the old is kept)"
+    )
+
+
+def run_salvage(path: Path) -> int:
+    """Salvage the conversation database at ``path``: readable rows into a new file, the old set aside."""
+    from assistant.core.salvage import salvage
+
+    if not path.exists():
+        raise HearthError(f"There is no conversation database at {path}.")
+    print(salvage(path).summary())
+    return 0
 
 
 def run_conversations(args: argparse.Namespace, store: ConversationStore) -> int:

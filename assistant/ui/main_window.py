@@ -217,6 +217,8 @@ class MainWindow(ChatActions):
             self.show_error(exc.message, exc.hint)
             return
         self.conversation_id = conversation_id
+        if conversation_id < INCOGNITO_FIRST_ID:  # now, not at close: a crash reopens it too
+            self.ui_state.remember("last_conversation", conversation_id)
         self.cancel_edit()
         self.messages.set_messages(conversation_id, messages)
         self.panel.show_conversation(conversation)
@@ -350,10 +352,20 @@ class MainWindow(ChatActions):
     def restore_state(self) -> None:
         self.ui_state.restore(self, self.splitter)
         self._restore_panels()  # the splitter's state may carry an older visibility
-        last = self.ui_state.value("last_conversation")
+        # The conversation a reply was interrupted in (by a crash), else the one open last.
+        recovered = self.store.recovered_conversations
+        last = recovered[-1] if recovered else self.ui_state.value("last_conversation")
         if last is not None:
             with contextlib.suppress(ValueError, HearthError):
                 self.open_conversation(int(str(last)))
+
+    def bring_forward(self) -> None:
+        """Another start of Hearth on this data directory asked for this window."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def save_state(self) -> None:
         self.panel.flush()
