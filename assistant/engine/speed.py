@@ -30,6 +30,7 @@ BANDWIDTH_EFFICIENCY = 0.8
 WRITE_FLOPS_PER_CORE = 12e9
 READ_FLOPS_PER_CORE = 50e9
 TOKEN_OVERHEAD_S = 0.0015
+PROMPT_TOKEN_OVERHEAD_S = 0.0001  # attention and bookkeeping: what bounds a tiny model's reading
 MEASURE_BYTES = 256 * 1024 * 1024
 CACHE_NAME = "machine-speed.json"
 CACHE_VERSION = 1
@@ -119,7 +120,7 @@ def estimate_speed(file_size: int, parameters: int, machine: MachineSpeed) -> Sp
     streaming = file_size / max(machine.bandwidth * BANDWIDTH_EFFICIENCY, 1.0)
     computing = flops / (cores * WRITE_FLOPS_PER_CORE)
     generation = 1.0 / (TOKEN_OVERHEAD_S + max(streaming, computing))
-    prompt = cores * READ_FLOPS_PER_CORE / flops
+    prompt = 1.0 / (PROMPT_TOKEN_OVERHEAD_S + flops / (cores * READ_FLOPS_PER_CORE))
     return SpeedEstimate(generation, prompt)
 
 
