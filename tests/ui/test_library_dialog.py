@@ -176,9 +176,8 @@ def test_the_collections_line_counts_the_files_the_list_shows(qtbot, open_dialog
     qtbot.waitUntil(lambda: len(statuses(dialog)) == 5 and PENDING not in statuses(dialog).values(), timeout=WAIT_MS)
     rows = dialog.files.model().rowCount()
     assert rows == 5 and "5 files: 4 indexed, 1 skipped" in dialog.title.text()
-    line = dialog.collections.currentItem().text()
     qtbot.waitUntil(lambda: "5 files" in dialog.collections.currentItem().text(), timeout=WAIT_MS)
-    assert line.startswith("Notes\n")
+    assert dialog.collections.currentItem().text().startswith("Notes\n5 files · ")
 
 
 def test_the_file_list_follows_indexing_with_the_real_embedder(
