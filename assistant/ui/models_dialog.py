@@ -61,7 +61,9 @@ def fit_text(estimate: FitEstimate) -> str:
 def speed_text(estimate: FitEstimate) -> str:
     if estimate.speed is None:
         return ""
-    return f"writes {estimate.speed.short()} · reads ~{estimate.speed.prompt:,.0f}/s"
+    speed = estimate.speed
+    slow = "" if speed.usable else "slow: "
+    return f"{slow}~{speed.generation:,.{0 if speed.generation >= 10 else 1}f} tokens/s · reads ~{speed.prompt:,.0f}/s"
 
 
 class ModelsDialog(QDialog):
