@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def test_list_shows_each_models_speed_on_this_machine(hearth_home: Path, capsys:
     from assistant.config import data_dir, load_settings, save_settings
     from assistant.engine.speed import CACHE_NAME, CACHE_VERSION
 
-    record = {"version": CACHE_VERSION, "bandwidth": 8e9, "cpus": os.cpu_count() or 1}
+    record = {"version": CACHE_VERSION, "bandwidth": 8e9, "cpus": os.cpu_count() or 1, "measured_at": time.time()}
     (data_dir() / CACHE_NAME).write_text(json.dumps(record))
     settings = load_settings()
     settings.model.n_threads = 2

@@ -6,8 +6,8 @@ memory bandwidth, and its operations over what the cores compute, plus a small f
 token (sampling, the threads meeting). Reading a prompt is done in batches, which reuse each
 weight for many tokens: it is bound by the cores alone, at a higher rate per core.
 
-The memory bandwidth is measured once (a numpy copy of 256 MB, about a third of a second) and
-kept in the data folder; the rates per core are calibrated on the bundled model (SmolLM2-135M,
+The memory bandwidth is measured once a month (a numpy copy between two 128 MB buffers, a fraction
+of a second on a machine at rest) and kept in the data folder; the rates per core are calibrated on the bundled model (SmolLM2-135M,
 Q4_1, 98 MB: 70–90 tokens/s on two cores of an AMD EPYC); ``bench/speed_estimate.py`` checks the
 estimate against measured speeds. The figures are for the CPU; a GPU build is faster.
 """
@@ -31,7 +31,9 @@ WRITE_FLOPS_PER_CORE = 12e9
 READ_FLOPS_PER_CORE = 50e9
 TOKEN_OVERHEAD_S = 0.0015
 PROMPT_TOKEN_OVERHEAD_S = 0.00003  # attention and bookkeeping: what bounds a tiny model's reading
-MEASURE_BYTES = 256 * 1024 * 1024
+# Each of the two buffers: 256 MB in all, beyond any CPU cache, so the copy goes to memory.
+MEASURE_BYTES = 128 * 1024 * 1024
+CACHE_DAYS = 30  # measured again after this: a figure taken while the machine was busy does not stay
 CACHE_NAME = "machine-speed.json"
 CACHE_VERSION = 1
 # Bits per weight of common GGUF file types (the quantized blocks' scales included).
@@ -145,7 +147,7 @@ def measure_bandwidth(size: int = MEASURE_BYTES, repeats: int = 3) -> float:
 
 def machine_speed(cache_dir: Path | None = None, n_threads: int | None = None) -> MachineSpeed:
     """This machine's speed, measured once and kept in ``cache_dir`` (the data folder by default);
-    measured again when the number of cores changed or the file is unreadable."""
+    measured again when the number of CPUs changed, after CACHE_DAYS, or when the file is unreadable."""
     if cache_dir is None:
         from assistant.config import data_dir
 
@@ -170,6 +172,9 @@ def _cached_bandwidth(path: Path, cpus: int) -> float | None:
     except (OSError, ValueError):
         return None
     if not isinstance(record, dict) or record.get("version") != CACHE_VERSION or record.get("cpus") != cpus:
+        return None
+    measured_at = record.get("measured_at")
+    if not isinstance(measured_at, int | float) or time.time() - measured_at > CACHE_DAYS * 86400:
         return None
     bandwidth = record.get("bandwidth")
     return float(bandwidth) if isinstance(bandwidth, int | float) and bandwidth > 0 else None

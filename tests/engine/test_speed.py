@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,10 @@ def test_the_bandwidth_is_measured_once_and_kept(tmp_path: Path, monkeypatch: py
     (tmp_path / speed.CACHE_NAME).write_text("{not json")
     machine_speed(tmp_path)
     assert len(measured) == 3
+    month_ago = time.time() - (speed.CACHE_DAYS + 1) * 86400
+    (tmp_path / speed.CACHE_NAME).write_text(json.dumps({**record, "measured_at": month_ago}))
+    machine_speed(tmp_path)
+    assert len(measured) == 4
 
 
 def test_the_real_measurement_is_plausible() -> None:
