@@ -7,9 +7,10 @@ token (sampling, the threads meeting). Reading a prompt is done in batches, whic
 weight for many tokens: it is bound by the cores alone, at a higher rate per core.
 
 The memory bandwidth is measured once a month (a numpy copy between two 128 MB buffers, a fraction
-of a second on a machine at rest) and kept in the data folder; the rates per core are calibrated on the bundled model (SmolLM2-135M,
-Q4_1, 98 MB: 70–90 tokens/s on two cores of an AMD EPYC); ``bench/speed_estimate.py`` checks the
-estimate against measured speeds. The figures are for the CPU; a GPU build is faster.
+of a second on a machine at rest) and kept in the data folder; the rates per core are calibrated
+on the bundled model (SmolLM2-135M, Q4_1, 98 MB: 70–90 tokens/s on two cores of an AMD EPYC);
+``bench/speed_estimate.py`` checks the estimate against measured speeds. The figures are for the
+CPU; a GPU build is faster.
 """
 
 from __future__ import annotations
