@@ -400,6 +400,9 @@ class LibraryDialog(QDialog):
             self.worker.list_files(name)
 
     def _on_busy(self, busy: bool) -> None:
+        if not busy and self.progress.maximum() == 0:  # stopped before the first file: no endless busy bar
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
         self.cancel_button.setEnabled(busy)
         self.sync_button.setEnabled(not busy)
         self.reindex_button.setEnabled(not busy)
