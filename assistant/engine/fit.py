@@ -137,14 +137,16 @@ class FitEstimate:
     def summary(self) -> str:
         from assistant.engine.gguf import human_bytes
 
-        speed = ""
+        speed, verdict = "", str(self.verdict)
+        if self.verdict == "fits comfortably" and not self.usable:
+            verdict = "fits, but slow"  # the memory is there; the replies would be a wait
         if self.speed is not None:
             speed = (
                 f"; writes {self.speed.short()}, reads ~{self.speed.prompt:,.0f} tokens/s"
                 f"{'' if self.speed.usable else ' (too slow for a conversation)'}"
             )
         return (
-            f"{self.verdict}: about {human_bytes(self.need.total)} at {self.n_ctx:,} tokens of context "
+            f"{verdict}: about {human_bytes(self.need.total)} at {self.n_ctx:,} tokens of context "
             f"(weights {human_bytes(self.need.weights)}, KV cache {human_bytes(self.need.kv_cache)}), "
             f"{human_bytes(self.available)} free, {self.n_gpu_layers} GPU layers{speed}"
         )

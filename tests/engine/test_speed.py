@@ -30,6 +30,7 @@ def test_a_two_core_machine_gets_a_small_model_and_the_8b_is_called_slow() -> No
     assert eight.verdict == "fits comfortably" and not eight.usable  # enough memory, too slow
     assert eight.speed is not None and eight.speed.generation < 3
     assert "slow" in eight.speed.short() and "too slow" in eight.summary()
+    assert eight.summary().startswith("fits, but slow:")  # not "fits comfortably"
     assert "slow" in eight.speed.sentence()
 
 
