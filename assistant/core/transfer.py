@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +26,12 @@ FORMAT = "hearth.conversations"
 FORMAT_VERSION = 1
 
 
-def to_markdown(conversation: Conversation, messages: list[StoredMessage]) -> str:
+def to_markdown(
+    conversation: Conversation,
+    messages: list[StoredMessage],
+    after: Callable[[StoredMessage], list[str]] | None = None,
+) -> str:
+    """``after``: lines to add under a message (the sources a reply cites, say)."""
     lines = [f"# {conversation.title}", "", f"_Started {_when(conversation.created_at)}_", ""]
     if conversation.system_prompt:
         lines += ["> **Instructions:** " + conversation.system_prompt.replace("\n", "\n> "), ""]
@@ -37,6 +43,8 @@ def to_markdown(conversation: Conversation, messages: list[StoredMessage]) -> st
         if message.versions > 1:
             note += f" _(version {message.version} of {message.versions})_"
         lines += [f"## {names[message.role]} · {_when(message.created_at)}{note}", "", message.content, ""]
+        extra = after(message) if after else []
+        lines += [*extra, ""] if extra else []
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -239,6 +239,9 @@ class MainWindow(ChatActions):
 
     def new_incognito_conversation(self) -> None:
         conversation = self.worker.incognito_store.create("Incognito")
+        collections = self._new_collections({})
+        if collections:
+            self.worker.incognito_store.set_options(conversation.id, {"collections": collections})
         self.open_conversation(conversation.id)
         self.input.setFocus()
 
@@ -249,13 +252,33 @@ class MainWindow(ChatActions):
             self._on_conversation_deleted(current)  # not in this profile: close it
 
     def new_conversation(self) -> None:
+        options = self.memory_controls.new_conversation_options() if self.memory_controls is not None else {}
+        collections = self._new_collections(options)
         conversation = self.store.create()
-        if self.memory_controls is not None:
-            self.store.set_options(conversation.id, self.memory_controls.new_conversation_options())
+        if options or collections:
+            self.store.set_options(
+                conversation.id, {**options, **({"collections": collections} if collections else {})}
+            )
         self.search_box.clear()
         self.refresh_conversations()
         self.open_conversation(conversation.id)
         self.input.setFocus()
+
+    def _new_collections(self, options: dict[str, Any]) -> list[str]:
+        """A new conversation's collections: see ``default_collections``. The conversation used last
+        is the one open now, else the newest of the list."""
+        from assistant.chat.collection_refs import collection_refs, default_collections
+
+        last_id = self.conversation_id
+        if last_id is None or last_id >= INCOGNITO_FIRST_ID:
+            rows = (self.sidebar.model.conversation_at(row) for row in range(self.sidebar.model.rowCount()))
+            newest = next((c for c in rows if c is not None), None)  # date headers have none
+            last_id = newest.id if newest is not None else None
+        last: list[str] = []
+        if last_id is not None:
+            with contextlib.suppress(HearthError):  # deleted meanwhile
+                last = collection_refs(self.store_for(last_id).get(last_id).options)
+        return default_collections(collection_refs(options), last, self.panel.collection_ids())
 
     def rename_conversation(self, conversation_id: int) -> None:
         self.sidebar.rename(conversation_id)

@@ -104,6 +104,10 @@ class ConversationPanel(QWidget):
         self._known = [(c.uid, c.name) for c in collections]
         self._fill_collections()
 
+    def collection_ids(self) -> list[str]:
+        """The ids of the library's collections, as last reported."""
+        return [uid for uid, _ in getattr(self, "_known", [])]
+
     def _fill_collections(self) -> None:
         """One checkable row per collection, by id; and, ticked, one per collection this conversation
         still refers to that is gone, so it can be unticked."""
