@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QToolButton
 
 from assistant.app import Hearth
 from assistant.ui.chat_view import MessageWidget
+from assistant.ui.message_frame import FLASH_MS
 from tests.fakes import ScriptedEngine
 
 
@@ -36,7 +37,8 @@ def test_actions_show_on_hover_in_one_row_and_work(qtbot, hearth: Hearth, script
         buttons = widget.actions.findChildren(QToolButton)
         assert buttons and all(not b.icon().isNull() and b.toolTip() for b in buttons)
         assert widget.bubble.findChildren(QToolButton, "messageAction") == []  # none inside the bubble
-        assert widget.actions.geometry().top() >= widget.bubble.geometry().bottom()
+        # (laid out on the event loop: the header wraps, so the height follows the width)
+        qtbot.waitUntil(lambda w=widget: w.actions.geometry().top() >= w.bubble.geometry().bottom(), timeout=2_000)
     # The question's actions appear while the pointer is over it; the last reply's stay shown.
     assert not question.actions.revealed and answer.actions.revealed
     _enter(question)
@@ -46,7 +48,8 @@ def test_actions_show_on_hover_in_one_row_and_work(qtbot, hearth: Hearth, script
     question.copy_button.click()
     assert QApplication.clipboard().text() == "A question"
     _leave(question)
-    assert not question.actions.revealed
+    # "Copied" stays on the button for a moment, with its row; then the row fades with the pointer gone.
+    qtbot.waitUntil(lambda: not question.actions.revealed, timeout=FLASH_MS + 2_000)
     height = question.height()
     _enter(question)
     assert question.height() == height, "showing the actions moves nothing"
