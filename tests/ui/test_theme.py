@@ -109,3 +109,31 @@ def test_a_reply_tinted_by_confidence_reads_light_on_the_dark_theme(  # type: ig
     image = reply.text.grab().toImage()
     lightest = max(image.pixelColor(x, y).lightness() for x in range(image.width()) for y in range(image.height()))
     assert lightest > 200, "the tinted words are drawn in the theme's text colour, not near-black"
+
+
+def test_file_dialogs_are_dark_in_the_dark_theme(qtbot, hearth: Hearth, dark_then_light, screenshot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication, QDialog, QFileDialog
+
+    from tests.ui.dialogs import answer_dialogs
+
+    apply_theme(dark_then_light, "dark")
+    seen: list[tuple[str, int, int]] = []
+
+    def look_and_cancel(dialog: QDialog) -> None:
+        assert isinstance(dialog, QFileDialog)
+        window_colour = dialog.palette().color(QPalette.ColorRole.Window).lightness()
+        base = dialog.palette().color(QPalette.ColorRole.Base).lightness()
+        seen.append((type(dialog).__name__, window_colour, base))
+        screenshot(dialog, "file-dialog-dark")
+        dialog.reject()
+
+    with answer_dialogs(look_and_cancel):
+        qtbot.mouseClick(hearth.window.centre.attach_button, Qt.MouseButton.LeftButton)  # Attach… opens one
+        qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
+    # Qt's own dialog, in Hearth's colours: a native one would follow the desktop's light theme.
+    assert QApplication.testAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs)
+    assert seen[0][1] < 128 and seen[0][2] < 128, seen
+    apply_theme(dark_then_light, "system")
+    assert not QApplication.testAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs), "the system's own"
