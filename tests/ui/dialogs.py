@@ -13,7 +13,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDialog,
+    QFileDialog,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 Answer = Callable[[QDialog], None]
 
@@ -110,4 +120,26 @@ def button(parent: QWidget, text: str) -> QWidget:
 
     found = [b for b in parent.findChildren(QAbstractButton) if b.text() == text and b.isVisibleTo(parent)]
     assert len(found) == 1, f"{len(found)} buttons called {text!r}"
+    return found[0]
+
+
+def context_menu_action(view: QAbstractItemView, row: int, text: str) -> QAction:
+    """The action ``text`` of the menu a right click on ``row`` of ``view`` opens (the menu is
+    closed again; trigger the action to choose it, as a click on it does)."""
+    from PySide6.QtWidgets import QMenu
+
+    index = view.model().index(row, 0)
+    found: list[QAction] = []
+
+    def take() -> None:
+        menu = QApplication.activePopupWidget()
+        if isinstance(menu, QMenu):
+            found.extend(a for a in menu.actions() if a.text() == text)
+            menu.close()
+        else:
+            QTimer.singleShot(5, take)
+
+    QTimer.singleShot(0, take)
+    view.customContextMenuRequested.emit(view.visualRect(index).center())
+    assert found, f"no {text!r} in the menu"
     return found[0]

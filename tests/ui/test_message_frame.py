@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QEnterEvent
 from PySide6.QtWidgets import QApplication, QToolButton
 
@@ -16,7 +16,8 @@ def _send(qtbot, hearth: Hearth, text: str) -> None:  # type: ignore[no-untyped-
     window = hearth.window
     window.input.setPlainText(text)
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.send(text)
+        window.input.setPlainText(text)
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
 
 
 def _enter(widget: MessageWidget) -> None:
@@ -79,7 +80,7 @@ def test_yours_on_the_right_replies_on_the_left_within_a_readable_width(
 def test_the_confidence_tint_has_a_legend(qtbot, make_hearth) -> None:  # type: ignore[no-untyped-def]
     engine = ScriptedEngine(["Three spiders have 24 legs."], token_delay_s=0.001)
     hearth = make_hearth(lambda s: engine)
-    hearth.window.new_conversation()
+    hearth.window.new_action.trigger()
     hearth.window.centre.probs_box.setChecked(True)
     _send(qtbot, hearth, "How many legs?")
     reply = hearth.window.chat_view.message_widgets[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QCheckBox, QMainWindow, QToolBar, QToolButton
 
@@ -28,7 +29,8 @@ def test_a_code_block_on_screen_turns_dark_with_the_theme(  # type: ignore[no-un
     window = hearth.window
     window.input.setPlainText("show me code")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.send("show me code")
+        window.input.setPlainText("show me code")
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     reply = window.chat_view.message_widgets[-1]
     assert "#f5f5f7" in reply.text.toHtml()  # the light code block
     apply_theme(dark_then_light, "dark")  # what saving the theme in Settings does (Hearth._on_settings_changed)
@@ -68,7 +70,8 @@ def test_a_message_on_screen_takes_the_dark_colours_in_place(  # type: ignore[no
     window = hearth.window
     window.input.setPlainText("hello")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.send("hello")
+        window.input.setPlainText("hello")
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     question, reply = window.chat_view.message_widgets
 
     def inside(widget) -> QColor:  # type: ignore[no-untyped-def]
@@ -98,11 +101,12 @@ def test_a_reply_tinted_by_confidence_reads_light_on_the_dark_theme(  # type: ig
     engine = ScriptedEngine(["Three spiders have twenty four legs."], token_delay_s=0.001)
     hearth = make_hearth(lambda s: engine)
     window = hearth.window
-    window.new_conversation()  # a new chat starts without probabilities: ask for them in this one
+    window.new_action.trigger()  # a new chat starts without probabilities: ask for them in this one
     window.centre.probs_box.setChecked(True)
     window.input.setPlainText("legs?")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.send("legs?")
+        window.input.setPlainText("legs?")
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     reply = window.chat_view.message_widgets[-1]
     reply.confidence_button.click()
     assert "p:0" in reply.text.toHtml()  # tinted, token by token
