@@ -37,6 +37,7 @@ from tests.ui.sweep import LogProblems, Sweep, Watcher, trigger
 MEMORIES = ("The user's cat is called Pixel.", "The user prefers tea to coffee.")
 # Never triggered: a download opens a network connection (the user asked for it: a person does).
 NETWORK = ("Download", "Resume download")
+RECORD = Path(__file__).resolve().parents[2] / "artifacts" / "buttons" / "sweep.txt"  # what was triggered
 
 
 def _prepare_conversation(store: ConversationStore, source_file: Path) -> int:
@@ -119,6 +120,7 @@ def _named(name: str) -> Callable[[QWidget], bool]:
 @pytest.mark.qt_log_ignore("does not support grabbing")
 def test_every_button_and_action_in_every_window(qtbot, prepared, capsys) -> None:  # type: ignore[no-untyped-def]
     hearth, engine, memory, opened_urls = prepared
+    conversation_id = hearth.window.conversation_id
     window = hearth.window
     controls = window.memory_controls
     assert controls is not None
@@ -208,7 +210,7 @@ def test_every_button_and_action_in_every_window(qtbot, prepared, capsys) -> Non
             _hover_every_message(window)
             return window
 
-        engine.enqueue("A regenerated answer.", "the rest of the story.")
+        engine.enqueue("the rest of the story.", "A regenerated answer.")  # Continue goes first
         sweep.run(
             "Main window",
             main_window,
@@ -219,9 +221,16 @@ def test_every_button_and_action_in_every_window(qtbot, prepared, capsys) -> Non
         watcher.stop()
         logging.getLogger().removeHandler(logged)
 
+    summary = f"actions triggered per window: {sweep.counts} — total {sum(sweep.counts.values())}"
     with capsys.disabled():
-        print("\nactions triggered per window:", sweep.counts, "— total", sum(sweep.counts.values()))
+        print("\n" + summary)
+    RECORD.parent.mkdir(parents=True, exist_ok=True)
+    opened = [f"{o.by}: opened {o.kind} “{o.title}”, cancelled" for o in watcher.opened]
+    RECORD.write_text("\n".join([summary, "", *sweep.triggered, "", *opened, ""]), encoding="utf-8")
     assert not watcher.problems, "\n".join(watcher.problems)
     assert [m.text for m in memory.store.memories()] != [], "the memories are still there (Delete removes one)"
+    # What the buttons did is what they say: Continue went on from the reply cut at the length limit.
+    written = [m.content for m in hearth.store.all_messages(conversation_id)]
+    assert "Kettles were first made of the rest of the story." in written, written
     assert not opened_urls or all(url.startswith("file:") for url in opened_urls), opened_urls
     assert sweep.counts["Memory"] >= 5 and sweep.counts["Main window"] >= 10, sweep.counts
