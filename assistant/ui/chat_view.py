@@ -29,7 +29,7 @@ from assistant.ui.message_parts import SourceCards, ToolCallCards, VersionSwitch
 from assistant.ui.message_text import MessageText, StreamedReply
 from assistant.ui.models import MessageListModel
 from assistant.ui.reasoning_view import StagesView, probabilities_html, show_alternatives
-from assistant.ui.theme import is_dark
+from assistant.ui.theme import colors, is_dark
 
 PAGE = 40
 EMPTY_TEXT = (
@@ -142,7 +142,7 @@ class MessageWidget(MessageFrame):
         message = self.message
         who = "You" if message.role == "user" else "Hearth"
         when = datetime.fromtimestamp(message.created_at).strftime("%H:%M")
-        note = header_note(message, self.actions.applies("continue"))
+        note = header_note(message, self.actions.applies("continue"), colors(is_dark(self))["link"])
         self.header.setText(f"<b>{who}</b> · {when}" + (f" · {note}" if note else ""))
 
     def _on_header_link(self, link: str) -> None:
@@ -210,6 +210,7 @@ class MessageWidget(MessageFrame):
         # Code blocks and the confidence tint carry their colours in the HTML: a theme switched
         # while the message is on screen needs it rendered again.
         if event.type() == QEvent.Type.PaletteChange and is_dark(self) != self._rendered_dark:
+            self._render_header()
             self._render_text()
             if self.confidence_legend.isVisibleTo(self):
                 self.confidence_legend.setText(confidence_legend())

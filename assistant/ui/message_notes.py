@@ -24,14 +24,16 @@ def cut_short(message: StoredMessage) -> bool:
     return message.status in STATUS_NOTES or message.stats.get("finish_reason") == "length"
 
 
-def header_note(message: StoredMessage, can_continue: bool) -> str:
-    """The header's note (HTML, "" for none); where Continue applies, it ends in a Continue link."""
+def header_note(message: StoredMessage, can_continue: bool, link_colour: str = "") -> str:
+    """The header's note (HTML, "" for none); where Continue applies, it ends in a Continue link
+    (in ``link_colour``: a label's own link colour is fixed when its text is set, not by the theme)."""
     note = STATUS_NOTES.get(message.status, "")
     if not note and message.role == "assistant" and message.stats.get("finish_reason") == "length":
         note = LENGTH_NOTE
     if not note:
         return ""
-    link = f" — <a href='{CONTINUE_LINK}'>Continue</a>" if can_continue else ""
+    style = f" style='color:{link_colour}'" if link_colour else ""
+    link = f" — <a href='{CONTINUE_LINK}'{style}>Continue</a>" if can_continue else ""
     return f"<i>{html.escape(note)}</i>{link}"
 
 
