@@ -23,7 +23,7 @@ from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QDesktopServices, QEnterEvent
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from assistant.app import Hearth
+from assistant.app import Hearth, apply_theme
 from assistant.config import Settings
 from assistant.core.messages import MessageStatus
 from assistant.core.store import ConversationStore
@@ -37,7 +37,7 @@ from tests.ui.sweep import LogProblems, Sweep, Watcher, trigger
 MEMORIES = ("The user's cat is called Pixel.", "The user prefers tea to coffee.")
 # Never triggered: a download opens a network connection (the user asked for it: a person does).
 NETWORK = ("Download", "Resume download")
-RECORD = Path(__file__).resolve().parents[2] / "artifacts" / "buttons" / "sweep.txt"  # what was triggered
+RECORD = Path(__file__).resolve().parents[2] / "artifacts" / "buttons"  # sweep-<theme>.txt: what was triggered
 
 
 def _prepare_conversation(store: ConversationStore, source_file: Path) -> int:
@@ -118,8 +118,14 @@ def _named(name: str) -> Callable[[QWidget], bool]:
 
 # A popup menu grabs the keyboard and mouse: the offscreen platform says it cannot (not Hearth's warning).
 @pytest.mark.qt_log_ignore("does not support grabbing")
-def test_every_button_and_action_in_every_window(qtbot, prepared, capsys) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("theme", "width"), [("light", None), ("dark", 800)], ids=["light", "dark-800px"])
+def test_every_button_and_action_in_every_window(  # type: ignore[no-untyped-def]
+    qtbot, prepared, capsys, dark_then_light, theme: str, width: int | None
+) -> None:
     hearth, engine, memory, opened_urls = prepared
+    apply_theme(dark_then_light, theme)
+    if width is not None:
+        hearth.window.resize(width, 600)
     conversation_id = hearth.window.conversation_id
     window = hearth.window
     controls = window.memory_controls
@@ -221,12 +227,14 @@ def test_every_button_and_action_in_every_window(qtbot, prepared, capsys) -> Non
         watcher.stop()
         logging.getLogger().removeHandler(logged)
 
-    summary = f"actions triggered per window: {sweep.counts} — total {sum(sweep.counts.values())}"
+    total = sum(sweep.counts.values())
+    summary = f"{theme}, {width or 'default'} px: actions triggered per window: {sweep.counts} — total {total}"
     with capsys.disabled():
         print("\n" + summary)
-    RECORD.parent.mkdir(parents=True, exist_ok=True)
+    RECORD.mkdir(parents=True, exist_ok=True)
     opened = [f"{o.by}: opened {o.kind} “{o.title}”, cancelled" for o in watcher.opened]
-    RECORD.write_text("\n".join([summary, "", *sweep.triggered, "", *opened, ""]), encoding="utf-8")
+    lines = [summary, "", *sweep.triggered, "", *opened, ""]
+    (RECORD / f"sweep-{theme}.txt").write_text("\n".join(lines), encoding="utf-8")
     assert not watcher.problems, "\n".join(watcher.problems)
     assert [m.text for m in memory.store.memories()] != [], "the memories are still there (Delete removes one)"
     # What the buttons did is what they say: Continue went on from the reply cut at the length limit.
