@@ -16,7 +16,6 @@ def _send(qtbot, hearth: Hearth, text: str) -> None:  # type: ignore[no-untyped-
     window = hearth.window
     window.input.setPlainText(text)
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.input.setPlainText(text)
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
 
 

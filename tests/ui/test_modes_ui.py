@@ -33,7 +33,7 @@ def test_refine_stages_unfold_and_confidence_tints_the_reply(qtbot, make_hearth,
     view = reply.stages_view
     assert view.isVisible() and "3 stages" in view.text() and "critique 1" in view.text()
     assert "3 x 8 is 24" not in view.text(), "folded until asked"
-    view.set_expanded(True)
+    view.linkActivated.emit("toggle")  # what a click on "▸ 3 stages" sends
     assert "21 legs." in view.text() and "3 x 8 is 24" in view.text()
     assert reply.confidence_button.isVisible()
     reply.confidence_button.click()

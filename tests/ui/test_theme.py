@@ -29,7 +29,6 @@ def test_a_code_block_on_screen_turns_dark_with_the_theme(  # type: ignore[no-un
     window = hearth.window
     window.input.setPlainText("show me code")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.input.setPlainText("show me code")
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     reply = window.chat_view.message_widgets[-1]
     assert "#f5f5f7" in reply.text.toHtml()  # the light code block
@@ -70,7 +69,6 @@ def test_a_message_on_screen_takes_the_dark_colours_in_place(  # type: ignore[no
     window = hearth.window
     window.input.setPlainText("hello")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.input.setPlainText("hello")
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     question, reply = window.chat_view.message_widgets
 
@@ -105,7 +103,6 @@ def test_a_reply_tinted_by_confidence_reads_light_on_the_dark_theme(  # type: ig
     window.centre.probs_box.setChecked(True)
     window.input.setPlainText("legs?")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.input.setPlainText("legs?")
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     reply = window.chat_view.message_widgets[-1]
     reply.confidence_button.click()

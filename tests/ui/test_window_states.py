@@ -78,13 +78,12 @@ def test_stop_reaches_a_turn_still_waiting_in_the_queue(qtbot, hearth: Hearth, s
     window = hearth.window
     window.input.setPlainText("talk a lot")
     with qtbot.waitSignal(window.replyShown, timeout=10_000):
-        window.input.setPlainText("talk a lot")
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     conversation_id = window.conversation_id
     # A turn queued behind the running one (as a message sent while memory learns is).
     hearth.worker.sendRequested.emit(conversation_id, "queued question")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.stop()
+        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
     scripted.token_delay_s = 0.0
     _send(qtbot, hearth, "last question")
 
