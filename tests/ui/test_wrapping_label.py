@@ -40,3 +40,27 @@ def test_on_this_machine_is_not_cut_off_in_a_narrow_settings_dialog(qtbot, short
     dialog.n_ctx.setValue(2048)  # a new estimate, written into the label while it is open
     qtbot.waitUntil(lambda: _all_lines_shown(label), timeout=2_000)
     screenshot(dialog, "settings-narrow")
+
+
+HEADINGS = ("Instructions (system prompt)", "Answer from documents in")  # the chat settings' own
+
+
+def test_the_chat_settings_headings_are_not_cut_off_at_800_px(qtbot, hearth) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint
+
+    window = hearth.window
+    window.resize(800, 600)
+    window.sidebar_action.setChecked(True)
+    window.panel_action.setChecked(True)  # both side panels open: the narrowest each gets
+    window.new_action.trigger()
+    # The context gauge's line ("Context 50 / 4,096 tokens") widens the chat column once it comes.
+    qtbot.waitUntil(lambda: "tokens" in window.gauge_label.text(), timeout=5_000)
+    qtbot.wait(50)
+    panel = window.panel
+    headings = [label for label in panel.findChildren(QLabel) if label.text() in HEADINGS]
+    assert len(headings) == len(HEADINGS)
+    for label in headings:
+        right = label.mapTo(panel, QPoint(label.width(), 0)).x()
+        assert right <= panel.width(), f"{label.text()!r} runs past the panel's edge ({right} > {panel.width()})"
+        shown = label.width() >= label.sizeHint().width() or (label.wordWrap() and _all_lines_shown(label))
+        assert shown, f"{label.text()!r} is cut off: {label.width()} px of {label.sizeHint().width()}"
