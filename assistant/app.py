@@ -52,6 +52,9 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.setPalette(_dark_palette())
     else:
         app.setPalette(app.style().standardPalette() if theme == "light" else QPalette())
+    # A forced theme reaches the file dialogs only if they are Qt's own (a native one follows the
+    # desktop's colours: light file dialogs over a dark Hearth); "system" keeps the native ones.
+    app.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, theme in ("light", "dark"))
     # "system" may turn out dark too: the style sheet follows the palette, not the setting.
     app.setStyleSheet(style_sheet(app.palette().color(QPalette.ColorRole.Window).lightness() < 128))
 
