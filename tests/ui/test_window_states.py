@@ -9,7 +9,7 @@ from assistant.config import Settings
 from assistant.core.errors import EngineError
 from assistant.core.messages import MessageStatus
 from tests.fakes import ScriptedEngine
-from tests.ui.waits import new_chat
+from tests.ui.waits import new_chat, writes_done
 
 
 def _send(qtbot, hearth: Hearth, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -148,6 +148,7 @@ def test_incognito_is_marked_while_open_and_modes_stay_with_their_chat(qtbot, he
     centre.mode_picker.setCurrentIndex(centre.mode_picker.findData("think"))
     assert "step-by-step plan" in centre.mode_picker.toolTip()
     window.new_incognito_conversation()
+    writes_done(qtbot, window)
     assert centre.incognito_banner.isVisible()
     assert centre.mode_picker.currentData() == "direct"  # the choice did not carry into the new chat
     window.statusBar().clearMessage()  # the notice fades; the banner stays
