@@ -241,12 +241,18 @@ class ProfileDialog(QDialog):
                 "collections": collections,
                 "model": self._chosen_model(),
                 "sampling": sampling,
-                "tool_approvals": {tool: box.currentText() for tool, box in self.approval_boxes.items()},
             }
         except HearthError as exc:
             self.error.setText(exc.message)
             return False
-        self._write(lambda: self.profiles.update(profile_id, **values), "save the profile", self._saved)
+        chosen = {tool: box.currentText() for tool, box in self.approval_boxes.items()}
+
+        def update() -> object:
+            # Over what is stored when written: a tool answered "Always" in a chat meanwhile is kept.
+            approvals = {**self.profiles.get(profile_id).tool_approvals, **chosen}
+            return self.profiles.update(profile_id, **values, tool_approvals=approvals)
+
+        self._write(update, "save the profile", self._saved)
         return True
 
     def _saved(self, profile: object) -> None:

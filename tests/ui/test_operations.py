@@ -372,3 +372,22 @@ def test_deleting_a_profile_opens_nothing_on_the_ui_thread_and_every_picker_foll
     assert opened == [False], "the vector store was opened once, off the UI thread"
     assert recorded.on_ui_thread() == [] and recorded.threads() == {WRITER}
     dialog.accept()
+
+
+def test_saving_a_profile_keeps_a_tool_choice_remembered_in_a_chat_while_its_window_was_open(
+    qtbot, make_hearth, scripted: ScriptedEngine, make_memory: Callable[..., LongTermMemory]
+) -> None:  # type: ignore[no-untyped-def]
+    memory = make_memory()
+    hearth = make_hearth(lambda settings: scripted, memory=memory)
+    controls = hearth.window.memory_controls
+    assert controls is not None
+    controls.profiles_action.trigger()
+    dialog = controls.profile_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=3_000)
+    profile = memory.profiles.active()
+    memory.profiles.set_tool_policy(profile.id, "files_read", "allow")  # "Always", answered in a running chat
+    dialog.about.setPlainText("I am a nurse.")
+    qtbot.mouseClick(_button(dialog, "Save"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: memory.profiles.get(profile.id).about_me == "I am a nurse.", timeout=5_000)
+    assert memory.profiles.get(profile.id).tool_approvals == {"files_read": "allow"}
+    dialog.accept()
