@@ -73,7 +73,7 @@ class Operations(QObject):
         super().__init__(parent)
         self._jobs = JobRunner(self, "hearth-store-writer")
         self._jobs.idle.connect(self._on_idle)
-        self._after: list[Callable[[], None]] = []
+        self._after: list[Callable[[], object]] = []
 
     def run(self, op: StoreOp[Any]) -> None:
         def done(result: Any) -> None:
@@ -100,7 +100,7 @@ class Operations(QObject):
     def on_writer_thread(self) -> bool:
         return self._jobs.on_thread()
 
-    def after_writes(self, callback: Callable[[], None]) -> None:
+    def after_writes(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once the writes asked for so far are done: at once if none is pending.
         A request to the chat worker goes this way, so the worker reads what the window wrote."""
         if self._jobs.pending == 0:
