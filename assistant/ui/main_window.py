@@ -64,6 +64,8 @@ class MainWindow(ChatActions):
         self.operations.failed.connect(self._on_operation_failed)
         self.operations.changed.connect(self._on_changes)
         self._creating: list[Callable[[int], None]] | None = None  # callbacks waiting on a new conversation
+        self._turns: dict[int, int] = {}
+        self._after_turn: dict[int, list[Callable[[], None]]] = {}
         self.settings_controller = SettingsController(settings, worker, self)
         self.settings_controller.changed.connect(self._on_settings_changed)
         self.busy = False
@@ -97,6 +99,7 @@ class MainWindow(ChatActions):
             controls.modelWanted.connect(self.settings_controller.use_profile_model)
             controls.notice.connect(self.show_notice)
             controls.forgotten.connect(self._on_conversation_forgotten)
+            controls.before_removing = self.after_reply_in
             self.memory_controls = controls
         self._wire_worker()
         self.attachment_controls = AttachmentControls(self, self.centre, settings.knowledge.max_file_mb * 1024 * 1024)
@@ -129,6 +132,7 @@ class MainWindow(ChatActions):
         self.sidebar.conversationActivated.connect(self.open_conversation)
         self.sidebar.newRequested.connect(self.new_conversation)
         self.sidebar.conversationDeleted.connect(self._on_conversation_deleted)
+        self.sidebar.before_removing = self.after_reply_in
         self.search_box = self.sidebar.search_box
         self.conversation_list = self.sidebar.list_view
         self.conversations = self.sidebar.model
@@ -299,6 +303,16 @@ class MainWindow(ChatActions):
             self.show_error(f"Could not start a new conversation. {message}", hint or "Nothing was changed.")
 
         self.operations.run(StoreOp(create, OpChanges(conversations=True), "start a new conversation", created, failed))
+
+    def after_reply_in(self, conversation_id: int, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once no reply is being written into ``conversation_id``: at once, or after
+        stopping it. The chat worker is the one writer of a turn's messages; deleting them under it
+        would fail its next write."""
+        if not self._turns.get(conversation_id):
+            callback()
+            return
+        self._after_turn.setdefault(conversation_id, []).append(callback)
+        self.worker.cancel()
 
     def rename_conversation(self, conversation_id: int) -> None:
         self.sidebar.rename(conversation_id)

@@ -68,6 +68,8 @@ class MemoryControls(QObject):
         self.settings = settings
         self.apply_settings = apply_settings
         self.operations = operations
+        # As the sidebar's: the window stops a reply being written into a conversation before it goes.
+        self.before_removing: Callable[[int, Callable[[], None]], None] = lambda _, remove: remove()
         # The picker sits above the conversation list it filters.
         self.picker = ProfilePicker(memory.profiles, operations)
         self.picker.setToolTip("Profile: its instructions, facts about you, memories and conversations")
@@ -148,14 +150,13 @@ class MemoryControls(QObject):
                 self.forgotten.emit(conversation_id)
                 self.notice.emit(f"Forgot the conversation and {count} memories from it.")
 
-            self.operations.run(
-                StoreOp(
-                    forget,
-                    OpChanges(conversations=True, memory=True, conversation_id=conversation_id, deleted=True),
-                    "forget the conversation",
-                    on_success=done,
-                )
+            op = StoreOp(
+                forget,
+                OpChanges(conversations=True, memory=True, conversation_id=conversation_id, deleted=True),
+                "forget the conversation",
+                on_success=done,
             )
+            self.before_removing(conversation_id, lambda: self.operations.run(op))
 
         box.finished.connect(answered)
         box.open()

@@ -24,6 +24,8 @@ class ConversationSidebar(QWidget):
         self.store = store
         self.operations = operations
         operations.changed.connect(self._on_changed)
+        # Called with a conversation and the deletion, which it runs once no reply is written there.
+        self.before_removing: Callable[[int, Callable[[], None]], None] = lambda _, remove: remove()
         # Keeps the conversations to list (those of the active profile); all when None.
         self.profile_filter: Callable[[list[Conversation]], list[Conversation]] | None = None
         self.current_id: int | None = None
@@ -115,14 +117,13 @@ class ConversationSidebar(QWidget):
 
         def answered(button: int) -> None:
             if button == QMessageBox.StandardButton.Yes:
-                self.operations.run(
-                    StoreOp(
-                        lambda: self.store.delete(conversation_id),
-                        OpChanges(conversations=True, conversation_id=conversation_id, deleted=True),
-                        "delete the conversation",
-                        on_success=lambda _: self.conversationDeleted.emit(conversation_id),
-                    )
+                op = StoreOp(
+                    lambda: self.store.delete(conversation_id),
+                    OpChanges(conversations=True, conversation_id=conversation_id, deleted=True),
+                    "delete the conversation",
+                    on_success=lambda _: self.conversationDeleted.emit(conversation_id),
                 )
+                self.before_removing(conversation_id, lambda: self.operations.run(op))
 
         box.finished.connect(answered)
         box.open()

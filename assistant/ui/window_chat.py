@@ -42,6 +42,8 @@ class ChatActions(QMainWindow):
     last_approval: QMessageBox | None
     operations: Operations
     _creating: list[Callable[[int], None]] | None
+    _turns: dict[int, int]  # conversation id: requests sent to the worker and not done
+    _after_turn: dict[int, list[Callable[[], None]]]
 
     # ----- chatting -----------------------------------------------------------------------------
 
@@ -163,11 +165,18 @@ class ChatActions(QMainWindow):
 
     def _request_sent(self) -> None:
         self._requests_out += 1
+        if self.conversation_id is not None:
+            self._turns[self.conversation_id] = self._turns.get(self.conversation_id, 0) + 1
         self.speed_label.clear()  # the numbers shown belong to the reply being replaced
         self._on_busy(True)
 
     def _on_reply_done(self, conversation_id: int, finished: bool) -> None:
         self._requests_out = max(0, self._requests_out - 1)
+        self._turns[conversation_id] = self._turns.get(conversation_id, 1) - 1
+        if self._turns[conversation_id] <= 0:
+            del self._turns[conversation_id]
+            for callback in self._after_turn.pop(conversation_id, []):
+                callback()  # a change that waited for this conversation's reply to stop (a delete)
         if not finished and conversation_id == self.conversation_id:
             # Show what the store really holds (a failed reply keeps its partial text there; a
             # regenerate that never began keeps the reply it would have replaced).

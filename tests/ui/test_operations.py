@@ -391,3 +391,22 @@ def test_saving_a_profile_keeps_a_tool_choice_remembered_in_a_chat_while_its_win
     qtbot.waitUntil(lambda: memory.profiles.get(profile.id).about_me == "I am a nurse.", timeout=5_000)
     assert memory.profiles.get(profile.id).tool_approvals == {"files_read": "allow"}
     dialog.accept()
+
+
+@MENU
+def test_deleting_the_conversation_a_reply_is_streaming_into_stops_it_first(qtbot, make_hearth) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine([" ".join(["word"] * 200)], token_delay_s=0.05)
+    hearth = make_hearth(lambda settings: engine)
+    window = hearth.window
+    window.input.setPlainText("hello")
+    with qtbot.waitSignal(window.replyShown, timeout=10_000):
+        qtbot.keyClick(window.input, Qt.Key.Key_Return)
+    streaming = window.conversation_id
+    _choose_in_menu("Delete…")
+    _when_shown(lambda: _modal(QMessageBox), lambda box: box.button(QMessageBox.StandardButton.Yes).click())
+    _right_click_conversation(window, streaming)
+    qtbot.waitUntil(lambda: hearth.store.conversations() == [], timeout=20_000)
+    writes_done(qtbot, window)
+    qtbot.wait(100)  # anything the worker would still report
+    assert _errors(window) == [], [box.text() for box in _errors(window)]
+    assert not window.busy and window.conversation_id is None and window.messages.rowCount() == 0
