@@ -147,7 +147,7 @@ def main() -> int:
     def twenty() -> None:
         for _ in range(20):
             window.new_action.trigger()
-            until(lambda: getattr(window, "_creating", None) is None)
+            until(lambda: not getattr(getattr(window, "new_conversations", None), "pending", False))
 
     rows.append(("20 new chats", *timed(twenty, lambda: conversations() >= before + 20)))
 

@@ -31,6 +31,7 @@ from assistant.ui.library_worker import LibraryWorker
 from assistant.ui.main_toolbar import MainToolbar
 from assistant.ui.memory_controls import MemoryControls
 from assistant.ui.models import MessageListModel
+from assistant.ui.new_conversations import NewConversations
 from assistant.ui.operations import OpChanges, Operations, StoreOp
 from assistant.ui.resources import app_icon
 from assistant.ui.settings_controller import SettingsController
@@ -63,7 +64,14 @@ class MainWindow(ChatActions):
         self.operations = Operations(self)
         self.operations.failed.connect(self._on_operation_failed)
         self.operations.changed.connect(self._on_changes)
-        self._creating: list[Callable[[int], None]] | None = None  # callbacks waiting on a new conversation
+        self.new_conversations = NewConversations(
+            self.operations,
+            store,
+            lambda: worker.incognito_store,
+            lambda: self.memory_controls.new_conversation_options() if self.memory_controls is not None else None,
+            self._on_conversation_made,
+            self.show_error,
+        )
         self._turns: dict[int, int] = {}
         self._after_turn: dict[int, list[Callable[[], None]]] = {}
         self.settings_controller = SettingsController(settings, worker, self)
@@ -249,19 +257,7 @@ class MainWindow(ChatActions):
         return self.worker.incognito_store if conversation_id >= INCOGNITO_FIRST_ID else self.store
 
     def new_incognito_conversation(self) -> None:
-        def opened(conversation: Any) -> None:
-            self.open_conversation(conversation.id)
-            self.input.setFocus()
-
-        store = self.worker.incognito_store
-        self.operations.run(
-            StoreOp(
-                lambda: store.create("Incognito"),
-                OpChanges(conversations=True),
-                "start an incognito conversation",
-                on_success=opened,
-            )
-        )
+        self.new_conversations.create_incognito()
 
     def _on_profile_changed(self, profile_id: int) -> None:
         self.refresh_conversations()
@@ -273,36 +269,15 @@ class MainWindow(ChatActions):
         self.create_conversation()
 
     def create_conversation(self, then: Callable[[int], None] | None = None) -> None:
-        """Start a new conversation (off the UI thread) and open it; ``then`` is called with its id.
-        Asked again while one is being made, it waits for that one rather than make a second."""
-        if self._creating is not None:
-            if then is not None:
-                self._creating.append(then)
-            return
-        self._creating = [then] if then is not None else []
-        options = self.memory_controls.new_conversation_options() if self.memory_controls is not None else None
-        store = self.store
+        """Start a new conversation (off the UI thread) and open it; ``then`` is called with its id."""
+        self.new_conversations.create(then)
 
-        def create() -> int:
-            conversation = store.create()
-            if options is not None:
-                store.set_options(conversation.id, options)
-            return conversation.id
-
-        def created(conversation_id: int) -> None:
-            waiting, self._creating = self._creating or [], None
+    def _on_conversation_made(self, conversation_id: int) -> None:
+        if conversation_id < INCOGNITO_FIRST_ID:
             self.search_box.clear()
             self.refresh_conversations()
-            self.open_conversation(conversation_id)
-            self.input.setFocus()
-            for callback in waiting:
-                callback(conversation_id)
-
-        def failed(message: str, hint: str) -> None:
-            self._creating = None
-            self.show_error(f"Could not start a new conversation. {message}", hint or "Nothing was changed.")
-
-        self.operations.run(StoreOp(create, OpChanges(conversations=True), "start a new conversation", created, failed))
+        self.open_conversation(conversation_id)
+        self.input.setFocus()
 
     def after_reply_in(self, conversation_id: int, callback: Callable[[], None]) -> None:
         """Run ``callback`` once no reply is being written into ``conversation_id``: at once, or after

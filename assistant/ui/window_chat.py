@@ -20,6 +20,7 @@ from assistant.ui.approval import ask_approval
 from assistant.ui.operations import OpChanges, StoreOp
 
 if TYPE_CHECKING:
+    from assistant.ui.new_conversations import NewConversations
     from assistant.ui.operations import Operations
 
 
@@ -41,7 +42,7 @@ class ChatActions(QMainWindow):
     last_error: QMessageBox | None
     last_approval: QMessageBox | None
     operations: Operations
-    _creating: list[Callable[[int], None]] | None
+    new_conversations: NewConversations
     _turns: dict[int, int]  # conversation id: requests sent to the worker and not done
     _after_turn: dict[int, list[Callable[[], None]]]
 
@@ -50,7 +51,7 @@ class ChatActions(QMainWindow):
     def send(self, text: str) -> None:
         if not text.strip() or self.busy:
             return
-        if self.conversation_id is None or self._creating is not None:
+        if self.conversation_id is None or self.new_conversations.pending:
             # Sent once the new conversation exists (made off the UI thread), into it.
             self.create_conversation(then=lambda _: self.send(text))
             return
