@@ -14,7 +14,7 @@ with ``notify`` so the same views follow them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Signal
@@ -37,11 +37,6 @@ class OpChanges:
     profiles: bool = False  # profiles and the active one
     conversation_id: int | None = None  # the one conversation concerned, when there is one
     deleted: bool = False  # that conversation is gone
-
-    def __or__(self, other: OpChanges) -> OpChanges:
-        values: dict[str, Any] = {f.name: getattr(self, f.name) or getattr(other, f.name) for f in fields(self)}
-        values["conversation_id"] = self.conversation_id if self.conversation_id is not None else other.conversation_id
-        return OpChanges(**values)
 
     def about(self, conversation_id: int | None) -> bool:
         """Whether this change concerns ``conversation_id`` (a change to no conversation in particular does not)."""
