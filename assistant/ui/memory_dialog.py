@@ -9,7 +9,6 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -81,8 +80,8 @@ class MemoryDialog(QDialog):
         if changes.memory or changes.profiles:
             self.refresh()
 
-    def _write(self, perform: Callable[[], object], what: str, on_success: Callable[[Any], None] | None = None) -> None:
-        self.operations.run(StoreOp(perform, OpChanges(memory=True), what, on_success, parent=self, initiator=self))
+    def _write(self, perform: Callable[[], object], what: str, typed: str = "") -> None:
+        self.operations.run(StoreOp(perform, OpChanges(memory=True), what, parent=self, initiator=self, typed=typed))
 
     def refresh(self) -> None:
         profile = self.memory.profiles.active()
@@ -112,7 +111,7 @@ class MemoryDialog(QDialog):
             if not ok or not text.strip():
                 return
         profile_id = self.memory.profiles.active().id
-        self._write(lambda: self.memory.remember(profile_id, Candidate(text.strip())), "add the memory")
+        self._write(lambda: self.memory.remember(profile_id, Candidate(text.strip())), "add the memory", text.strip())
 
     def edit_selected(self, text: str | None = None) -> None:
         memory_id = self._selected_id()
@@ -123,7 +122,7 @@ class MemoryDialog(QDialog):
             text, ok = QInputDialog.getText(self, "Edit memory", "Memory:", text=current)
             if not ok or not text.strip():
                 return
-        self._write(lambda: self.memory.store.update(memory_id, text), "change the memory")
+        self._write(lambda: self.memory.store.update(memory_id, text), "change the memory", text)
 
     def delete_selected(self) -> None:
         memory_id = self._selected_id()

@@ -55,6 +55,7 @@ class StoreOp(Generic[T]):
     on_failure: Callable[[str, str], None] | None = None
     parent: QWidget | None = None  # the window the message box belongs to; the main window if None
     initiator: object | None = None
+    typed: str = ""  # what the user typed for it, given back in the message if it fails (so it is not lost)
 
 
 class Operations(QObject):
@@ -80,7 +81,10 @@ class Operations(QObject):
             if op.on_failure is not None:
                 op.on_failure(message, hint)
             else:
-                self.failed.emit(f"Could not {op.what}. {message}", hint or "Nothing was changed.", op.parent)
+                hint = hint or "Nothing was changed."
+                if op.typed:
+                    hint += f"\n\nWhat you typed: {op.typed}"
+                self.failed.emit(f"Could not {op.what}. {message}", hint, op.parent)
 
         self._jobs.submit(op.perform, done, failed)
 

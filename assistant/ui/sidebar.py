@@ -100,6 +100,7 @@ class ConversationSidebar(QWidget):
                     lambda: self.store.rename(conversation_id, title),
                     OpChanges(conversations=True, conversation_id=conversation_id),
                     "rename the conversation",
+                    typed=title,
                 )
             )
 

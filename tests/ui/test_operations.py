@@ -217,6 +217,7 @@ def test_a_rename_the_database_refuses_is_one_message_and_changes_nothing(qtbot,
     assert len(_errors(window)) == 1
     box = _errors(window)[0]
     assert "Could not rename the conversation" in box.text() and "Nothing was changed" in box.informativeText()
+    assert "What you typed: Garden" in box.informativeText()  # given back, not lost
     assert "Tomatoes" in _listed_titles(window) and "Garden" not in _listed_titles(window)
     hearth.store._db.execute("PRAGMA query_only = OFF")
     assert hearth.store.get(first).title == "Tomatoes"
@@ -321,6 +322,7 @@ def test_a_memory_edit_the_database_refuses_is_one_message_over_the_memory_windo
     writes_done(qtbot, hearth.window)
     assert len(_errors(dialog)) == 1 and _errors(hearth.window) == _errors(dialog)
     assert "Could not change the memory" in _errors(dialog)[0].text()
+    assert "What you typed: The user likes coffee." in _errors(dialog)[0].informativeText()
     memory.db._db.execute("PRAGMA query_only = OFF")
     assert [m.text for m in memory.store.memories()] == ["The user likes tea."]
     assert "likes tea" in dialog.list.item(0).text()
