@@ -233,8 +233,7 @@ class Hearth:
             thread.quit()
             thread.wait(30_000)
         self.window.attachment_controls.stop()
-        if self.window.memory_controls is not None:
-            self.window.memory_controls.stop()
+        self.window.operations.stop()  # the writes asked for are finished before the stores close
         self.worker.shutdown()
         self.store.close()
         self.library.close()
