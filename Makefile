@@ -1,5 +1,7 @@
 # Two commands for a fresh machine: `make run` and `make test`. Both set up .venv first and are
-# quick when nothing changed (the install is redone only when pyproject.toml changes).
+# quick when nothing changed (the install is redone only when pyproject.toml or constraints.txt
+# changes). Every install takes the exact versions in constraints.txt, the ones the suite passed
+# with; `make lock` refreshes that file on purpose.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,17 +12,30 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INSTALL_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck imports pytest bench package package-test clean
+.PHONY: setup run test lint typecheck imports pytest bench package package-test clean lock
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_INSTALL_ARGS) "$(TORCH_SPEC)"
 	@echo "Installing Hearth; the first build of llama-cpp-python takes about 10 minutes."
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+# A new constraints.txt from the newest releases pyproject.toml allows, in a throwaway venv. Run
+# `make test` after it and commit the file only when the suite passes.
+LOCK_VENV := build/lock-venv
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet $(TORCH_INSTALL_ARGS) "$(TORCH_SPEC)"
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	{ sed -n '1,/^# Refresh/p;/^# then run/p' constraints.txt; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable | grep -v -i -e '^torch==' -e '^-e '; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 run: setup
 	$(BIN)/hearth
@@ -69,14 +84,14 @@ PACKAGE_VENV ?= .venv-package
 PACKAGE_STAMP := $(PACKAGE_VENV)/.hearth-installed
 PORTABLE_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-$(PACKAGE_STAMP): pyproject.toml
+$(PACKAGE_STAMP): pyproject.toml constraints.txt
 	test -x $(PACKAGE_VENV)/bin/python || $(PYTHON) -m venv $(PACKAGE_VENV)
 	$(PACKAGE_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(PACKAGE_VENV)/bin/python -m pip install --quiet $(TORCH_INSTALL_ARGS) "$(TORCH_SPEC)"
 	@echo "Compiling llama.cpp for any AVX2 CPU; about 10 minutes the first time."
 	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(PACKAGE_VENV)/bin/python -m pip install --quiet --no-cache-dir \
-		--no-binary llama-cpp-python "llama-cpp-python>=0.3.16"
-	$(PACKAGE_VENV)/bin/python -m pip install --quiet -e '.[package]'
+		--no-binary llama-cpp-python -c constraints.txt "llama-cpp-python>=0.3.16"
+	$(PACKAGE_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[package]'
 	touch $@
 
 package: $(PACKAGE_STAMP)

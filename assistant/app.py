@@ -33,7 +33,9 @@ from assistant.ui.download_worker import DownloadWorker, start_download_worker
 from assistant.ui.library_worker import LibraryWorker, start_library_worker
 from assistant.ui.main_window import MainWindow
 from assistant.ui.markdown import warm_up
+from assistant.ui.single_window import SingleWindow
 from assistant.ui.stall import StallMeter
+from assistant.ui.startup import UncaughtReporter, open_store, tell
 from assistant.ui.theme import style_sheet
 from assistant.ui.worker import ChatWorker, EngineFactory, start_worker
 
@@ -50,6 +52,9 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.setPalette(_dark_palette())
     else:
         app.setPalette(app.style().standardPalette() if theme == "light" else QPalette())
+    # A forced theme reaches the file dialogs only if they are Qt's own (a native one follows the
+    # desktop's colours: light file dialogs over a dark Hearth); "system" keeps the native ones.
+    app.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, theme in ("light", "dark"))
     # "system" may turn out dark too: the style sheet follows the palette, not the setting.
     app.setStyleSheet(style_sheet(app.palette().color(QPalette.ColorRole.Window).lightness() < 128))
 
@@ -228,8 +233,7 @@ class Hearth:
             thread.quit()
             thread.wait(30_000)
         self.window.attachment_controls.stop()
-        if self.window.memory_controls is not None:
-            self.window.memory_controls.stop()
+        self.window.operations.stop()  # the writes asked for are finished before the stores close
         self.worker.shutdown()
         self.store.close()
         self.library.close()
@@ -255,13 +259,24 @@ def run_gui(smoke_test: tuple[Path, str] | None = None, started_at: float | None
     assert isinstance(app, QApplication)
     app.setApplicationName("Hearth")
     app.setDesktopFileName("hearth")
-    try:
-        hearth = Hearth(welcome=smoke_test is None)
-    except HearthError as exc:
-        from PySide6.QtWidgets import QMessageBox
-
-        QMessageBox.critical(None, "Hearth cannot start", exc.user_text())
+    interactive = smoke_test is None
+    claim = SingleWindow(data_dir())
+    if not claim.claim():
+        focused = claim.ask_running_to_focus()
+        print(f"Hearth is already open for {data_dir()}{': brought its window forward' if focused else ''}.")
+        return 0 if interactive else 1
+    store, notice = open_store(database_path(), interactive)
+    if store is None:
         return 1
+    try:
+        hearth = Hearth(store=store, welcome=interactive)
+    except HearthError as exc:
+        tell("Hearth cannot start", exc, interactive)
+        return 1
+    claim.focusRequested.connect(hearth.window.bring_forward)
+    UncaughtReporter(hearth.window)
+    if notice:
+        hearth.window.show_notice(notice)
     apply_theme(app, hearth.settings.ui.theme)
     app.setWindowIcon(hearth.window.windowIcon())
     if smoke_test is not None:
@@ -271,6 +286,7 @@ def run_gui(smoke_test: tuple[Path, str] | None = None, started_at: float | None
         return app.exec()
     finally:
         hearth.shutdown()
+        claim.release()
 
 
 class SmokeTest(QObject):

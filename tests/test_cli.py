@@ -196,6 +196,22 @@ def test_conversation_management(hearth_home: Path, tmp_path: Path, capsys: pyte
     assert "no conversation 999" in capsys.readouterr().err
 
 
+def test_markdown_from_the_terminal_lists_the_cited_sources(
+    hearth_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ConversationStore(hearth_home / "conversations.db")
+    conversation = store.create("Kettle")
+    store.add_message(conversation.id, "user", "How often?")
+    sources = [{"n": 1, "path": "/docs/kettle.pdf", "page": 2, "heading": "", "text": "Every 90 days."}]
+    store.add_message(conversation.id, "assistant", "Every 90 days [1].", stats={"sources": sources})
+    store.close()
+    md = tmp_path / "kettle.md"
+    assert cli.main(["conversations", "export", str(conversation.id), "--format", "md", "-o", str(md)]) == 0
+    assert "- [1] kettle.pdf, page 2: `/docs/kettle.pdf`" in md.read_text(encoding="utf-8")
+    assert cli.main(["conversations", "show", str(conversation.id)]) == 0
+    assert "**Sources**" in capsys.readouterr().out
+
+
 def test_conversation_export_shows_the_chosen_version(
     hearth_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -97,7 +97,7 @@ def test_memory_commands(hearth_home: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{"format": "hearth-memory", "memories": [{"uuid": "x", "text": ""}]}')
     failed = _hearth("memory", "import", str(broken))
-    assert failed.returncode == 1 and "memory 1 has no text" in failed.stderr
+    assert failed.returncode == 1 and "memory #1, 'text': has no text" in failed.stderr
 
 
 def test_profile_commands(hearth_home: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +41,31 @@ def test_list_shows_the_catalogue_with_a_fit_estimate(hearth_home: Path, capsys:
     assert cli.main(["models", "list"]) == 0
     text = capsys.readouterr().out
     assert "Catalogue" in text and "qwen3-4b" in text and "tokens of context" in text
+
+
+def test_list_shows_each_models_speed_on_this_machine(hearth_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A two-core machine with a laptop's bandwidth, as a measurement kept in the data folder says.
+    from assistant.config import data_dir, load_settings, save_settings
+    from assistant.engine.speed import CACHE_NAME, CACHE_VERSION
+
+    record = {"version": CACHE_VERSION, "bandwidth": 8e9, "cpus": os.cpu_count() or 1, "measured_at": time.time()}
+    (data_dir() / CACHE_NAME).write_text(json.dumps(record))
+    settings = load_settings()
+    settings.model.n_threads = 2
+    save_settings(settings)
+    assert cli.main(["models", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    catalogue = {r["key"]: r for r in rows if r["source"] == "catalogue"}
+    eight = catalogue["qwen3-8b"]["fit"]["speed"]
+    assert eight["usable"] is False and eight["generation_tokens_per_s"] < 3 and eight["prompt_tokens_per_s"] > 0
+    assert catalogue["qwen3-0.6b"]["fit"]["speed"]["usable"] is True
+    bundled = next(r for r in rows if r["source"] == "bundled")
+    assert bundled["fit"]["speed"]["generation_tokens_per_s"] > 20
+    assert cli.main(["models", "list"]) == 0
+    text = capsys.readouterr().out
+    assert "This machine: 2 cores, memory 8.0 GB/s" in text and "slow here" in text
+    recommended = text.split("Recommended for this machine: ")[1]
+    assert recommended.startswith("Qwen3 0.6B") and "tokens/s" in recommended
 
 
 def test_download_shows_progress_and_saves_a_verified_file(

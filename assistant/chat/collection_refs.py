@@ -20,6 +20,18 @@ def collection_refs(options: dict[str, Any]) -> list[str]:
     return [str(ref) for ref in options.get("collections", []) if str(ref)]
 
 
+def default_collections(profile: list[str], last: list[str], known: list[str]) -> list[str]:
+    """The collections a new conversation searches (docs/documents.md): the profile's own defaults
+    when it names any; else those ticked in the conversation used last, where any still exist; else,
+    when the library has exactly one collection, that one; else none (the user ticks them)."""
+    if profile:
+        return list(profile)
+    still_there = [ref for ref in last if ref in known]
+    if still_there:
+        return still_there
+    return list(known) if len(known) == 1 else []
+
+
 def as_retrieved(found: list[Passage] | Retrieved) -> Retrieved:
     """A retriever's answer: a plain list of passages (a test's fake) means nothing was missing."""
     return found if isinstance(found, Retrieved) else Retrieved(list(found))

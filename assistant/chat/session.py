@@ -414,8 +414,11 @@ class ChatSession:
 
         try:
             sampling = self.sampling(self.store.get(turn.conversation.id))
+            joined = not turn.prefix
             for item in stream.run(prompt, sampling, cancel):
                 if isinstance(item, str):
+                    if not joined and item:  # the space a continuation needs goes out with its first piece
+                        item, joined = join_continuation(turn.prefix, item)[len(turn.prefix) :], True
                     pieces.append(item)
                     yield ReplyToken(item)
                 elif not isinstance(item, StageProgress):

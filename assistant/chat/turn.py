@@ -61,8 +61,17 @@ class Turn:
         return stats
 
 
+# A continuation that starts with one of these goes on the same word or sentence ("…of" + ", then");
+# a text that ends with one of these is followed at once ("(" + "see", "well-" + "known").
+_JOINS_BEFORE = frozenset(".,;:!?)]}%…'’\"”»")
+_JOINS_AFTER = frozenset("([{/-–'‘\"“«")
+
+
 def join_continuation(prefix: str, continuation: str) -> str:
-    """Glue a continuation to the text it continues, with a space where neither side has one."""
+    """Glue a continuation to the text it continues, with a space where neither side has one and
+    the text does not go on in the same word: "at the time." + "Zek…" is "at the time. Zek…"."""
     if not prefix or not continuation or prefix[-1].isspace() or continuation[0].isspace():
         return prefix + continuation
-    return prefix + (" " if continuation[0].isalnum() and prefix[-1].isalnum() else "") + continuation
+    if continuation[0] in _JOINS_BEFORE or prefix[-1] in _JOINS_AFTER:
+        return prefix + continuation
+    return prefix + " " + continuation

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant import __version__
-from assistant.config import apply_offline_environment, database_path, load_settings
+from assistant.config import apply_offline_environment, data_dir, database_path, load_settings
+from assistant.core import logs
 from assistant.core.errors import HearthError
+from assistant.core.storage_errors import storage_error
 from assistant.core.store import ConversationStore
 
 
@@ -54,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
     args = build_parser().parse_args(argv)
+    with contextlib.suppress(OSError):
+        logs.install(data_dir() / "logs")  # hearth.log, and uncaught exceptions written there
     try:
         if args.command in (None, "gui"):
             from assistant.app import run_gui
@@ -66,8 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return (chat if args.command == "chat" else ask)(args, settings)
         if args.command == "conversations":
-            from assistant.cli.conversations import run_conversations
+            from assistant.cli.conversations import run_conversations, run_salvage
 
+            if args.action == "salvage":  # the one command that must not open the store first
+                return run_salvage(database_path())
             return run_conversations(args, ConversationStore(database_path()))
         if args.command in ("index", "collections", "search"):
             from assistant.cli.library import run
@@ -86,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_models(args, settings)
     except HearthError as exc:
+        logs.log.warning("%s: %s", args.command or "gui", exc.user_text())
         print(f"hearth: {exc.user_text()}", file=sys.stderr)
         if getattr(args, "json", False):
             # A script reading stdout gets an answer it can parse, not an empty stream.
@@ -94,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # nothing raw reaches the terminal: the traceback goes to hearth.log
+        logs.log.exception("hearth %s failed", args.command)
+        told = storage_error(exc, data_dir(), "Hearth's data folder")
+        message = told.user_text() if told is not None else f"Something went wrong: {type(exc).__name__}: {exc}"
+        print(f"hearth: {message}\n{logs.where()}".rstrip(), file=sys.stderr)
+        return 1
     return 2
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
 from assistant.core.transfer import export_json, import_json, to_markdown, to_record
+from assistant.knowledge.citations import cited_sources
 
 
 def add_parsers(commands: Any) -> None:
@@ -36,6 +37,19 @@ def add_parsers(commands: Any) -> None:
     export.add_argument("-o", "--output", type=Path, help="file to write; stdout when absent")
     imp = conv.add_parser("import")
     imp.add_argument("file", type=Path)
+    conv.add_parser(
+        "salvage", help="copy what can be read from a damaged conversation database into a new one (the old is kept)"
+    )
+
+
+def run_salvage(path: Path) -> int:
+    """Salvage the conversation database at ``path``: readable rows into a new file, the old set aside."""
+    from assistant.core.salvage import salvage
+
+    if not path.exists():
+        raise HearthError(f"There is no conversation database at {path}.")
+    print(salvage(path).summary())
+    return 0
 
 
 def run_conversations(args: argparse.Namespace, store: ConversationStore) -> int:
@@ -54,7 +68,7 @@ def run_conversations(args: argparse.Namespace, store: ConversationStore) -> int
         if args.json:
             _print_json(to_record(conversation, messages))
         else:
-            print(to_markdown(conversation, messages), end="")
+            print(to_markdown(conversation, messages, cited_sources), end="")
     elif action == "search":
         hits = store.search(args.query)
         if not hits:
@@ -104,7 +118,7 @@ def _export(args: argparse.Namespace, store: ConversationStore) -> int:
     if args.format == "json":
         text = export_json(store, ids)
     else:
-        text = "\n---\n\n".join(to_markdown(store.get(i), store.messages(i)) for i in ids)
+        text = "\n---\n\n".join(to_markdown(store.get(i), store.messages(i), cited_sources) for i in ids)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
         print(f"Wrote {len(ids)} conversation(s) to {args.output}.", file=sys.stderr)

@@ -44,16 +44,20 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.engine.catalogue import list_models
     from assistant.engine.curated import CURATED_MODELS, recommend
     from assistant.engine.fit import estimate_fit, machine_memory
+    from assistant.engine.speed import USABLE_TOKENS_PER_S, machine_speed
 
     wanted_ctx = args.context or settings.model.n_ctx
     memory = machine_memory()
+    machine = machine_speed(n_threads=settings.model.n_threads)
     gpu_layers = settings.model.n_gpu_layers
     rows: list[dict[str, Any]] = []
     for entry in list_models(settings):
         row: dict[str, Any] = {"path": str(entry.path), "source": entry.source}
         if entry.info is not None:
             info = entry.info
-            fit = estimate_fit(info.shape(), info.file_size, wanted_ctx, memory, gpu_layers)
+            fit = estimate_fit(
+                info.shape(), info.file_size, wanted_ctx, memory, gpu_layers, machine, info.parameter_count
+            )
             row.update(
                 name=info.name,
                 architecture=info.architecture,
@@ -72,7 +76,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
         rows.append(row)
     for model in CURATED_MODELS:
         local = model.local_path(models_dir())
-        fit = model.fit(wanted_ctx, memory, gpu_layers)
+        fit = model.fit(wanted_ctx, memory, gpu_layers, machine)
         rows.append(
             {
                 "source": "catalogue",
@@ -95,11 +99,16 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
+    print(
+        f"This machine: {machine.describe()}. Speeds are CPU estimates; below {USABLE_TOKENS_PER_S:.0f} "
+        "tokens/s a reply is a wait.\n"
+    )
     _print_local([row for row in rows if row["source"] != "catalogue"])
     _print_catalogue([row for row in rows if row["source"] == "catalogue"])
-    best = recommend(wanted_ctx, memory)
+    best = recommend(wanted_ctx, memory, machine)
     if best:
-        print(f"\nRecommended for this machine: {best[0].name}  (hearth models download {best[0].key})")
+        speed = f", {best[1].speed.short()}" if best[1].speed else ""
+        print(f"\nRecommended for this machine: {best[0].name}{speed}  (hearth models download {best[0].key})")
     else:
         print("\nNo catalogue model fits this machine comfortably; the bundled model is the one to use.")
     return 0

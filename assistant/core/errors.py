@@ -113,3 +113,32 @@ class DiskFullError(DownloadError):
 
 class DownloadExistsError(DownloadError):
     hint = "It is already in the models folder; delete that file first to download it again."
+
+
+class StorageError(HearthError):
+    """A database file cannot be read or written; each kind says what to do about it."""
+
+    hint = "Check the file and the folder it is in, then start Hearth again."
+
+
+class StorageFullError(StorageError):
+    hint = "The disk is full: free some space, then try again. Nothing already saved was lost."
+
+
+class StorageReadOnlyError(StorageError):
+    hint = (
+        "Hearth cannot write there: make the folder writable (or set HEARTH_HOME to a writable folder),"
+        " then start Hearth again. The file itself is fine; do not move it."
+    )
+
+
+class StorageLockedError(StorageError):
+    hint = "Another program is holding the database: close it (or wait a moment) and try again."
+
+
+class StorageDamagedError(StorageError):
+    hint = "Hearth will not overwrite it. Move the file aside to start afresh, or restore it from a backup."
+
+
+class StorageTooNewError(StorageError):
+    hint = "A newer version of Hearth wrote it: update Hearth to open it. The file is left as it is."

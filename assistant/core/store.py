@@ -14,75 +14,51 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import sqlite3
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.core.attachments import SCHEMA as ATTACHMENTS_SCHEMA
+from assistant.core import liveness
 from assistant.core.database import Database
 from assistant.core.errors import ConversationNotFoundError, HearthError
 from assistant.core.messages import MessageStatus, Role
-from assistant.core.store_schema import migrate
+from assistant.core.store_rows import (
+    _CONVERSATION_SELECT,
+    DEFAULT_TITLE,
+    Conversation,
+    SearchHit,
+    StoredMessage,
+    _conversation,
+    _drop_summary_past,
+    _json,
+    _message,
+    _node,
+    _title_from,
+)
+from assistant.core.store_schema import MIGRATIONS
 from assistant.core.versions import Node, chosen_path, places, sibling, subtree
 
-DEFAULT_TITLE = "New conversation"
+__all__ = ["DEFAULT_TITLE", "Conversation", "ConversationStore", "SearchHit", "StoredMessage"]
+
 # Far above any real conversation id, and still within the 32-bit ints Qt signals carry.
 INCOGNITO_FIRST_ID = 2_000_000_000
 # A STREAMING row untouched for this long belongs to a process that died (checkpoints come every second).
 STALE_STREAM_S = 15.0
 
 
-@dataclass
-class Conversation:
-    id: int
-    uuid: str
-    title: str
-    system_prompt: str | None
-    summary: str
-    summary_through: int
-    created_at: float
-    updated_at: float
-    message_count: int = 0
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class StoredMessage:
-    id: int
-    conversation_id: int
-    role: Role
-    content: str
-    status: MessageStatus
-    created_at: float
-    updated_at: float
-    stats: dict[str, Any] = field(default_factory=dict)
-    parent_id: int | None = None  # the message before it; its versions share it
-    active: bool = True  # the version that continues the chosen path
-    version: int = 1  # its place among its versions, 1-based
-    versions: int = 1
-
-
-@dataclass
-class SearchHit:
-    conversation: Conversation
-    message_id: int | None
-    snippet: str
-
-
 class ConversationStore(Database):
+    what = "The conversation database"
+    damaged_hint = (
+        "Hearth will not overwrite it. Run 'hearth conversations salvage' (or start the window) to copy"
+        " what can be read into a new file, the damaged one kept aside; or move the file aside to start afresh."
+    )
+
     def __init__(self, path: Path | str, stale_stream_s: float = STALE_STREAM_S) -> None:
         self.stale_stream_s = stale_stream_s
-        try:
-            super().__init__(Path(path))
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise HearthError(
-                f"The conversation database {self.path} cannot be opened: {exc}",
-                "Move the file aside to start afresh; Hearth will not overwrite it.",
-            ) from exc
+        super().__init__(Path(path))
+        self.migrate(MIGRATIONS)
+        self.recovered_conversations: list[int] = []
         self.recovered = self.recover_interrupted()
 
     @classmethod
@@ -93,10 +69,6 @@ class ConversationStore(Database):
         with store.transaction() as db:
             db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('conversations', ?)", (INCOGNITO_FIRST_ID - 1,))
         return store
-
-    def _migrate(self) -> None:
-        migrate(self._db)
-        self._db.executescript(ATTACHMENTS_SCHEMA)  # files attached to one conversation (attachments.py)
 
     # ----- conversations ------------------------------------------------------------------------
 
@@ -203,8 +175,8 @@ class ConversationStore(Database):
             )
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, role, content, status, stats, created_at, updated_at,"
-                " parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, role, content, str(status), _json(stats), now, now, parent),
+                " parent_id, writer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, content, str(status), _json(stats), now, now, parent, self._writer(status)),
             )
             title = exists["title"]
             if role == "user" and title == DEFAULT_TITLE:
@@ -235,11 +207,12 @@ class ConversationStore(Database):
         stats: dict[str, Any] | None = None,
     ) -> None:
         now = time.time()
+        writer = self._writer(status) if status == MessageStatus.STREAMING else None
         with self.transaction() as db:
             db.execute(
                 "UPDATE messages SET content = ?, status = COALESCE(?, status), stats = COALESCE(?, stats),"
-                " updated_at = ? WHERE id = ?",
-                (content, str(status) if status else None, _json(stats), now, message_id),
+                " updated_at = ?, writer = COALESCE(?, writer) WHERE id = ?",
+                (content, str(status) if status else None, _json(stats), now, writer, message_id),
             )
             db.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id ="
@@ -331,14 +304,46 @@ class ConversationStore(Database):
                 )
         return self.get(new_id)
 
+    def _writer(self, status: MessageStatus) -> str | None:
+        """This process's mark on a reply it is streaming, so others can tell it is alive."""
+        if status != MessageStatus.STREAMING or str(self.path) == ":memory:":
+            return None
+        try:
+            return liveness.own_mark(self.path.parent)
+        except OSError:  # no mark possible (a read-only run/): the reply falls back to the age rule
+            return None
+
     def recover_interrupted(self) -> int:
-        """Mark replies whose writer died mid-stream; their last checkpoint is kept."""
+        """Mark INTERRUPTED every reply left STREAMING by a process that is gone, whatever its age;
+        a reply another live process is still writing is left alone. The text of its last
+        checkpoint is kept. Replies written before writers were recorded fall back to their age."""
+        if str(self.path) == ":memory:":
+            return 0
+        rows = self.rows(
+            "SELECT id, conversation_id, writer, updated_at FROM messages WHERE status = ?",
+            (str(MessageStatus.STREAMING),),
+        )
+        data = self.path.parent
+        stale_before = time.time() - self.stale_stream_s
+        dead = [
+            row
+            for row in rows
+            if (not liveness.alive(data, row["writer"]) if row["writer"] else row["updated_at"] < stale_before)
+        ]
+        if not dead:
+            liveness.sweep(data)
+            return 0
         with self.transaction() as db:
-            cursor = db.execute(
-                "UPDATE messages SET status = ? WHERE status = ? AND updated_at < ?",
-                (str(MessageStatus.INTERRUPTED), str(MessageStatus.STREAMING), time.time() - self.stale_stream_s),
-            )
-        return cursor.rowcount
+            for row in dead:
+                db.execute(
+                    "UPDATE messages SET status = ? WHERE id = ? AND status = ?",
+                    (str(MessageStatus.INTERRUPTED), row["id"], str(MessageStatus.STREAMING)),
+                )
+        liveness.sweep(data)
+        for row in dead:
+            if row["conversation_id"] not in self.recovered_conversations:
+                self.recovered_conversations.append(row["conversation_id"])
+        return len(dead)
 
     # ----- search -------------------------------------------------------------------------------
 
@@ -368,61 +373,3 @@ class ConversationStore(Database):
             seen.add(row["conversation_id"])
             hits.append(SearchHit(self.get(row["conversation_id"]), row["message_id"], row["snippet"]))
         return hits[:limit]
-
-
-_CONVERSATION_SELECT = (
-    "SELECT c.*, COUNT(m.id) AS message_count FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id"
-)
-
-
-def _conversation(row: sqlite3.Row) -> Conversation:
-    return Conversation(
-        id=row["id"],
-        uuid=row["uuid"],
-        title=row["title"],
-        system_prompt=row["system_prompt"],
-        summary=row["summary"],
-        summary_through=row["summary_through"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        message_count=row["message_count"],
-        options=json.loads(row["options"]) if row["options"] else {},
-    )
-
-
-def _message(row: sqlite3.Row) -> StoredMessage:
-    return StoredMessage(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        role=row["role"],
-        content=row["content"],
-        status=MessageStatus(row["status"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        stats=json.loads(row["stats"]) if row["stats"] else {},
-        parent_id=row["parent_id"],
-        active=bool(row["active"]),
-    )
-
-
-def _json(value: dict[str, Any] | None) -> str | None:
-    return json.dumps(value) if value is not None else None
-
-
-def _node(message: StoredMessage) -> Node:
-    return Node(message.id, message.parent_id, message.active)
-
-
-def _drop_summary_past(db: sqlite3.Connection, conversation_id: int, message_id: int) -> None:
-    """A summary that covers ``message_id`` covers a path that is no longer the chosen one."""
-    db.execute(
-        "UPDATE conversations SET summary = '', summary_through = 0 WHERE id = ? AND summary_through >= ?",
-        (conversation_id, message_id),
-    )
-
-
-def _title_from(text: str, limit: int = 60) -> str:
-    words = " ".join(text.split())
-    if not words:
-        return DEFAULT_TITLE
-    return words if len(words) <= limit else words[: limit - 1].rsplit(" ", 1)[0] + "…"

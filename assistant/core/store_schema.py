@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 3
+from assistant.core.attachments import SCHEMA as ATTACHMENTS_SCHEMA
+from assistant.core.migrations import Step, add_column
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -44,25 +45,29 @@ END;
 """
 
 
-def migrate(db: sqlite3.Connection) -> None:
-    """Bring a database of any earlier schema up to ``SCHEMA_VERSION``."""
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(f"written by a newer Hearth (schema {version})")
-    if version < 1:
-        db.executescript(_SCHEMA)
-    if version < 2:
-        # Per-conversation sampling overrides (temperature, top_p, max_tokens...), as JSON.
-        db.execute("ALTER TABLE conversations ADD COLUMN options TEXT")
-    if version < 3:
-        # Versions (regenerate, edit): each message names its parent; the old linear
-        # conversations become paths of one version each. No foreign key: a cascade down a
-        # long conversation would hit SQLite's recursion limit; subtrees are deleted here.
-        db.executescript(
-            "BEGIN; ALTER TABLE messages ADD COLUMN parent_id INTEGER;"
-            " ALTER TABLE messages ADD COLUMN active INTEGER NOT NULL DEFAULT 1;"
-            " UPDATE messages SET parent_id = (SELECT MAX(p.id) FROM messages p"
-            " WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id);"
-            " CREATE INDEX IF NOT EXISTS messages_by_parent ON messages (conversation_id, parent_id); COMMIT;"
-        )
-    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+def _versions(db: sqlite3.Connection) -> None:
+    """Versions (regenerate, edit): each message names its parent; the old linear conversations
+    become paths of one version each. No foreign key: a cascade down a long conversation would hit
+    SQLite's recursion limit; subtrees are deleted by the store."""
+    add_column(db, "messages", "parent_id INTEGER")
+    add_column(db, "messages", "active INTEGER NOT NULL DEFAULT 1")
+    db.execute(
+        "UPDATE messages SET parent_id = (SELECT MAX(p.id) FROM messages p"
+        " WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS messages_by_parent ON messages (conversation_id, parent_id)")
+
+
+# Step n brings a file from user_version n to n + 1. Append only: never edit a step that shipped.
+MIGRATIONS: tuple[Step, ...] = (
+    _SCHEMA,
+    # Per-conversation sampling overrides (temperature, top_p, max_tokens...), as JSON.
+    "ALTER TABLE conversations ADD COLUMN options TEXT",
+    _versions,
+    # Files attached to one conversation (attachments.py); files of schema 3 may have it already.
+    ATTACHMENTS_SCHEMA,
+    # Which process writes a STREAMING reply (core/liveness.py), so a reply whose writer died is
+    # told apart from one still growing in another process, whatever their ages.
+    "ALTER TABLE messages ADD COLUMN writer TEXT",
+)
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,20 +10,28 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
 
 from assistant.core.errors import ImportFormatError
+from assistant.core.json_input import read_json, validate
 from assistant.core.messages import MessageStatus
 from assistant.core.store import Conversation, ConversationStore, StoredMessage
 
 FORMAT = "hearth.conversations"
 FORMAT_VERSION = 1
-_ROLES = {"system", "user", "assistant"}
 
 
-def to_markdown(conversation: Conversation, messages: list[StoredMessage]) -> str:
+def to_markdown(
+    conversation: Conversation,
+    messages: list[StoredMessage],
+    after: Callable[[StoredMessage], list[str]] | None = None,
+) -> str:
+    """``after``: lines to add under a message (the sources a reply cites, say)."""
     lines = [f"# {conversation.title}", "", f"_Started {_when(conversation.created_at)}_", ""]
     if conversation.system_prompt:
         lines += ["> **Instructions:** " + conversation.system_prompt.replace("\n", "\n> "), ""]
@@ -35,6 +43,8 @@ def to_markdown(conversation: Conversation, messages: list[StoredMessage]) -> st
         if message.versions > 1:
             note += f" _(version {message.version} of {message.versions})_"
         lines += [f"## {names[message.role]} · {_when(message.created_at)}{note}", "", message.content, ""]
+        extra = after(message) if after else []
+        lines += [*extra, ""] if extra else []
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -85,23 +95,82 @@ def export_json(store: ConversationStore, conversation_ids: list[int]) -> str:
     )
 
 
+class ImportedMessage(BaseModel):
+    id: int | None = None
+    parent_id: int | None = None
+    role: Literal["system", "user", "assistant"]
+    content: str
+    status: MessageStatus = MessageStatus.COMPLETE
+    created_at: float | None = None
+    updated_at: float | None = None
+    stats: dict[str, Any] = Field(default_factory=dict)
+    active: bool = True
+
+    @field_validator("stats", mode="before")
+    @classmethod
+    def _stats_or_nothing(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else {}  # stats are figures to show, never worth a refusal
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _not_streaming(cls, value: Any) -> Any:
+        # A file cannot be streaming: a reply exported mid-stream is what a crash leaves, interrupted.
+        value = value or MessageStatus.COMPLETE
+        return MessageStatus.INTERRUPTED if value == MessageStatus.STREAMING else value
+
+
+class ImportedConversation(BaseModel):
+    uuid: str
+    title: str
+    system_prompt: str | None = None
+    summary: str = ""
+    summary_through: int = 0
+    created_at: float | None = None
+    updated_at: float | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    messages: list[ImportedMessage] = Field(default_factory=list)
+    other_versions: list[ImportedMessage] = Field(default_factory=list)
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _summary_text(cls, value: Any) -> Any:
+        return value or ""
+
+    @field_validator("summary_through", mode="before")
+    @classmethod
+    def _summary_position(cls, value: Any) -> Any:
+        return value or 0
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options_or_nothing(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else {}
+
+
+class ConversationFile(BaseModel):
+    format: Literal["hearth.conversations"]
+    version: int = 0
+    conversations: list[ImportedConversation]
+
+
 def import_json(store: ConversationStore, path: Path) -> tuple[list[Conversation], list[str]]:
     """Import every conversation in ``path``; returns (imported, titles skipped as already present).
 
     The whole file is validated before anything is written, so a bad file changes nothing.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportFormatError(f"{path} cannot be read as JSON: {exc}") from exc
+        data = read_json(path)
+    except ValueError as exc:
+        raise ImportFormatError(str(exc)) from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ImportFormatError(f"{path} is not a Hearth conversation export.")
-    if int(data.get("version", 0)) > FORMAT_VERSION:
+    if isinstance(data.get("version"), int) and data["version"] > FORMAT_VERSION:
         raise ImportFormatError(f"{path} was written by a newer Hearth.", "Update Hearth to import it.")
-    records = data.get("conversations")
-    if not isinstance(records, list):
-        raise ImportFormatError(f"{path} holds no list of conversations.")
-    parsed = [_parse(record, index) for index, record in enumerate(records)]
+    try:
+        document = validate(ConversationFile, data, path)
+    except ValueError as exc:
+        raise ImportFormatError(str(exc)) from exc
+    parsed = [_parse(record, index) for index, record in enumerate(document.conversations)]
     imported: list[Conversation] = []
     skipped: list[str] = []
     for conversation, messages in parsed:
@@ -112,57 +181,55 @@ def import_json(store: ConversationStore, path: Path) -> tuple[list[Conversation
     return imported, skipped
 
 
-def _parse(record: Any, index: int) -> tuple[Conversation, list[StoredMessage]]:
+def _parse(record: ImportedConversation, index: int) -> tuple[Conversation, list[StoredMessage]]:
     where = f"conversation #{index + 1}"
-    if not isinstance(record, dict):
-        raise ImportFormatError(f"{where} is not an object.")
     now = time.time()
-    try:
-        conversation = Conversation(
-            id=0,
-            uuid=_text(record, "uuid", where),
-            title=_text(record, "title", where) or "Imported conversation",
-            system_prompt=record.get("system_prompt"),
-            summary=str(record.get("summary") or ""),
-            summary_through=int(record.get("summary_through") or 0),
-            created_at=float(record.get("created_at") or now),
-            updated_at=float(record.get("updated_at") or now),
-            options=dict(record["options"]) if isinstance(record.get("options"), dict) else {},
-        )
-        messages = []
-        raws = list(record.get("messages") or [])
-        linear = not any(isinstance(raw, dict) and "parent_id" in raw for raw in raws)
+    conversation = Conversation(
+        id=0,
+        uuid=record.uuid,
+        title=record.title or "Imported conversation",
+        system_prompt=record.system_prompt,
+        summary=record.summary,
+        summary_through=record.summary_through,
+        created_at=record.created_at or now,
+        updated_at=record.updated_at or now,
+        options=record.options,
+    )
+    raws = record.messages
+    linear = not any("parent_id" in raw.model_fields_set for raw in raws)
+    if linear:
+        # One path (an older Hearth's file, or one written by hand): each message follows the one
+        # before; its own ids where they are usable (the summary's position is one), else positions.
+        ids = [raw.id for raw in raws]
+        known = [i for i in ids if i is not None]
+        usable = len(known) == len(ids) and known == sorted(set(known))
+        numbers = known if usable else list(range(1, len(raws) + 1))
+        everything = raws
+    else:
+        everything = [*raws, *record.other_versions]
+    messages = []
+    for position, raw in enumerate(everything):
         if linear:
-            # One path (an older Hearth's file, or one written by hand): each message follows the one
-            # before; its own ids where they are usable (the summary's position is one), else positions.
-            ids = [raw.get("id") if isinstance(raw, dict) else None for raw in raws]
-            usable = all(isinstance(i, int) for i in ids) and ids == sorted(set(ids))  # type: ignore[type-var]
-            numbers = [int(i) for i in ids] if usable else list(range(1, len(raws) + 1))  # type: ignore[arg-type]
-        others = [] if linear else list(record.get("other_versions") or [])
-        for position, raw in enumerate([*raws, *others]):
-            spot = f"{where}, message #{position + 1}"
-            role = _text(raw, "role", spot)
-            if role not in _ROLES:
-                raise ImportFormatError(f"{spot} has an unknown role '{role}'.")
-            number = numbers[position] if linear else int(raw.get("id"))
-            parent = (numbers[position - 1] if position else None) if linear else raw.get("parent_id")
-            messages.append(
-                StoredMessage(
-                    id=number,
-                    conversation_id=0,
-                    role=role,  # type: ignore[arg-type]  # checked against _ROLES above
-                    content=_text(raw, "content", spot),
-                    status=MessageStatus(raw.get("status") or "complete"),
-                    created_at=float(raw.get("created_at") or now),
-                    updated_at=float(raw.get("updated_at") or now),
-                    stats=raw.get("stats") if isinstance(raw.get("stats"), dict) else {},
-                    parent_id=int(parent) if parent is not None else None,
-                    active=bool(raw.get("active", True)),
-                )
+            number, parent = numbers[position], (numbers[position - 1] if position else None)
+        elif raw.id is None:
+            raise ImportFormatError(f"{where}, message #{position + 1} has no id.")
+        else:
+            number, parent = raw.id, raw.parent_id
+        messages.append(
+            StoredMessage(
+                id=number,
+                conversation_id=0,
+                role=raw.role,
+                content=raw.content,
+                status=raw.status,
+                created_at=raw.created_at or now,
+                updated_at=raw.updated_at or now,
+                stats=raw.stats,
+                parent_id=parent,
+                active=raw.active,
             )
-        _check_tree(messages, where)
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ImportFormatError(f"{where} is malformed: {exc}") from exc
+        )
+    _check_tree(messages, where)
     return conversation, messages
 
 
@@ -175,12 +242,6 @@ def _check_tree(messages: list[StoredMessage], where: str) -> None:
         if message.parent_id is not None and message.parent_id not in seen:
             raise ImportFormatError(f"{where}: message {message.id} follows a message that is not before it.")
         seen.add(message.id)
-
-
-def _text(record: Any, key: str, where: str) -> str:
-    if not isinstance(record, dict) or not isinstance(record.get(key), str):
-        raise ImportFormatError(f"{where} lacks the text field '{key}'.")
-    return str(record[key])
 
 
 def _when(timestamp: float) -> str:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from assistant.engine.speed import MachineSpeed, SpeedEstimate, estimate_speed
+
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 UBATCH = 512
@@ -125,18 +127,33 @@ class FitEstimate:
     need: MemoryNeed
     available: int
     n_gpu_layers: int = 0
+    speed: SpeedEstimate | None = None  # on the CPU, when the machine's speed was given
+
+    @property
+    def usable(self) -> bool:
+        """Fits comfortably and, where the speed is known, answers at a usable speed."""
+        return self.verdict == "fits comfortably" and (self.speed is None or self.speed.usable)
 
     def summary(self) -> str:
         from assistant.engine.gguf import human_bytes
 
+        speed, verdict = "", str(self.verdict)
+        if self.verdict == "fits comfortably" and not self.usable:
+            verdict = "fits, but slow"  # the memory is there; the replies would be a wait
+        if self.speed is not None:
+            speed = (
+                f"; writes {self.speed.short()}, reads ~{self.speed.prompt:,.0f} tokens/s"
+                f"{'' if self.speed.usable else ' (too slow for a conversation)'}"
+            )
         return (
-            f"{self.verdict}: about {human_bytes(self.need.total)} at {self.n_ctx:,} tokens of context "
+            f"{verdict}: about {human_bytes(self.need.total)} at {self.n_ctx:,} tokens of context "
             f"(weights {human_bytes(self.need.weights)}, KV cache {human_bytes(self.need.kv_cache)}), "
-            f"{human_bytes(self.available)} free, {self.n_gpu_layers} GPU layers"
+            f"{human_bytes(self.available)} free, {self.n_gpu_layers} GPU layers{speed}"
         )
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "speed": self.speed.as_dict() if self.speed else None,
             "verdict": self.verdict,
             "n_ctx": self.n_ctx,
             "n_gpu_layers": self.n_gpu_layers,
@@ -163,20 +180,25 @@ def estimate_fit(
     wanted_ctx: int,
     memory: MachineMemory | None = None,
     n_gpu_layers: int = 0,
+    machine: MachineSpeed | None = None,
+    parameters: int | None = None,
 ) -> FitEstimate:
-    """The largest context up to ``wanted_ctx`` (and the model's own) that fits comfortably.
+    """The largest context up to ``wanted_ctx`` (and the model's own) that fits comfortably, and,
+    given the ``machine``'s speed and the model's ``parameters``, how fast it writes and reads.
 
     Falls back to the wanted context's verdict at the smallest step when none does. GPU memory is
     not probed: the estimate is for the CPU, where llama.cpp runs unless it was built for a GPU.
     """
     memory = memory or machine_memory()
+    speed = estimate_speed(file_size, parameters, machine) if machine and parameters else None
     ceiling = min(wanted_ctx, shape.context_length or wanted_ctx)
     steps = [ceiling] + [step for step in CONTEXT_STEPS if step < ceiling]
     steps = [step for step in steps if step >= min(MIN_CONTEXT, ceiling)]
     best: FitEstimate | None = None
     for n_ctx in steps:
         need = memory_need(shape, file_size, n_ctx)
-        estimate = FitEstimate(_verdict(need.total, memory.available), n_ctx, need, memory.available, n_gpu_layers)
+        verdict = _verdict(need.total, memory.available)
+        estimate = FitEstimate(verdict, n_ctx, need, memory.available, n_gpu_layers, speed)
         if estimate.verdict == "fits comfortably":
             return estimate
         if best is None or (best.verdict == "will not fit" and estimate.verdict == "tight"):

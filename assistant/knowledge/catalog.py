@@ -24,89 +24,9 @@ from pathlib import Path
 from assistant.core.database import Database
 from assistant.core.errors import HearthError
 from assistant.knowledge import ngrams
+from assistant.knowledge.catalog_schema import MIGRATIONS, unversioned
 from assistant.knowledge.chunking import Chunk
 from assistant.knowledge.patterns import MAX_PATTERNS, FilePatterns, pattern_problem
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS collections (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    embedder TEXT NOT NULL,
-    dimension INTEGER NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS roots (
-    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
-    path TEXT NOT NULL,
-    PRIMARY KEY (collection_id, path)
-);
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
-    path TEXT NOT NULL,
-    hash TEXT NOT NULL DEFAULT '',
-    mtime REAL NOT NULL DEFAULT 0,
-    size INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL,
-    pages INTEGER NOT NULL DEFAULT 0,
-    chunks INTEGER NOT NULL DEFAULT 0,
-    reason TEXT NOT NULL DEFAULT '',
-    updated_at REAL NOT NULL,
-    UNIQUE (collection_id, path)
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
-    chunk_id TEXT NOT NULL UNIQUE,
-    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-    collection_id INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    page INTEGER,
-    heading TEXT NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks (file_id);
--- Include/exclude glob patterns of a collection (patterns.py), in the order they were given.
-CREATE TABLE IF NOT EXISTS patterns (
-    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
-    kind TEXT NOT NULL CHECK (kind IN ('include', 'exclude')),
-    pattern TEXT NOT NULL,
-    PRIMARY KEY (collection_id, kind, pattern)
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
-    text, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
-);
--- Unstemmed and contentless: only here to look up how many passages contain a query word.
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_words USING fts5 (
-    text, content='', tokenize='unicode61 remove_diacritics 2'
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab ('chunks_words', 'row');
-CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts (rowid, text) VALUES (new.rowid, new.text);
-    INSERT INTO chunks_words (rowid, text) VALUES (new.rowid, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-    INSERT INTO chunks_words (chunks_words, rowid, text) VALUES ('delete', old.rowid, old.text);
-END;
-"""
-
-# Runs of scripts written without spaces (Chinese, Japanese, Thai...) as pairs of characters, which
-# unicode61 cannot split into words (ngrams.py). Contentless, filled by triggers that call the
-# function registered on each connection (hearth_ngrams).
-_NGRAM_SCHEMA = (
-    "CREATE VIRTUAL TABLE chunks_ngrams USING fts5 (text, content='', tokenize='unicode61 remove_diacritics 0')",
-    "CREATE VIRTUAL TABLE chunks_ngrams_vocab USING fts5vocab ('chunks_ngrams', 'row')",
-    """CREATE TRIGGER chunks_ngrams_ai AFTER INSERT ON chunks BEGIN
-        INSERT INTO chunks_ngrams (rowid, text) VALUES (new.rowid, hearth_ngrams(new.text));
-    END""",
-    """CREATE TRIGGER chunks_ngrams_ad AFTER DELETE ON chunks BEGIN
-        INSERT INTO chunks_ngrams (chunks_ngrams, rowid, text) VALUES ('delete', old.rowid, hearth_ngrams(old.text));
-    END""",
-)
-
 
 # A keyword in more than this share of passages is left out of the query: its IDF is near zero, and
 # scoring every passage it appears in is what makes BM25 slow on a large library.
@@ -180,42 +100,15 @@ class StoredChunk:
 
 
 class Catalog(Database):
+    what = "The library catalogue"
+
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self._db.create_function("hearth_ngrams", 1, ngrams.index_text, deterministic=True)
-        self._db.executescript(_SCHEMA)
-        self._add_ngram_index()
-        columns = {row["name"] for row in self.rows("PRAGMA table_info(files)")}
-        if "chunking" not in columns:
-            # How each file was cut into passages; '' (a catalogue from before) is re-chunked at the next sync.
-            self._db.execute("ALTER TABLE files ADD COLUMN chunking TEXT NOT NULL DEFAULT ''")
-        columns = {row["name"] for row in self.rows("PRAGMA table_info(collections)")}
-        if "uid" not in columns:
-            # Collections from before stable ids: each gets a uid now, and keeps its Chroma
-            # collection 'hearth-{id}' until the vector store renames it (Library.vectors).
-            with self.transaction() as db:
-                db.execute("ALTER TABLE collections ADD COLUMN uid TEXT NOT NULL DEFAULT ''")
-                db.execute("ALTER TABLE collections ADD COLUMN vector_name TEXT NOT NULL DEFAULT ''")
-                db.execute("ALTER TABLE collections ADD COLUMN state TEXT NOT NULL DEFAULT ''")
-                for row in db.execute("SELECT id FROM collections").fetchall():
-                    db.execute(
-                        "UPDATE collections SET uid = ?, vector_name = ? WHERE id = ?",
-                        (uuid.uuid4().hex, f"hearth-{row['id']}", row["id"]),
-                    )
+        self.migrate(MIGRATIONS, unversioned)
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('writer', ?)", (uuid.uuid4().hex,))
         self.writer: str = self.rows("SELECT value FROM meta WHERE key = 'writer'")[0]["value"]
-
-    def _add_ngram_index(self) -> None:
-        """Created with its passages in one transaction: a catalogue from before it gets the pairs
-        of its stored passages' text (nothing is re-read or re-embedded), and a run stopped half-way
-        leaves no index that looks complete."""
-        with self.transaction() as db:
-            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunks_ngrams'").fetchone():
-                return
-            for statement in _NGRAM_SCHEMA:
-                db.execute(statement)
-            db.execute("INSERT INTO chunks_ngrams (rowid, text) SELECT rowid, hearth_ngrams(text) FROM chunks")
 
     # ----- collections --------------------------------------------------------------------------
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator
+from pathlib import Path
+from typing import Any
+
+from assistant.core.store import StoredMessage
 
 MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 # Fenced code blocks (``` or ~~~ to the same fence or the end) and inline code spans.
@@ -40,3 +44,21 @@ def cited_numbers(text: str, numbers: Collection[int]) -> list[int]:
     for _, _, cited in markers(prose, numbers):
         found += [n for n in cited if n not in found]
     return found
+
+
+def cited_sources(message: StoredMessage) -> list[str]:
+    """The sources a reply cites, in the order it cites them, as a list under it: the ``[n]`` in the
+    text stay readable once exported. Passages retrieved but not cited are left out, as on screen."""
+    sources: list[dict[str, Any]] = [s for s in message.stats.get("sources") or [] if isinstance(s, dict)]
+    by_number = {int(s["n"]): s for s in sources if isinstance(s.get("n"), int)}
+    cited = cited_numbers(message.content, by_number)
+    if not cited:
+        return []
+    lines = ["**Sources**", ""]
+    for n in cited:
+        source = by_number[n]
+        path = str(source.get("path", ""))
+        page = f", page {source['page']}" if source.get("page") else ""
+        heading = f", “{source['heading']}”" if source.get("heading") else ""
+        lines.append(f"- [{n}] {Path(path).name}{page}{heading}: `{path}`")
+    return lines

@@ -72,6 +72,11 @@ class Progress:
     chunks_per_s: float
     eta_s: float | None
     current: str = ""
+    # The file just written (its status "indexed" or "failed", and its passages): the Library
+    # window turns its row over at once rather than at the end of the sync.
+    finished: str = ""
+    finished_status: str = ""
+    finished_passages: int = 0
 
 
 @dataclass
@@ -300,12 +305,12 @@ class Indexer:
         waiting: list[tuple[str, os.stat_result, str, LoadedDocument | LoadError, list[Chunk]]] = []
         written = 0
 
-        def tell(path: str) -> None:
+        def tell(path: str, finished: str = "", status: str = "", passages: int = 0) -> None:
             if progress:
                 elapsed = time.perf_counter() - started
                 rate = chunks_done / elapsed if elapsed > 0 else 0.0
                 eta = elapsed / written * (len(work) - written) if written else None
-                progress(Progress(written, len(work), chunks_done, rate, eta, path))
+                progress(Progress(written, len(work), chunks_done, rate, eta, path, finished, status, passages))
 
         def index(path: str, info: os.stat_result, digest: str, loaded: LoadedDocument | LoadError, **kw: Any) -> bool:
             """Write one file; False when cancelled (before it, or part-way through it)."""
@@ -321,6 +326,7 @@ class Indexer:
                 report.updated += 1
             else:
                 report.added += 1
+            tell(path, path, "failed" if isinstance(loaded, LoadError) else "indexed", added)
             return True
 
         def write_waiting() -> bool:
@@ -330,7 +336,6 @@ class Indexer:
                 mine, vectors = vectors[: len(chunks)], vectors[len(chunks) :]
                 if not index(path, info, digest, loaded, embedded=(chunks, mine)):
                     return False
-                tell(path)
             waiting.clear()
             return True
 
@@ -343,7 +348,9 @@ class Indexer:
                 chunks = chunk_sections(loaded.sections, self.counter) if isinstance(loaded, LoadedDocument) else []
                 if len(chunks) < EMBED_BATCH:
                     waiting.append((path, info, digest, loaded, chunks))
-                    if sum(len(w[-1]) for w in waiting) >= EMBED_BATCH and not write_waiting():
+                    # The first file alone, so that progress moves as soon as the embedder is loaded.
+                    full = written == 0 or sum(len(w[-1]) for w in waiting) >= EMBED_BATCH
+                    if full and not write_waiting():
                         break
                 elif not write_waiting() or not index(path, info, digest, loaded):
                     break

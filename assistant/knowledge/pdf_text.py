@@ -1,7 +1,7 @@
 """The text of a PDF's pages: PDFium (pypdfium2) first, pdfminer.six where PDFium cannot read it.
 
 Chosen by ``bench/pdf_readers.py`` on about 1,100 real PDFs from pdf.js's, pypdf's and
-pdfminer.six's test corpora (README, "Documents"): PDFium found the most of the expected words,
+pdfminer.six's test corpora (docs/decisions.md): PDFium found the most of the expected words,
 read Chinese, Japanese and Korean where pypdf produced mojibake, kept Arabic and Hebrew in reading
 order (pdfminer.six reverses them) and vertical Japanese in lines (pdfminer.six gives a character a
 line), and was 10-40 times faster than either. pdfminer.six is the fallback: for files PDFium

@@ -10,7 +10,6 @@ failures (and one when it recovers), not one per turn.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +19,7 @@ from typing import Any
 from assistant.config import MemorySettings
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.database import Database
-from assistant.core.errors import HearthError
+from assistant.core.errors import HearthError, StorageError
 from assistant.core.messages import ChatMessage
 from assistant.engine.base import Engine
 from assistant.knowledge.embedder import Embedder
@@ -82,6 +81,10 @@ class Recalled:
         return items
 
 
+class MemoryDatabase(Database):
+    what = "The memory database"
+
+
 class LongTermMemory:
     def __init__(self, home: Path, settings: MemorySettings, embedder: Callable[[], Embedder]) -> None:
         self.settings = settings
@@ -93,14 +96,11 @@ class LongTermMemory:
         self.duplicate_similarity = DUPLICATE_SIMILARITY
         self.related_similarity = RELATED_SIMILARITY
         try:
-            self.db = Database(home / "memory.db")
+            self.db = MemoryDatabase(home / "memory.db")
             self.profiles = ProfileStore(self.db)
             self.store = MemoryStore(self.db, MemoryVectors(home / "vectors", embedder))
-        except sqlite3.DatabaseError as exc:
-            raise HearthError(
-                f"The memory database {home / 'memory.db'} cannot be opened: {exc}",
-                "Memory and profiles are off. Move the file aside to start afresh; Hearth will not overwrite it.",
-            ) from exc
+        except StorageError as exc:
+            raise type(exc)(exc.message, f"Memory and profiles are off until then. {exc.hint}") from exc
 
     @property
     def active(self) -> bool:

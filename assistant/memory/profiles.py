@@ -16,26 +16,11 @@ from typing import Any, Literal
 
 from assistant.core.database import Database
 from assistant.core.errors import HearthError
+from assistant.memory.schema import MIGRATIONS
 
 DEFAULT_PROFILE = "Default"
 ToolPolicy = Literal["allow", "ask", "deny"]
 TOOL_POLICIES: tuple[ToolPolicy, ...] = ("allow", "ask", "deny")
-
-PROFILES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS profiles (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    instructions TEXT NOT NULL DEFAULT '',
-    about_me TEXT NOT NULL DEFAULT '',
-    model TEXT,
-    sampling TEXT NOT NULL DEFAULT '{}',
-    collections TEXT NOT NULL DEFAULT '[]',
-    tool_approvals TEXT NOT NULL DEFAULT '{}',
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
 
 _EDITABLE = ("name", "instructions", "about_me", "model", "sampling", "collections", "tool_approvals")
 _JSON_FIELDS = ("sampling", "collections", "tool_approvals")
@@ -68,7 +53,7 @@ class ProfileStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.script(PROFILES_SCHEMA)
+        db.migrate(MIGRATIONS)  # the whole file, profiles and memories (memory/schema.py)
         if not self.all():
             self.create(DEFAULT_PROFILE)
 

@@ -20,39 +20,11 @@ from typing import Any, Literal
 from assistant.core.database import Database
 from assistant.core.errors import HearthError
 from assistant.knowledge.embedder import Embedder
+from assistant.memory.schema import MIGRATIONS
 
 MemoryKind = Literal["fact", "preference", "decision"]
 KINDS: tuple[MemoryKind, ...] = ("fact", "preference", "decision")
 VECTOR_COLLECTION = "hearth-memories"  # the Chroma name, as it always was
-
-MEMORY_SCHEMA = """
-CREATE TABLE IF NOT EXISTS memories (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    uuid TEXT NOT NULL UNIQUE,
-    profile_id INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'fact',
-    conversation_id INTEGER,
-    message_id INTEGER,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS memories_by_conversation ON memories (conversation_id);
-CREATE TABLE IF NOT EXISTS memory_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
-    text TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    replaced_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS conversation_digests (
-    conversation_id INTEGER PRIMARY KEY,
-    profile_id INTEGER NOT NULL,
-    title TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    updated_at REAL NOT NULL
-);
-"""
 
 
 @dataclass
@@ -146,7 +118,7 @@ class MemoryStore:
     def __init__(self, db: Database, vectors: MemoryVectors) -> None:
         self.db = db
         self.vectors = vectors
-        db.script(MEMORY_SCHEMA)
+        db.migrate(MIGRATIONS)  # the whole file, profiles and memories (memory/schema.py)
 
     # ----- memories -----------------------------------------------------------------------------
 

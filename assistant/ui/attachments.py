@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QStyle, QToolBut
 
 from assistant.core.attachments import Attachment, add_attachment, attachments, remove_attachment
 from assistant.core.errors import HearthError
+from assistant.ui.operations import OpChanges, StoreOp
 from assistant.ui.threads import start_on_thread
 
 if TYPE_CHECKING:
@@ -135,10 +136,10 @@ class AttachmentControls(QObject):
             self.attach([Path(f) for f in files])
 
     def attach(self, paths: list[Any]) -> None:
-        if self.window.conversation_id is None:
-            self.window.new_conversation()
         conversation_id = self.window.conversation_id
-        assert conversation_id is not None
+        if conversation_id is None:
+            self.window.create_conversation(then=lambda _: self.attach(paths))  # made off the UI thread
+            return
         worker = self._worker()
         for path in paths:
             self._reading.setdefault(conversation_id, []).append(str(path))
@@ -161,15 +162,27 @@ class AttachmentControls(QObject):
     def _on_read(self, conversation_id: int, path: str, passages: list[dict[str, Any]], warnings: list[str]) -> None:
         self._done_reading(conversation_id, path)
         name = Path(path).name
-        try:
-            add_attachment(self.window.store_for(conversation_id), conversation_id, path, name, passages)
-        except HearthError as exc:
-            self.window.show_error(exc.message, exc.hint)
-        else:
+        store = self.window.store_for(conversation_id)
+
+        def added(_: object) -> None:
             note = f" ({'; '.join(warnings)})" if warnings else ""
             self.window.show_notice(f"Attached {name}: {len(passages)} passages, used in this conversation only{note}.")
             self.attached.emit(conversation_id, name)
-        self._refresh(conversation_id)
+            self._refresh(conversation_id)
+
+        def failed(message: str, hint: str) -> None:
+            self.window.show_error(message, hint)
+            self._refresh(conversation_id)
+
+        self.window.operations.run(
+            StoreOp(
+                lambda: add_attachment(store, conversation_id, path, name, passages),
+                OpChanges(attachments=True, conversation_id=conversation_id),
+                "attach the file",
+                added,
+                failed,
+            )
+        )
 
     def _on_failed(self, conversation_id: int, path: str, message: str, hint: str) -> None:
         self._done_reading(conversation_id, path)
@@ -179,8 +192,15 @@ class AttachmentControls(QObject):
     def remove(self, attachment_id: int) -> None:
         conversation_id = self.window.conversation_id
         if conversation_id is not None:
-            remove_attachment(self.window.store_for(conversation_id), attachment_id)
-            self.show_conversation(conversation_id)
+            store = self.window.store_for(conversation_id)
+            self.window.operations.run(
+                StoreOp(
+                    lambda: remove_attachment(store, attachment_id),
+                    OpChanges(attachments=True, conversation_id=conversation_id),
+                    "remove the file",
+                    on_success=lambda _: self._refresh(conversation_id),
+                )
+            )
 
     def _refresh(self, conversation_id: int) -> None:
         if conversation_id == self.window.conversation_id:

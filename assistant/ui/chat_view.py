@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
 from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
 from assistant.ui.message_frame import MAX_BUBBLE, MessageFrame, confidence_legend
+from assistant.ui.message_notes import CONTINUE_LINK, cut_short, header_note, stopped_text
 from assistant.ui.message_parts import SourceCards, ToolCallCards, VersionSwitcher, learned_line, used_from_memory
 from assistant.ui.message_text import MessageText, StreamedReply
 from assistant.ui.models import MessageListModel
 from assistant.ui.reasoning_view import StagesView, probabilities_html, show_alternatives
-from assistant.ui.theme import is_dark
+from assistant.ui.theme import colors, is_dark
 
 PAGE = 40
 EMPTY_TEXT = (
@@ -36,11 +37,6 @@ EMPTY_TEXT = (
     "<p>Everything stays on this computer.</p>"
     "<p>Enter sends · Shift+Enter starts a new line · Library… answers from your documents</p>"
 )
-_STATUS_NOTES = {
-    MessageStatus.STOPPED: "stopped",
-    MessageStatus.INTERRUPTED: "interrupted — the app closed while this was written",
-    MessageStatus.FAILED: "failed",
-}
 
 
 class MessageWidget(MessageFrame):
@@ -60,12 +56,16 @@ class MessageWidget(MessageFrame):
         layout = self.content
         self.header = QLabel()
         self.header.setObjectName("messageHeader")
+        # Wrapped: a long note ("interrupted — …") must not make the bubble wider than the window.
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.linkActivated.connect(self._on_header_link)
         self.text = MessageText()
         self.text.anchorClicked.connect(self._on_anchor)
         self._streamed = StreamedReply(layout, self.text, self._on_anchor)
         self.text.setAccessibleName("Your message" if user else "Hearth's reply")
         actions = self.actions
-        actions.declare("copy", "Copy", "Copy this message", lambda: self.copyRequested.emit(self.message.content))
+        actions.declare("copy", "Copy", "Copy this message", lambda: self._copy(self.message.content, "Copied"))
         actions.declare(
             "edit", "Edit", "Edit this message and send it again", lambda: self.editRequested.emit(self.message.id)
         )
@@ -119,10 +119,7 @@ class MessageWidget(MessageFrame):
 
     def update_message(self, message: StoredMessage) -> None:
         self.message = message
-        who = "You" if message.role == "user" else "Hearth"
-        when = datetime.fromtimestamp(message.created_at).strftime("%H:%M")
-        note = _STATUS_NOTES.get(message.status, "")
-        self.header.setText(f"<b>{who}</b> · {when}" + (f" · <i>{note}</i>" if note else ""))
+        self._render_header()
         self._render_text()
         self.set_natural_text(message.content)
         stats = message.stats
@@ -140,6 +137,21 @@ class MessageWidget(MessageFrame):
         self.learned_note.setToolTip("Memory… in the toolbar shows, edits or forgets what Hearth remembers")
         self.learned_note.setVisible(bool(line))
         self._update_reply_actions()
+
+    def _render_header(self) -> None:
+        message = self.message
+        who = "You" if message.role == "user" else "Hearth"
+        when = datetime.fromtimestamp(message.created_at).strftime("%H:%M")
+        note = header_note(message, self.actions.applies("continue"), colors(is_dark(self))["link"])
+        self.header.setText(f"<b>{who}</b> · {when}" + (f" · {note}" if note else ""))
+
+    def _on_header_link(self, link: str) -> None:
+        if link == CONTINUE_LINK:
+            self.continueRequested.emit()
+
+    def _copy(self, text: str, said: str) -> None:
+        self.copyRequested.emit(text)
+        self.actions.flash("copy", said)
 
     @property
     def source_buttons(self) -> list[QPushButton]:
@@ -162,8 +174,10 @@ class MessageWidget(MessageFrame):
         streaming = self.message.status == MessageStatus.STREAMING
         last = getattr(self, "_last", False)
         self.actions.set_applies("regenerate", reply and last and not streaming)
-        cut_short = self.message.status in _STATUS_NOTES or self.message.stats.get("finish_reason") == "length"
-        self.actions.set_applies("continue", reply and last and cut_short and bool(self.message.content.strip()))
+        can_continue = reply and last and cut_short(self.message) and bool(self.message.content.strip())
+        if can_continue != self.actions.applies("continue"):
+            self.actions.set_applies("continue", can_continue)
+            self._render_header()
         self.actions.set_applies("copy", not streaming)
 
     def _render_text(self) -> None:
@@ -174,7 +188,7 @@ class MessageWidget(MessageFrame):
             self._code_blocks = []
             self.text.setHtml(probabilities_html(probs, dark=self._rendered_dark))
             return
-        content = self.message.content or "…"
+        content = self.message.content or stopped_text(self.message)
         sources = self.message.stats.get("sources") or []
         citations = frozenset(int(s["n"]) for s in sources if isinstance(s.get("n"), int))
         if self.message.status == MessageStatus.STREAMING or self._streamed.active(self._rendered_dark, citations):
@@ -196,6 +210,7 @@ class MessageWidget(MessageFrame):
         # Code blocks and the confidence tint carry their colours in the HTML: a theme switched
         # while the message is on screen needs it rendered again.
         if event.type() == QEvent.Type.PaletteChange and is_dark(self) != self._rendered_dark:
+            self._render_header()
             self._render_text()
             if self.confidence_legend.isVisibleTo(self):
                 self.confidence_legend.setText(confidence_legend())
@@ -214,7 +229,7 @@ class MessageWidget(MessageFrame):
         elif url.scheme() == "copy":
             index = int(url.path() or 0)
             if 0 <= index < len(self._code_blocks):
-                self.copyRequested.emit(self._code_blocks[index])
+                self._copy(self._code_blocks[index], "Code copied")
         elif url.scheme() in ("http", "https", "mailto", "file"):
             QDesktopServices.openUrl(url)
 

@@ -39,6 +39,7 @@ from assistant.knowledge.file_status import STATUSES, FileStatus
 from assistant.knowledge.indexer import IndexReport, Progress
 from assistant.knowledge.patterns import parse_patterns, pattern_problem
 from assistant.ui.library_files import STATUS_WORDS, FileFilter, FileListModel, is_scanned
+from assistant.ui.library_progress import progress_text, report_text
 from assistant.ui.library_worker import LibraryWorker
 
 NameRole = Qt.ItemDataRole.UserRole
@@ -58,6 +59,7 @@ class LibraryDialog(QDialog):
         self.setAccessibleName("Document library")
         self.resize(1040, 740)
         self._collections: dict[str, CollectionInfo] = {}
+        self._listed: dict[str, int] = {}  # each collection's files as last listed
         self.collections = QListWidget()
         self.collections.setAccessibleName("Collections")
         self.collections.currentItemChanged.connect(lambda *_: self._show_selected())
@@ -231,10 +233,7 @@ class LibraryDialog(QDialog):
         self.collections.clear()
         current = None
         for collection in collections:
-            text = f"{collection.name}\n{collection.files} files · {collection.chunks} passages"
-            if collection.failed:
-                text += f" · {collection.failed} unreadable"
-            item = QListWidgetItem(text)
+            item = QListWidgetItem(self._collection_text(collection))
             item.setData(NameRole, collection.name)
             item.setToolTip("\n".join(collection.roots))
             self.collections.addItem(item)
@@ -244,6 +243,16 @@ class LibraryDialog(QDialog):
             self.collections.setCurrentItem(current)
         self.collections.blockSignals(False)
         self._show_selected()
+        for collection in collections:  # the others' counts too, so every line counts the same way
+            if collection.name != self.selected_name():
+                self.worker.list_files(collection.name)
+
+    def _collection_text(self, collection: CollectionInfo) -> str:
+        """Its files as the file list counts them once listed (skipped ones included, so the count
+        is the list's rows and the heading's); until then, the catalogue's."""
+        files = self._listed.get(collection.name, collection.files)
+        text = f"{collection.name}\n{files} files · {collection.chunks} passages"
+        return text + (f" · {collection.failed} unreadable" if collection.failed else "")
 
     def selected_name(self) -> str | None:
         item = self.collections.currentItem()
@@ -274,6 +283,11 @@ class LibraryDialog(QDialog):
         self.worker.list_files(collection.name)
 
     def _on_files_listed(self, name: str, rows: list[FileStatus]) -> None:
+        self._listed[name] = len(rows)
+        for row in range(self.collections.count()):
+            item = self.collections.item(row)
+            if item.data(NameRole) == name and name in self._collections:
+                item.setText(self._collection_text(self._collections[name]))
         if name == self.selected_name():
             self.file_model.set_rows(rows)
             self._show_counts()
@@ -370,27 +384,25 @@ class LibraryDialog(QDialog):
     # ----- indexing -----------------------------------------------------------------------------
 
     def show_progress(self, name: str, progress: Progress) -> None:
-        self.progress.setMaximum(max(progress.files_total, 1))
-        self.progress.setValue(progress.files_done if progress.files_total else 1)  # nothing to do: done
-        eta = f" · about {int(progress.eta_s)} s left" if progress.eta_s else ""
-        self.progress_label.setText(
-            f"{name}: {progress.files_done}/{progress.files_total} files · {progress.chunks} passages · "
-            f"{progress.chunks_per_s:.1f}/s{eta}  {Path(progress.current).name}"
-        )
+        if progress.files_total and not progress.files_done:
+            self.progress.setRange(0, 0)  # busy: the embedder loads before the first file is written
+        else:
+            self.progress.setRange(0, max(progress.files_total, 1))
+            self.progress.setValue(progress.files_done if progress.files_total else 1)  # nothing to do: done
+        self.progress_label.setText(progress_text(name, progress))
+        finished = (progress.finished, progress.finished_status, progress.finished_passages)
+        if progress.finished and name == self.selected_name() and self.file_model.mark_finished(*finished):
+            self._show_counts()
 
     def show_report(self, name: str, report: IndexReport) -> None:
-        lines = [
-            f"{name}: {'stopped (sync again to resume)' if report.cancelled else 'done'} — {report.added} added, "
-            f"{report.updated} updated, {report.removed} removed, {report.unchanged} unchanged, "
-            f"{report.chunks} passages in {report.seconds:.1f} s."
-        ]
-        lines += [f"Not indexed: {p.path} — {p.reason}" for p in report.failed]
-        lines += [f"Note: {p.path} — {p.reason}" for p in report.warnings]
-        self.report.setPlainText("\n".join(lines))
+        self.report.setPlainText(report_text(name, report))
         if name == self.selected_name():
             self.worker.list_files(name)
 
     def _on_busy(self, busy: bool) -> None:
+        if not busy and self.progress.maximum() == 0:  # stopped before the first file: no endless busy bar
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
         self.cancel_button.setEnabled(busy)
         self.sync_button.setEnabled(not busy)
         self.reindex_button.setEnabled(not busy)

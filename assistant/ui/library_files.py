@@ -72,6 +72,16 @@ class FileListModel(QAbstractTableModel):
         self._names = [self._names[i] for i in ranked]
         self._folders = [self._folders[i] for i in ranked]
 
+    def mark_finished(self, path: str, status: str, passages: int) -> bool:
+        """One file just indexed (or failed) during a sync: its row turns over now, not at the end."""
+        for i, row in enumerate(self._rows):
+            if row.path == path:
+                reason = row.reason if status == FAILED else ""
+                self._rows[i] = FileStatus(path, status, reason, passages, row.size)
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+                return True
+        return False
+
     def rows(self) -> list[FileStatus]:
         return list(self._rows)
 

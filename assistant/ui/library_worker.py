@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from assistant.core import logs
 from assistant.core.cancel import CancelToken, QueuedCancels
 from assistant.core.errors import HearthError
 from assistant.knowledge.library import Library
@@ -183,7 +184,8 @@ class LibraryWorker(QObject):
             self.failed.emit(exc.message, exc.hint)
         except Exception as exc:
             log.exception("indexing failed")
-            self.failed.emit(f"Indexing '{name}' failed: {exc}", "What was indexed before is kept; try again.")
+            hint = f"What was indexed before is kept; try again. {logs.where()}".strip()
+            self.failed.emit(f"Indexing '{name}' failed: {exc}", hint)
         finally:
             self.busyChanged.emit(False)
             self.collectionsChanged.emit(self.library.collections())

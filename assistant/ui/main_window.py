@@ -1,8 +1,9 @@
 """The main window: conversations on the left, the chat in the centre, its settings on the right.
 
 The window never waits on the model: it asks the worker through signals and updates its models
-when the worker's signals come back. Reads and small writes of the conversation store (list,
-rename, delete, open) happen here; they take milliseconds.
+when the worker's signals come back. Reads of the conversation store (list, open) happen here; they
+take milliseconds. Every change to stored data goes through ``operations`` (off the UI thread), and
+its ``changed`` broadcast is what the views refresh from.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
+    QWidget,
 )
 
 from assistant.config import Settings
@@ -29,6 +31,8 @@ from assistant.ui.library_worker import LibraryWorker
 from assistant.ui.main_toolbar import MainToolbar
 from assistant.ui.memory_controls import MemoryControls
 from assistant.ui.models import MessageListModel
+from assistant.ui.new_conversations import NewConversations
+from assistant.ui.operations import OpChanges, Operations, StoreOp
 from assistant.ui.resources import app_icon
 from assistant.ui.settings_controller import SettingsController
 from assistant.ui.side_panel import ConversationPanel
@@ -56,6 +60,20 @@ class MainWindow(ChatActions):
         self.library_worker = library_worker
         self.store = store
         self.worker = worker
+        # The one way the window changes stored data, and the broadcast every view refreshes from.
+        self.operations = Operations(self)
+        self.operations.failed.connect(self._on_operation_failed)
+        self.operations.changed.connect(self._on_changes)
+        self.new_conversations = NewConversations(
+            self.operations,
+            store,
+            lambda: worker.incognito_store,
+            self._new_conversation_options,
+            self._on_conversation_made,
+            self.show_error,
+        )
+        self._turns: dict[int, int] = {}
+        self._after_turn: dict[int, list[Callable[[], None]]] = {}
         self.settings_controller = SettingsController(settings, worker, self)
         self.settings_controller.changed.connect(self._on_settings_changed)
         self.busy = False
@@ -83,11 +101,13 @@ class MainWindow(ChatActions):
                 self.toolbar,
                 settings=lambda: self.settings,
                 apply_settings=self.apply_settings,
+                operations=self.operations,
             )
             controls.profileChanged.connect(self._on_profile_changed)
             controls.modelWanted.connect(self.settings_controller.use_profile_model)
             controls.notice.connect(self.show_notice)
             controls.forgotten.connect(self._on_conversation_forgotten)
+            controls.before_removing = self.after_reply_in
             self.memory_controls = controls
         self._wire_worker()
         self.attachment_controls = AttachmentControls(self, self.centre, settings.knowledge.max_file_mb * 1024 * 1024)
@@ -116,10 +136,11 @@ class MainWindow(ChatActions):
         self.settings_action.triggered.connect(self.open_settings)
 
         # left: conversations
-        self.sidebar = ConversationSidebar(self.store)
+        self.sidebar = ConversationSidebar(self.store, self.operations)
         self.sidebar.conversationActivated.connect(self.open_conversation)
         self.sidebar.newRequested.connect(self.new_conversation)
         self.sidebar.conversationDeleted.connect(self._on_conversation_deleted)
+        self.sidebar.before_removing = self.after_reply_in
         self.search_box = self.sidebar.search_box
         self.conversation_list = self.sidebar.list_view
         self.conversations = self.sidebar.model
@@ -217,6 +238,8 @@ class MainWindow(ChatActions):
             self.show_error(exc.message, exc.hint)
             return
         self.conversation_id = conversation_id
+        if conversation_id < INCOGNITO_FIRST_ID:  # now, not at close: a crash reopens it too
+            self.ui_state.remember("last_conversation", conversation_id)
         self.cancel_edit()
         self.messages.set_messages(conversation_id, messages)
         self.panel.show_conversation(conversation)
@@ -236,9 +259,7 @@ class MainWindow(ChatActions):
         return self.worker.incognito_store if conversation_id >= INCOGNITO_FIRST_ID else self.store
 
     def new_incognito_conversation(self) -> None:
-        conversation = self.worker.incognito_store.create("Incognito")
-        self.open_conversation(conversation.id)
-        self.input.setFocus()
+        self.new_conversations.create_incognito()
 
     def _on_profile_changed(self, profile_id: int) -> None:
         self.refresh_conversations()
@@ -247,13 +268,52 @@ class MainWindow(ChatActions):
             self._on_conversation_deleted(current)  # not in this profile: close it
 
     def new_conversation(self) -> None:
-        conversation = self.store.create()
-        if self.memory_controls is not None:
-            self.store.set_options(conversation.id, self.memory_controls.new_conversation_options())
-        self.search_box.clear()
-        self.refresh_conversations()
-        self.open_conversation(conversation.id)
+        self.create_conversation()
+
+    def create_conversation(self, then: Callable[[int], None] | None = None) -> None:
+        """Start a new conversation (off the UI thread) and open it; ``then`` is called with its id."""
+        self.new_conversations.create(then)
+
+    def _on_conversation_made(self, conversation_id: int) -> None:
+        if conversation_id < INCOGNITO_FIRST_ID:
+            self.search_box.clear()
+            self.refresh_conversations()
+        self.open_conversation(conversation_id)
         self.input.setFocus()
+
+    def after_reply_in(self, conversation_id: int, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once no reply is being written into ``conversation_id``: at once, or after
+        stopping it. The chat worker is the one writer of a turn's messages; deleting them under it
+        would fail its next write."""
+        if not self._turns.get(conversation_id):
+            callback()
+            return
+        self._after_turn.setdefault(conversation_id, []).append(callback)
+        self.worker.cancel()
+
+    def _new_conversation_options(self) -> dict[str, Any] | None:
+        """A new conversation's options: its profile's, with the collections it starts with ticked."""
+        options = self.memory_controls.new_conversation_options() if self.memory_controls is not None else {}
+        collections = self._new_collections(options or {})
+        if collections:
+            options = {**(options or {}), "collections": collections}
+        return options or None
+
+    def _new_collections(self, options: dict[str, Any]) -> list[str]:
+        """A new conversation's collections: see ``default_collections``. The conversation used last
+        is the one open now, else the newest of the list."""
+        from assistant.chat.collection_refs import collection_refs, default_collections
+
+        last_id = self.conversation_id
+        if last_id is None or last_id >= INCOGNITO_FIRST_ID:
+            rows = (self.sidebar.model.conversation_at(row) for row in range(self.sidebar.model.rowCount()))
+            newest = next((c for c in rows if c is not None), None)  # date headers have none
+            last_id = newest.id if newest is not None else None
+        last: list[str] = []
+        if last_id is not None:
+            with contextlib.suppress(HearthError):  # deleted meanwhile
+                last = collection_refs(self.store_for(last_id).get(last_id).options)
+        return default_collections(collection_refs(options), last, self.panel.collection_ids())
 
     def rename_conversation(self, conversation_id: int) -> None:
         self.sidebar.rename(conversation_id)
@@ -277,11 +337,38 @@ class MainWindow(ChatActions):
     def _on_panel_changed(self, system_prompt: str | None, options: dict[str, Any]) -> None:
         if self.conversation_id is None:
             return
-        store = self.store_for(self.conversation_id)
-        keep = {k: v for k, v in store.get(self.conversation_id).options.items() if k == "profile_id"}
-        store.set_system_prompt(self.conversation_id, system_prompt)
-        store.set_options(self.conversation_id, {**keep, **options})
-        self.request_preview()
+        conversation_id = self.conversation_id
+        store = self.store_for(conversation_id)
+
+        def write() -> None:
+            keep = {k: v for k, v in store.get(conversation_id).options.items() if k == "profile_id"}
+            store.set_system_prompt(conversation_id, system_prompt)
+            store.set_options(conversation_id, {**keep, **options})
+
+        self.operations.run(
+            StoreOp(
+                write,
+                OpChanges(options=True, conversation_id=conversation_id),
+                "save the conversation's settings",
+                on_success=lambda _: self.request_preview(),
+                initiator=self.panel,
+            )
+        )
+
+    def _on_changes(self, changes: OpChanges, initiator: object) -> None:
+        """Every view's refresh after a change to stored data; this one keeps the open conversation in step."""
+        current = self.conversation_id
+        if not changes.about(current) or initiator is self:
+            return
+        if changes.deleted:
+            self._on_conversation_deleted(changes.conversation_id)  # type: ignore[arg-type]
+        elif changes.messages and not self.busy:
+            self.messages.set_messages(current, self.store_for(current).messages(current))  # type: ignore[arg-type]
+        elif changes.options and initiator is not self.panel:
+            self.panel.show_conversation(self.store_for(current).get(current))  # type: ignore[arg-type]
+
+    def _on_operation_failed(self, message: str, hint: str, parent: QWidget | None) -> None:
+        self.show_error(message, hint, parent)
 
     # ----- the document library ----------------------------------------------------------------
 
@@ -350,10 +437,20 @@ class MainWindow(ChatActions):
     def restore_state(self) -> None:
         self.ui_state.restore(self, self.splitter)
         self._restore_panels()  # the splitter's state may carry an older visibility
-        last = self.ui_state.value("last_conversation")
+        # The conversation a reply was interrupted in (by a crash), else the one open last.
+        recovered = self.store.recovered_conversations
+        last = recovered[-1] if recovered else self.ui_state.value("last_conversation")
         if last is not None:
             with contextlib.suppress(ValueError, HearthError):
                 self.open_conversation(int(str(last)))
+
+    def bring_forward(self) -> None:
+        """Another start of Hearth on this data directory asked for this window."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def save_state(self) -> None:
         self.panel.flush()

@@ -18,9 +18,9 @@ from assistant.config import Settings
 from assistant.core.store import Conversation, ConversationStore
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import ProfileStore
-from assistant.ui.jobs import JobRunner
 from assistant.ui.main_toolbar import MainToolbar
 from assistant.ui.memory_dialog import MemoryDialog
+from assistant.ui.operations import OpChanges, Operations, StoreOp
 from assistant.ui.profile_dialog import ProfileDialog, ProfilePicker
 from assistant.ui.sidebar import ConversationSidebar
 from assistant.ui.worker import ChatWorker
@@ -59,6 +59,7 @@ class MemoryControls(QObject):
         toolbar: MainToolbar,
         settings: Callable[[], Settings],
         apply_settings: Callable[[Settings], None],
+        operations: Operations,
     ) -> None:
         super().__init__(parent)
         self.parent_widget = parent
@@ -66,10 +67,11 @@ class MemoryControls(QObject):
         self.store = store
         self.settings = settings
         self.apply_settings = apply_settings
-        self.jobs = JobRunner(self)
-        self.jobs.failed.connect(self.notice)
+        self.operations = operations
+        # As the sidebar's: the window stops a reply being written into a conversation before it goes.
+        self.before_removing: Callable[[int, Callable[[], None]], None] = lambda _, remove: remove()
         # The picker sits above the conversation list it filters.
-        self.picker = ProfilePicker(memory.profiles)
+        self.picker = ProfilePicker(memory.profiles, operations)
         self.picker.setToolTip("Profile: its instructions, facts about you, memories and conversations")
         self.picker.profileChanged.connect(self._on_profile_changed)
         sidebar.add_header(QLabel("Profile"), self.picker)
@@ -100,7 +102,7 @@ class MemoryControls(QObject):
         self.profileChanged.emit(profile_id)
 
     def open_profiles(self) -> ProfileDialog:
-        dialog = ProfileDialog(self.memory.profiles, self.memory.delete_profile, self.parent_widget)
+        dialog = ProfileDialog(self.memory.profiles, self.memory.delete_profile, self.operations, self.parent_widget)
         dialog.changed.connect(self._on_profiles_edited)
         dialog.open()
         self.profile_dialog = dialog
@@ -111,7 +113,7 @@ class MemoryControls(QObject):
         self.profileChanged.emit(self.memory.profiles.active().id)
 
     def open_memory(self) -> MemoryDialog:
-        dialog = MemoryDialog(self.memory, self.jobs, self.parent_widget)
+        dialog = MemoryDialog(self.memory, self.operations, self.parent_widget)
         dialog.pausedChanged.connect(self._on_paused)
         dialog.open()
         self.memory_dialog = dialog
@@ -148,7 +150,13 @@ class MemoryControls(QObject):
                 self.forgotten.emit(conversation_id)
                 self.notice.emit(f"Forgot the conversation and {count} memories from it.")
 
-            self.jobs.submit(forget, done)
+            op = StoreOp(
+                forget,
+                OpChanges(conversations=True, memory=True, conversation_id=conversation_id, deleted=True),
+                "forget the conversation",
+                on_success=done,
+            )
+            self.before_removing(conversation_id, lambda: self.operations.run(op))
 
         box.finished.connect(answered)
         box.open()
@@ -156,7 +164,13 @@ class MemoryControls(QObject):
 
     def _forget_digest(self, conversation_id: int) -> None:
         if self.memory.store.digest(conversation_id) is not None:
-            self.jobs.submit(lambda: self.memory.store.forget_digest(conversation_id))
+            self.operations.run(
+                StoreOp(
+                    lambda: self.memory.store.forget_digest(conversation_id),
+                    OpChanges(memory=True),
+                    "forget what Hearth noted about the conversation",
+                )
+            )
 
     def _on_memories_saved(self, conversation_id: int, changes: list[tuple[str, str]], notice: str | None) -> None:
         if notice:
@@ -166,8 +180,4 @@ class MemoryControls(QObject):
         shown = getattr(self.parent_widget, "conversation_id", None) == conversation_id
         if changes and not shown:
             self.notice.emit("Remembered: " + "; ".join(text for _, text in changes))
-        if self.memory_dialog is not None and self.memory_dialog.isVisible():
-            self.memory_dialog.refresh()
-
-    def stop(self) -> None:
-        self.jobs.stop()
+        self.operations.notify(OpChanges(memory=True))  # the memory window follows (and its problem line)

@@ -1,10 +1,12 @@
 """The memory panel: browse, search, add, edit and delete what Hearth remembers; pause memory;
 export and import memories and profiles. Reads are SQLite (instant); writes embed text, so they
-run as jobs off the UI thread and the list refreshes when they are done."""
+run as operations off the UI thread, and the list refreshes on their broadcast (as on memories
+learned after a reply)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -26,16 +28,16 @@ from PySide6.QtWidgets import (
 from assistant.memory.extraction import Candidate
 from assistant.memory.long_term import LongTermMemory
 from assistant.ui.buttons import button_row
-from assistant.ui.jobs import JobRunner
+from assistant.ui.operations import OpChanges, Operations, StoreOp
 
 
 class MemoryDialog(QDialog):
     pausedChanged = Signal(bool)
 
-    def __init__(self, memory: LongTermMemory, jobs: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, memory: LongTermMemory, operations: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.memory = memory
-        self.jobs = jobs
+        self.operations = operations
         self.setWindowTitle("Memory")
         self.setObjectName("memoryDialog")
         self.resize(620, 460)
@@ -71,8 +73,15 @@ class MemoryDialog(QDialog):
         layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
-        self.jobs.failed.connect(self._show_problem)
+        operations.changed.connect(self._on_changed)
         self.refresh()
+
+    def _on_changed(self, changes: OpChanges, initiator: object) -> None:
+        if changes.memory or changes.profiles:
+            self.refresh()
+
+    def _write(self, perform: Callable[[], object], what: str, typed: str = "") -> None:
+        self.operations.run(StoreOp(perform, OpChanges(memory=True), what, parent=self, initiator=self, typed=typed))
 
     def refresh(self) -> None:
         profile = self.memory.profiles.active()
@@ -102,7 +111,7 @@ class MemoryDialog(QDialog):
             if not ok or not text.strip():
                 return
         profile_id = self.memory.profiles.active().id
-        self.jobs.submit(lambda: self.memory.remember(profile_id, Candidate(text.strip())), lambda _: self.refresh())
+        self._write(lambda: self.memory.remember(profile_id, Candidate(text.strip())), "add the memory", text.strip())
 
     def edit_selected(self, text: str | None = None) -> None:
         memory_id = self._selected_id()
@@ -113,12 +122,12 @@ class MemoryDialog(QDialog):
             text, ok = QInputDialog.getText(self, "Edit memory", "Memory:", text=current)
             if not ok or not text.strip():
                 return
-        self.jobs.submit(lambda: self.memory.store.update(memory_id, text), lambda _: self.refresh())
+        self._write(lambda: self.memory.store.update(memory_id, text), "change the memory", text)
 
     def delete_selected(self) -> None:
         memory_id = self._selected_id()
         if memory_id is not None:
-            self.jobs.submit(lambda: self.memory.store.delete([memory_id]), lambda _: self.refresh())
+            self._write(lambda: self.memory.store.delete([memory_id]), "delete the memory")
 
     def _on_pause(self, paused: bool) -> None:
         self.memory.settings.enabled = not paused
@@ -145,11 +154,15 @@ class MemoryDialog(QDialog):
         target = path
 
         def imported(counts: tuple[int, int]) -> None:
-            self.refresh()
             QMessageBox.information(self, "Memory", f"Imported {counts[1]} memories and {counts[0]} profiles.")
 
-        self.jobs.submit(lambda: import_memory(self.memory, target), imported)
-
-    def _show_problem(self, message: str) -> None:
-        self.problem.setText(message)
-        self.problem.setVisible(True)
+        self.operations.run(
+            StoreOp(
+                lambda: import_memory(self.memory, target),
+                OpChanges(memory=True, profiles=True),
+                "import the memories",
+                imported,
+                parent=self,
+                initiator=self,
+            )
+        )

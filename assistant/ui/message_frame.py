@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QEnterEvent, QFocusEvent, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QSizePolicy,
     QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +36,7 @@ from assistant.ui.theme import icon, is_dark
 MAX_BUBBLE = 860
 USER_SHARE = 0.8
 ROW_HEIGHT = 24  # of the row of actions, and the side of each of its buttons
+FLASH_MS = 1500  # how long a button says what it did ("Copied")
 
 
 def confidence_legend() -> str:
@@ -177,6 +179,7 @@ class MessageActions(QWidget):
         self._effect: QGraphicsOpacityEffect | None = None
         self._hovered = False
         self._pinned = False
+        self._flashing = False  # an action just done says so on its button (see flash)
 
     def declare(
         self, name: str, label: str, description: str, slot: Callable[[], object], checkable: bool = False
@@ -186,6 +189,32 @@ class MessageActions(QWidget):
     def button(self, name: str) -> QToolButton:
         self._build()
         return self._buttons[name]
+
+    def flash(self, name: str, text: str, icon_name: str = "check", ms: int = FLASH_MS) -> None:
+        """Say that the action was done, on its button, for a moment ("Copied", with a check mark):
+        the icon, the tooltip shown at once, and the name a screen reader reads."""
+        button = self.button(name)
+        action = self._actions[name]
+        button.icon_name = icon_name
+        button.setIcon(icon(icon_name))
+        button.setToolTip(text)
+        button.setAccessibleName(text)
+        self._flashing = True
+        self.refresh()
+        QToolTip.showText(button.mapToGlobal(button.rect().bottomLeft()), text, button)
+
+        def restore() -> None:
+            button.icon_name = name
+            button.setIcon(icon(name))
+            button.setToolTip(action.description)
+            button.setAccessibleName(f"{action.label} message")
+            self._flashing = False
+            self.refresh()
+
+        QTimer.singleShot(ms, button, restore)
+
+    def applies(self, name: str) -> bool:
+        return self._actions[name].applies
 
     def set_applies(self, name: str, applies: bool) -> None:
         """Whether the action applies to the message now (its button is hidden when not)."""
@@ -226,7 +255,7 @@ class MessageActions(QWidget):
 
     @property
     def revealed(self) -> bool:
-        return self._hovered or self._pinned or any(b.hasFocus() for b in self._buttons.values())
+        return self._hovered or self._pinned or self._flashing or any(b.hasFocus() for b in self._buttons.values())
 
     def set_hovered(self, hovered: bool) -> None:
         self._hovered = hovered

@@ -9,15 +9,18 @@ import json
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from assistant.knowledge.citations import cited_numbers
+from assistant.ui.flow_layout import FlowLayout
 
 # A result longer than this (or of more lines) starts collapsed to its first line.
 COLLAPSE_CHARS = 240
 COLLAPSE_LINES = 4
 SHOWN_RESULT_CHARS = 4000  # a result is kept whole in the stats; a card shows this much of it
 _MUTED = "color: #888;"
+CARD_TEXT_WIDTH = 240  # pixels of a source card's text: a longer file name is shortened in the middle
 
 
 def _row(parent: QWidget | None = None) -> QHBoxLayout:
@@ -175,6 +178,24 @@ def source_label(source: dict[str, Any]) -> str:
     return f"[{source.get('n')}] " + str(source.get("path", "")).rsplit("/", 1)[-1] + page
 
 
+def card_label(source: dict[str, Any], metrics: QFontMetrics, width: int = CARD_TEXT_WIDTH) -> str:
+    """``source_label`` within ``width`` pixels: the name shortened in the middle, its ``[n]``, its
+    extension and its page always kept ("[3] Annual-rep…-2024.pdf p.12")."""
+    full = source_label(source)
+    if metrics.horizontalAdvance(full) <= width:
+        return full
+    prefix = f"[{source.get('n')}] "
+    page = f" p.{source['page']}" if source.get("page") else ""
+    name = str(source.get("path", "")).replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > 8:
+        stem, extension = name, ""
+    else:
+        extension = "." + extension
+    room = width - metrics.horizontalAdvance(prefix + extension + page)
+    return prefix + metrics.elidedText(stem, Qt.TextElideMode.ElideMiddle, max(room, 0)) + extension + page
+
+
 class SourceCards(QWidget):
     """The sources a reply cites, as cards in the order it cites them; passages retrieved for it
     but not cited wait, collapsed, under "Also retrieved": never shown as if they were cited."""
@@ -186,7 +207,7 @@ class SourceCards(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.cited_row = _row()
+        self.cited_row = FlowLayout()
         layout.addLayout(self.cited_row)
         self.also_toggle = QToolButton()
         self.also_toggle.setObjectName("alsoRetrieved")
@@ -197,7 +218,7 @@ class SourceCards(QWidget):
         self.also_toggle.toggled.connect(self._show_also)
         layout.addWidget(self.also_toggle)
         self.also_box = QWidget()
-        self.also_row = _row(self.also_box)
+        self.also_row = FlowLayout(self.also_box)
         self.also_box.hide()
         layout.addWidget(self.also_box)
         self.cited: list[QPushButton] = []
@@ -221,19 +242,19 @@ class SourceCards(QWidget):
         by_number = {int(s["n"]): s for s in sources if isinstance(s.get("n"), int)}
         self.cited = [self._card(by_number[n], self.cited_row, "sourceCard") for n in cited]
         self.also = [self._card(s, self.also_row, "alsoRetrievedCard") for n, s in by_number.items() if n not in cited]
-        self.cited_row.addStretch(1) if self.cited else None
-        self.also_row.addStretch(1) if self.also else None
         if self.also:
             what = "Also retrieved, not cited" if self.cited else "Retrieved, not cited"
             self.also_toggle.setText(f"{what} ({len(self.also)})")
         self.also_toggle.setVisible(bool(self.also))
         self.setVisible(bool(sources))
 
-    def _card(self, source: dict[str, Any], row: QHBoxLayout, name: str) -> QPushButton:
+    def _card(self, source: dict[str, Any], row: FlowLayout, name: str) -> QPushButton:
         label = source_label(source)
-        button = QPushButton(label)
+        button = QPushButton()
         button.setObjectName(name)
-        button.setToolTip(" ".join(str(source.get("text", "")).split())[:300])
+        button.setText(card_label(source, button.fontMetrics()))
+        passage = " ".join(str(source.get("text", "")).split())[:300]
+        button.setToolTip(f"{label}\n{source.get('path', '')}\n\n{passage}")
         cited = name == "sourceCard"
         button.setAccessibleName(f"{'Source' if cited else 'Retrieved, not cited'}: {label}")
         button.clicked.connect(lambda _=False, s=source: self.sourceRequested.emit(s))

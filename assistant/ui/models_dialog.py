@@ -25,10 +25,11 @@ from assistant.engine.curated import CURATED_MODELS, CuratedModel
 from assistant.engine.download import DownloadProgress
 from assistant.engine.fit import FitEstimate, MachineMemory, estimate_fit, machine_memory
 from assistant.engine.gguf import human_bytes
+from assistant.engine.speed import USABLE_TOKENS_PER_S, MachineSpeed, machine_speed
 from assistant.ui.download_worker import DownloadWorker
 
 VERDICT_MARK = {"fits comfortably": "✓ fits comfortably", "tight": "⚠ tight", "will not fit": "✗ will not fit"}
-COLUMNS = ("Model", "Size", "Licence", "Good at", "On this machine", "")
+COLUMNS = ("Model", "Size", "Licence", "Good at", "On this machine", "Speed here", "")
 
 
 def describe_progress(report: DownloadProgress) -> str:
@@ -51,7 +52,18 @@ def _duration(seconds: float) -> str:
 
 
 def fit_text(estimate: FitEstimate) -> str:
-    return f"{VERDICT_MARK[estimate.verdict]} · {estimate.n_ctx:,} tokens · ~{human_bytes(estimate.need.total)}"
+    mark = VERDICT_MARK[estimate.verdict]
+    if estimate.verdict == "fits comfortably" and estimate.speed is not None and not estimate.speed.usable:
+        mark = "⚠ fits, but slow"
+    return f"{mark} · {estimate.n_ctx:,} tokens · ~{human_bytes(estimate.need.total)}"
+
+
+def speed_text(estimate: FitEstimate) -> str:
+    if estimate.speed is None:
+        return ""
+    speed = estimate.speed
+    slow = "" if speed.usable else "slow: "
+    return f"{slow}~{speed.generation:,.{0 if speed.generation >= 10 else 1}f} tokens/s · reads ~{speed.prompt:,.0f}/s"
 
 
 class ModelsDialog(QDialog):
@@ -63,15 +75,17 @@ class ModelsDialog(QDialog):
         settings: Settings,
         parent: QWidget | None = None,
         memory: MachineMemory | None = None,
+        machine: MachineSpeed | None = None,
     ) -> None:
         super().__init__(parent)
         self.worker = worker
         self.settings = settings
         self.memory = memory or machine_memory()
+        self.machine = machine or machine_speed(n_threads=settings.model.n_threads)
         self.downloading: CuratedModel | None = None
         self.setWindowTitle("Models")
         self.setAccessibleName("Models")
-        self.resize(1120, 560)
+        self.resize(1280, 560)
         self.machine_label = QLabel()
         self.tree = QTreeWidget()
         self.tree.setAccessibleName("Models")
@@ -124,18 +138,22 @@ class ModelsDialog(QDialog):
         self.machine_label.setText(
             f"This machine: {human_bytes(self.memory.available)} of {human_bytes(self.memory.total)} RAM free. "
             f"Estimates are for up to {wanted:,} tokens of context (Settings → context length), "
-            f"{gpu} GPU layers."
+            f"{gpu} GPU layers. Speeds are for the CPU ({self.machine.describe()}); below "
+            f"{USABLE_TOKENS_PER_S:.0f} tokens a second a reply is a wait."
         )
+        self.machine_label.setWordWrap(True)
         self.tree.clear()
         local_group = self._group("On this machine")
         for entry in list_models(self.settings):
             if entry.info is None:
                 item = QTreeWidgetItem(
-                    [entry.path.name, "", "", "", f"unusable: {entry.error.message if entry.error else ''}", ""]
+                    [entry.path.name, "", "", "", f"unusable: {entry.error.message if entry.error else ''}", "", ""]
                 )
             else:
                 info = entry.info
-                estimate = estimate_fit(info.shape(), info.file_size, wanted, self.memory, gpu)
+                estimate = estimate_fit(
+                    info.shape(), info.file_size, wanted, self.memory, gpu, self.machine, info.parameter_count
+                )
                 license_name = str(info.get("general.license", "") or "")
                 strengths = "a tiny demo, for trying Hearth" if entry.source == "bundled" else ""
                 item = QTreeWidgetItem(
@@ -145,16 +163,18 @@ class ModelsDialog(QDialog):
                         license_name,
                         strengths,
                         fit_text(estimate),
+                        speed_text(estimate),
                         "on disk",
                     ]
                 )
                 item.setToolTip(4, estimate.summary())
+                item.setToolTip(5, estimate.speed.sentence() if estimate.speed else "")
                 item.setData(0, Qt.ItemDataRole.UserRole, ("local", str(entry.path)))
             item.setToolTip(0, str(entry.path))
             local_group.addChild(item)
         catalogue_group = self._group("Catalogue")
         for model in CURATED_MODELS:
-            estimate = model.fit(wanted, self.memory, gpu)
+            estimate = model.fit(wanted, self.memory, gpu, self.machine)
             present = model.local_path(models_dir()).is_file()
             item = QTreeWidgetItem(
                 [
@@ -163,15 +183,17 @@ class ModelsDialog(QDialog):
                     model.licence,
                     ", ".join(model.strengths),
                     fit_text(estimate),
+                    speed_text(estimate),
                     "downloaded" if present else "",
                 ]
             )
             item.setToolTip(0, f"{model.summary}\n{model.repo} / {model.file}")
             item.setToolTip(4, estimate.summary())
+            item.setToolTip(5, estimate.speed.sentence() if estimate.speed else "")
             item.setData(0, Qt.ItemDataRole.UserRole, ("catalogue", model.key))
             catalogue_group.addChild(item)
         self.tree.expandAll()
-        for column, width in enumerate((270, 75, 85, 250, 330)):
+        for column, width in enumerate((250, 75, 85, 220, 300, 230)):
             self.tree.setColumnWidth(column, width)
         self._update_buttons()
 

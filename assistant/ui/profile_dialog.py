@@ -1,5 +1,6 @@
 """Profiles: the picker in the toolbar and the dialog that edits them. Profiles are small SQLite rows,
-so they are read and written on the UI thread."""
+read on the UI thread; they are written as operations off it (deleting one deletes its memories,
+which opens the vector store), and both views refresh on the operations' broadcast."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from PySide6.QtWidgets import (
 from assistant.core.errors import HearthError
 from assistant.memory.profiles import TOOL_POLICIES, ProfileStore
 from assistant.ui.buttons import button_row
+from assistant.ui.operations import OpChanges, Operations, StoreOp
+
+PROFILES = OpChanges(profiles=True, conversations=True)  # the list shows the active profile's conversations
 
 
 class ProfilePicker(QComboBox):
@@ -30,9 +34,11 @@ class ProfilePicker(QComboBox):
 
     profileChanged = Signal(int)
 
-    def __init__(self, profiles: ProfileStore, parent: QWidget | None = None) -> None:
+    def __init__(self, profiles: ProfileStore, operations: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.profiles = profiles
+        self.operations = operations
+        operations.changed.connect(self._on_changed)
         self.setAccessibleName("Profile")
         self.setMinimumWidth(120)
         self.activated.connect(self._on_activated)
@@ -48,10 +54,20 @@ class ProfilePicker(QComboBox):
                 self.setCurrentIndex(self.count() - 1)
         self.blockSignals(blocked)
 
+    def _on_changed(self, changes: OpChanges, initiator: object) -> None:
+        if changes.profiles:
+            self.refresh()
+
     def choose(self, profile_id: int) -> None:
-        self.profiles.use(profile_id)
-        self.refresh()
-        self.profileChanged.emit(profile_id)
+        self.operations.run(
+            StoreOp(
+                lambda: self.profiles.use(profile_id),
+                PROFILES,
+                "switch profile",
+                on_success=lambda _: self.profileChanged.emit(profile_id),
+                parent=self.window(),
+            )
+        )
 
     def _on_activated(self, index: int) -> None:
         self.choose(int(self.itemData(index)))
@@ -63,11 +79,16 @@ class ProfileDialog(QDialog):
     changed = Signal()
 
     def __init__(
-        self, profiles: ProfileStore, delete_profile: Callable[[int], object], parent: QWidget | None = None
+        self,
+        profiles: ProfileStore,
+        delete_profile: Callable[[int], object],
+        operations: Operations,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.profiles = profiles
         self.delete_profile = delete_profile
+        self.operations = operations
         self.setWindowTitle("Profiles")
         self.setObjectName("profileDialog")
         self.resize(520, 440)
@@ -115,6 +136,31 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.error)
         layout.addLayout(buttons)
         self._fill(self.profiles.active().id)
+        operations.changed.connect(self._on_changed)
+
+    def _on_changed(self, changes: OpChanges, initiator: object) -> None:
+        # A change made elsewhere: the list follows; what is being typed here stays unless its profile went.
+        if not changes.profiles or initiator is self:
+            return
+        listed = [(self.picker.itemData(i), self.picker.itemText(i)) for i in range(self.picker.count())]
+        profiles = self.profiles.all()
+        if listed != [(p.id, p.name) for p in profiles]:
+            current = self._current_id()
+            self._fill(current if current in {p.id for p in profiles} else self.profiles.active().id)
+
+    def _write(self, perform: Callable[[], object], what: str, done: Callable[[object], None]) -> None:
+        """A change to the profiles; a refusal (a duplicate name) is shown beside what was typed, which stays."""
+        self.operations.run(
+            StoreOp(
+                perform,
+                PROFILES,
+                what,
+                done,
+                on_failure=lambda message, hint: self.error.setText(message),
+                parent=self,
+                initiator=self,
+            )
+        )
 
     def _fill(self, select: int) -> None:
         blocked = self.picker.blockSignals(True)
@@ -179,42 +225,47 @@ class ProfileDialog(QDialog):
         return str(chosen)
 
     def save(self) -> bool:
+        """Checks what was typed and asks for it to be saved; False (with the reason shown) if refused here."""
         collections = [c.strip() for c in self.collections.text().split(",") if c.strip()]
-        sampling = dict(self.profiles.get(self._current_id()).sampling)
+        profile_id = self._current_id()
+        sampling = dict(self.profiles.get(profile_id).sampling)
         if self.temperature.value() <= self.temperature.minimum():
             sampling.pop("temperature", None)
         else:
             sampling["temperature"] = round(self.temperature.value(), 2)
         try:
-            profile = self.profiles.update(
-                self._current_id(),
-                name=self.name.text(),
-                instructions=self.instructions.toPlainText().strip(),
-                about_me=self.about.toPlainText().strip(),
-                collections=collections,
-                model=self._chosen_model(),
-                sampling=sampling,
-                tool_approvals={tool: box.currentText() for tool, box in self.approval_boxes.items()},
-            )
+            values = {
+                "name": self.name.text(),
+                "instructions": self.instructions.toPlainText().strip(),
+                "about_me": self.about.toPlainText().strip(),
+                "collections": collections,
+                "model": self._chosen_model(),
+                "sampling": sampling,
+            }
         except HearthError as exc:
             self.error.setText(exc.message)
             return False
-        self._fill(profile.id)
-        self.changed.emit()
+        chosen = {tool: box.currentText() for tool, box in self.approval_boxes.items()}
+
+        def update() -> object:
+            # Over what is stored when written: a tool answered "Always" in a chat meanwhile is kept.
+            approvals = {**self.profiles.get(profile_id).tool_approvals, **chosen}
+            return self.profiles.update(profile_id, **values, tool_approvals=approvals)
+
+        self._write(update, "save the profile", self._saved)
         return True
+
+    def _saved(self, profile: object) -> None:
+        self._fill(profile.id)  # type: ignore[attr-defined]
+        self.changed.emit()
 
     def create(self, name: str | None = None) -> None:
         if not name:
             name, ok = QInputDialog.getText(self, "New profile", "Name:")
             if not ok:
                 return
-        try:
-            profile = self.profiles.create(name)
-        except HearthError as exc:
-            self.error.setText(exc.message)
-            return
-        self._fill(profile.id)
-        self.changed.emit()
+        chosen = name
+        self._write(lambda: self.profiles.create(chosen), "create the profile", self._saved)
 
     def delete(self) -> QMessageBox | None:
         profile = self.profiles.get(self._current_id())
@@ -230,13 +281,13 @@ class ProfileDialog(QDialog):
         def answered(button: int) -> None:
             if button != QMessageBox.StandardButton.Yes:
                 return
-            try:
-                self.delete_profile(profile.id)
-            except HearthError as exc:
-                self.error.setText(exc.message)
-                return
-            self._fill(self.profiles.active().id)
-            self.changed.emit()
+
+            def deleted(_: object) -> None:
+                self._fill(self.profiles.active().id)
+                self.changed.emit()
+
+            # Off the UI thread: deleting its memories opens the vector store (Chroma).
+            self._write(lambda: self.delete_profile(profile.id), "delete the profile", deleted)
 
         box.finished.connect(answered)
         box.open()

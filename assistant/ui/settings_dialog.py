@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from assistant.config import Settings, data_dir, models_dir
 from assistant.core.errors import HearthError
 from assistant.engine.gguf import read_gguf
+from assistant.ui.wrapping_label import WrappingLabel
 
 
 def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
@@ -78,9 +79,8 @@ class SettingsDialog(QDialog):
         form.addRow("CPU threads", self.n_threads)
         form.addRow("GPU layers", self.n_gpu_layers)
         # What the chosen model needs at this context, against the memory free now; follows each change.
-        self.fit_label = QLabel()
+        self.fit_label = WrappingLabel()  # its lines are never cut off, however narrow the dialog
         self.fit_label.setObjectName("fitLabel")
-        self.fit_label.setWordWrap(True)
         form.addRow("On this machine", self.fit_label)
         self._headers: dict[str, object] = {}
         self.n_ctx.valueChanged.connect(self._update_fit)

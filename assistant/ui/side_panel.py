@@ -23,6 +23,7 @@ from assistant.chat.collection_refs import missing_label
 from assistant.config import Settings
 from assistant.core.store import Conversation
 from assistant.knowledge.catalog import CollectionInfo
+from assistant.ui.wrapping_label import WrappingLabel
 
 
 class ConversationPanel(QWidget):
@@ -63,10 +64,10 @@ class ConversationPanel(QWidget):
         form.addRow("Max tokens", self.max_tokens)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>This conversation</b>"))
-        layout.addWidget(QLabel("Instructions (system prompt)"))
+        layout.addWidget(WrappingLabel("Instructions (system prompt)"))  # wrapped, not cut, in a narrow panel
         layout.addWidget(self.system_prompt, 1)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Answer from documents in"))
+        layout.addWidget(WrappingLabel("Answer from documents in"))
         layout.addWidget(self.collections)
         layout.addWidget(self.use_tools)
         layout.addWidget(reset)
@@ -103,6 +104,10 @@ class ConversationPanel(QWidget):
     def set_collections(self, collections: list[CollectionInfo]) -> None:
         self._known = [(c.uid, c.name) for c in collections]
         self._fill_collections()
+
+    def collection_ids(self) -> list[str]:
+        """The ids of the library's collections, as last reported."""
+        return [uid for uid, _ in getattr(self, "_known", [])]
 
     def _fill_collections(self) -> None:
         """One checkable row per collection, by id; and, ticked, one per collection this conversation

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QListView, QMenu, QMessag
 
 from assistant.core.store import Conversation, ConversationStore
 from assistant.ui.models import ConversationListModel, IdRole
+from assistant.ui.operations import OpChanges, Operations, StoreOp
 
 
 class ConversationSidebar(QWidget):
@@ -18,9 +19,13 @@ class ConversationSidebar(QWidget):
     conversationDeleted = Signal(int)
     forgetRequested = Signal(int)
 
-    def __init__(self, store: ConversationStore, parent: QWidget | None = None) -> None:
+    def __init__(self, store: ConversationStore, operations: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.operations = operations
+        operations.changed.connect(self._on_changed)
+        # Called with a conversation and the deletion, which it runs once no reply is written there.
+        self.before_removing: Callable[[int, Callable[[], None]], None] = lambda _, remove: remove()
         # Keeps the conversations to list (those of the active profile); all when None.
         self.profile_filter: Callable[[list[Conversation]], list[Conversation]] | None = None
         self.current_id: int | None = None
@@ -66,6 +71,10 @@ class ConversationSidebar(QWidget):
         self.model.set_conversations(conversations)
         self.select(self.current_id)
 
+    def _on_changed(self, changes: OpChanges, initiator: object) -> None:
+        if changes.conversations or changes.profiles:
+            self.refresh()
+
     def select(self, conversation_id: int | None) -> None:
         """Mark the open conversation without re-announcing it."""
         self.current_id = conversation_id
@@ -86,8 +95,14 @@ class ConversationSidebar(QWidget):
         current = self.store.get(conversation_id).title
         title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=current)
         if ok and title.strip():
-            self.store.rename(conversation_id, title)
-            self.refresh()
+            self.operations.run(
+                StoreOp(
+                    lambda: self.store.rename(conversation_id, title),
+                    OpChanges(conversations=True, conversation_id=conversation_id),
+                    "rename the conversation",
+                    typed=title,
+                )
+            )
 
     def delete(self, conversation_id: int) -> QMessageBox:
         """Asks first (non-blocking); returns the question so tests can answer it."""
@@ -103,9 +118,13 @@ class ConversationSidebar(QWidget):
 
         def answered(button: int) -> None:
             if button == QMessageBox.StandardButton.Yes:
-                self.store.delete(conversation_id)
-                self.conversationDeleted.emit(conversation_id)
-                self.refresh()
+                op = StoreOp(
+                    lambda: self.store.delete(conversation_id),
+                    OpChanges(conversations=True, conversation_id=conversation_id, deleted=True),
+                    "delete the conversation",
+                    on_success=lambda _: self.conversationDeleted.emit(conversation_id),
+                )
+                self.before_removing(conversation_id, lambda: self.operations.run(op))
 
         box.finished.connect(answered)
         box.open()

@@ -6,8 +6,8 @@ import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from assistant.knowledge.documents import LoadedDocument, load_context
@@ -59,7 +59,9 @@ class SourceDialog(QDialog):
         self.text.setHtml(passage_in_context(source))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         open_button = buttons.addButton("Open file", QDialogButtonBox.ButtonRole.ActionRole)
-        open_button.clicked.connect(lambda: QDesktopServices.openUrl(file_url(source)))
+        open_button.clicked.connect(self.open_file)
+        self.open_button = open_button
+        self.no_launcher: NoLauncherDialog | None = None
         open_button.setEnabled(on_disk)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -71,3 +73,51 @@ class SourceDialog(QDialog):
             cursor.clearSelection()  # scroll to the passage; a selection would hide its highlight
             self.text.setTextCursor(cursor)
             self.text.ensureCursorVisible()
+
+    def open_file(self) -> None:
+        """Open the file in the program the desktop chooses; where none opens it, say so and offer
+        its path and its folder (Qt alone would only log a line)."""
+        if QDesktopServices.openUrl(file_url(self.source)):
+            return
+        if self.no_launcher is None:  # one, kept: it goes with this dialog
+            self.no_launcher = NoLauncherDialog(Path(str(self.source.get("path", ""))), self)
+        self.no_launcher.open()
+
+
+class NoLauncherDialog(QDialog):
+    """No program opened the file: where it is, with its path to copy and its folder to open."""
+
+    def __init__(self, path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("noLauncher")
+        self.setWindowTitle("Open file")
+        self.path = path
+        self.message = QLabel(f"No program on this computer opened <b>{html.escape(path.name)}</b>.")
+        self.where = QLabel()
+        self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._say("Copy the path, or open its folder and open the file from there.")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.copy_button = buttons.addButton("Copy path", QDialogButtonBox.ButtonRole.ActionRole)
+        self.folder_button = buttons.addButton("Show folder", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.clicked.connect(self._copy_path)
+        self.folder_button.clicked.connect(self._show_folder)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addWidget(self.where)
+        layout.addWidget(buttons)
+
+    def _say(self, advice: str) -> None:
+        self.where.setText(f"It is here:\n{self.path}\n\n{advice}")
+
+    def _copy_path(self) -> None:
+        QGuiApplication.clipboard().setText(str(self.path))
+        self.copy_button.setText("Path copied")
+
+    def _show_folder(self) -> None:
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path.parent))):
+            self.accept()
+            return
+        self.folder_button.setEnabled(False)
+        self._say("No program opened its folder either: copy the path and open it from your file manager.")

@@ -27,6 +27,7 @@ COLORS: dict[str, dict[str, str]] = {
         "user_border": "#c3d6f7",
         "accent": "#2f6fde",
         "accent_text": "#ffffff",
+        "link": "#2f6fde",  # a link in a label's rich text (its colour is fixed when the text is set)
         "hover": "#e8eaee",
         "icon": "#3c4150",
         "banner": "#fff4d6",
@@ -46,6 +47,7 @@ COLORS: dict[str, dict[str, str]] = {
         "user_border": "#3b5580",
         "accent": "#4a7fd6",
         "accent_text": "#ffffff",
+        "link": "#8ab4f8",
         "hover": "#33333b",
         "icon": "#d6d6de",
         "banner": "#4a3c12",

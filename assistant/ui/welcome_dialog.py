@@ -10,6 +10,7 @@ from assistant.engine.curated import CuratedModel, recommend
 from assistant.engine.download import DownloadProgress
 from assistant.engine.fit import MachineMemory, machine_memory
 from assistant.engine.gguf import human_bytes
+from assistant.engine.speed import MachineSpeed, machine_speed
 from assistant.ui.download_worker import DownloadWorker
 from assistant.ui.models_dialog import describe_progress, fit_text
 
@@ -38,6 +39,7 @@ class WelcomeDialog(QDialog):
         settings: Settings,
         parent: QWidget | None = None,
         memory: MachineMemory | None = None,
+        machine: MachineSpeed | None = None,
     ) -> None:
         super().__init__(parent)
         self.worker = worker
@@ -45,7 +47,8 @@ class WelcomeDialog(QDialog):
         self.setAccessibleName("Welcome to Hearth")
         self.setMinimumWidth(640)
         self.memory = memory or machine_memory()
-        choice = recommend(settings.model.n_ctx, self.memory)
+        self.machine = machine or machine_speed(n_threads=settings.model.n_threads)
+        choice = recommend(settings.model.n_ctx, self.memory, self.machine)
         self.model: CuratedModel | None = choice[0] if choice else None
         self.downloading = False
         self.intro = intro = QLabel(
@@ -107,11 +110,18 @@ class WelcomeDialog(QDialog):
             self.download_button.setVisible(False)
             return
         model = self.model
-        estimate = model.fit(n_ctx, self.memory)
+        estimate = model.fit(n_ctx, self.memory, machine=self.machine)
+        speed = estimate.speed.sentence() if estimate.speed else ""
+        why = (
+            ""
+            if estimate.usable
+            else " No model of the catalogue writes at a usable speed on this machine; this one is the fastest."
+        )
         self.recommendation.setText(
-            f"<p>Recommended for this machine ({free} free): <b>{model.name}</b>, "
+            f"<p>Recommended for this machine ({free} free, {self.machine.describe()}): <b>{model.name}</b>, "
             f"{human_bytes(model.size)}, licence {model.licence}. {model.summary}<br>"
             f"Good at: {', '.join(model.strengths)}. {fit_text(estimate)}.</p>"
+            f"<p>{speed}{why}</p>"
             f"<p><small>From {model.repo} on the Hugging Face hub, checked against its SHA-256.</small></p>"
         )
         self.download_button.setText(f"Download {model.name} ({human_bytes(model.size)})")

@@ -7,15 +7,21 @@ MainWindow builds (``centre``, ``messages``, ``worker``, the status bar).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from assistant.core.messages import GenerationStats, MessageStatus
 from assistant.core.store import StoredMessage
 from assistant.reasoning.reply import TurnStyle
 from assistant.ui.approval import ask_approval
+from assistant.ui.operations import OpChanges, StoreOp
+
+if TYPE_CHECKING:
+    from assistant.ui.new_conversations import NewConversations
+    from assistant.ui.operations import Operations
 
 
 class ChatActions(QMainWindow):
@@ -35,24 +41,36 @@ class ChatActions(QMainWindow):
     model_state: str
     last_error: QMessageBox | None
     last_approval: QMessageBox | None
+    operations: Operations
+    new_conversations: NewConversations
+    _turns: dict[int, int]  # conversation id: requests sent to the worker and not done
+    _after_turn: dict[int, list[Callable[[], None]]]
 
     # ----- chatting -----------------------------------------------------------------------------
 
     def send(self, text: str) -> None:
         if not text.strip() or self.busy:
             return
-        if self.conversation_id is None:
-            self.new_conversation()
-        assert self.conversation_id is not None
+        if self.conversation_id is None or self.new_conversations.pending:
+            # Sent once the new conversation exists (made off the UI thread), into it.
+            self.create_conversation(then=lambda _: self.send(text))
+            return
+        conversation_id = self.conversation_id
         self.panel.flush()
-        if self.editing_message_id is not None:
-            self.messages.remove_from(self.editing_message_id)
-            self.worker.styleRequested.emit(self._turn_style())
-            self.worker.editRequested.emit(self.conversation_id, self.editing_message_id, text)
+        style, editing = self._turn_style(), self.editing_message_id
+        if editing is not None:
+            self.messages.remove_from(editing)
             self.cancel_edit()
-        else:
-            self.worker.styleRequested.emit(self._turn_style())
-            self.worker.sendRequested.emit(self.conversation_id, text)
+
+        def request() -> None:
+            self.worker.styleRequested.emit(style)
+            if editing is not None:
+                self.worker.editRequested.emit(conversation_id, editing, text)
+            else:
+                self.worker.sendRequested.emit(conversation_id, text)
+
+        # The worker reads the conversation's settings the panel has just asked to be written.
+        self.operations.after_writes(request)
         # The input is cleared once the worker has committed the message: a message refused
         # (too long for the model, no model loaded) stays where the user typed it.
         self._pending_text = text
@@ -68,26 +86,42 @@ class ChatActions(QMainWindow):
         messages = self.messages.messages()
         if messages and messages[-1].role == "assistant":
             self.messages.remove_from(messages[-1].id)
-            self.worker.styleRequested.emit(self._turn_style())
-            self.worker.regenerateRequested.emit(self.conversation_id)
+            style, conversation_id = self._turn_style(), self.conversation_id
+            self.operations.after_writes(
+                lambda: (self.worker.styleRequested.emit(style), self.worker.regenerateRequested.emit(conversation_id))
+            )
             self._request_sent()
 
     def switch_version(self, message_id: int, step: int) -> None:
         """‹ ›: show another version of a message, and the messages that follow that version."""
         if self.busy or self.conversation_id is None:
             return
-        store = self.store_for(self.conversation_id)
+        conversation_id = self.conversation_id
+        store = self.store_for(conversation_id)
         other = store.version_beside(message_id, step)
         if other is None:
             return
         self.cancel_edit()
-        store.choose_version(other)
-        self.messages.set_messages(self.conversation_id, store.messages(self.conversation_id))
-        self.request_preview()
+
+        def chosen(_: object) -> None:
+            if self.conversation_id == conversation_id:
+                self.messages.set_messages(conversation_id, store.messages(conversation_id))
+                self.request_preview()
+
+        self.operations.run(
+            StoreOp(
+                lambda: store.choose_version(other),
+                OpChanges(messages=True, conversation_id=conversation_id),
+                "show that version",
+                on_success=chosen,
+                initiator=self,
+            )
+        )
 
     def continue_reply(self) -> None:
         if not self.busy and self.conversation_id is not None:
-            self.worker.continueRequested.emit(self.conversation_id)
+            conversation_id = self.conversation_id
+            self.operations.after_writes(lambda: self.worker.continueRequested.emit(conversation_id))
             self._request_sent()
 
     def start_edit(self, message_id: int) -> None:
@@ -132,11 +166,18 @@ class ChatActions(QMainWindow):
 
     def _request_sent(self) -> None:
         self._requests_out += 1
+        if self.conversation_id is not None:
+            self._turns[self.conversation_id] = self._turns.get(self.conversation_id, 0) + 1
         self.speed_label.clear()  # the numbers shown belong to the reply being replaced
         self._on_busy(True)
 
     def _on_reply_done(self, conversation_id: int, finished: bool) -> None:
         self._requests_out = max(0, self._requests_out - 1)
+        self._turns[conversation_id] = self._turns.get(conversation_id, 1) - 1
+        if self._turns[conversation_id] <= 0:
+            del self._turns[conversation_id]
+            for callback in self._after_turn.pop(conversation_id, []):
+                callback()  # a change that waited for this conversation's reply to stop (a delete)
         if not finished and conversation_id == self.conversation_id:
             # Show what the store really holds (a failed reply keeps its partial text there; a
             # regenerate that never began keeps the reply it would have replaced).
@@ -210,9 +251,10 @@ class ChatActions(QMainWindow):
         if conversation_id == self.conversation_id and not self.busy:
             self.gauge.set_breakdown(breakdown)
 
-    def show_error(self, message: str, hint: str = "") -> QMessageBox:
-        """One non-blocking dialog per error; the window stays usable behind it."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Hearth", message, QMessageBox.StandardButton.Ok, self)
+    def show_error(self, message: str, hint: str = "", parent: QWidget | None = None) -> QMessageBox:
+        """One non-blocking dialog per error; the window stays usable behind it. ``parent`` puts it
+        over the dialog the error belongs to."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Hearth", message, QMessageBox.StandardButton.Ok, parent or self)
         if hint:
             box.setInformativeText(hint)
         box.setObjectName("errorDialog")

@@ -46,6 +46,11 @@ class WindowState:
         if isinstance(state, QByteArray):
             splitter.restoreState(state)
 
+    def remember(self, key: str, value: object) -> None:
+        """Saved at once (what a crash must not lose), not only when the window closes."""
+        self.settings.setValue(key, value)
+        self.settings.sync()
+
     def save(self, window: QWidget, splitter: QSplitter, **values: object) -> None:
         self.settings.setValue("geometry", window.saveGeometry())
         self.settings.setValue("splitter", splitter.saveState())

@@ -39,6 +39,7 @@ from assistant.chat.events import (
 )
 from assistant.chat.session import ChatSession
 from assistant.config import Settings
+from assistant.core import logs
 from assistant.core.cancel import CancelToken, QueuedCancels
 from assistant.core.errors import HearthError
 from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore
@@ -206,7 +207,7 @@ class ChatWorker(QObject):
         except Exception as exc:
             log.exception("model load failed")
             self.loadStateChanged.emit("failed", str(exc))
-            self.failed.emit(f"The model could not be loaded: {exc}", "See the log for details.")
+            self.failed.emit(f"The model could not be loaded: {exc}", logs.where() or "See the log for details.")
             return
         self.loadStateChanged.emit("ready", engine.info.name)
 
@@ -272,7 +273,8 @@ class ChatWorker(QObject):
             self.failed.emit(exc.message, exc.hint)
         except Exception as exc:
             log.error("generation failed:\n%s", traceback.format_exc())
-            self.failed.emit(f"Generation failed: {exc}", "The conversation is saved; try again.")
+            hint = f"The conversation is saved; try again. {logs.where()}".strip()
+            self.failed.emit(f"Generation failed: {exc}", hint)
         finally:
             if not self._reply_done:
                 self.replyDone.emit(conversation_id, False)

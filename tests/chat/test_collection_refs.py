@@ -86,3 +86,14 @@ def test_a_collection_given_by_name_is_stored_by_id_at_the_first_turn(  # type: 
     store.set_options(conversation.id, {"collections": ["home"]})
     list(_session(library, store, ScriptedEngine(["Every October [1]."])).send(conversation.id, "Boiler?"))
     assert store.get(conversation.id).options == {"collections": [library.collection("home").uid]}
+
+
+def test_a_new_conversations_collections_follow_profile_then_last_chat_then_the_only_one() -> None:
+    from assistant.chat.collection_refs import default_collections
+
+    a, b, c = "a" * 32, "b" * 32, "c" * 32
+    assert default_collections([b], [a], [a, b]) == [b]  # the profile's defaults first
+    assert default_collections([], [a, c], [a, b]) == [a]  # the last chat's, those still there
+    assert default_collections([], [c], [a]) == [a]  # the only collection
+    assert default_collections([], [], [a, b]) == []  # several and no choice yet: none
+    assert default_collections([], [], []) == []

@@ -276,6 +276,16 @@ def test_continue_appends_to_the_stopped_reply(store: ConversationStore) -> None
     assert sent[-1].role == "user" and "Continue" in sent[-1].content
 
 
+def test_continue_after_a_sentence_starts_with_a_space_in_the_stream_and_the_store(store: ConversationStore) -> None:
+    engine = ScriptedEngine(["Zek came back at the time.", "Zek said nothing."])
+    session = _session(store, engine)
+    conversation = store.create()
+    list(session.send(conversation.id, "tell me"))
+    events = list(session.continue_reply(conversation.id))
+    streamed = "Zek came back at the time." + "".join(e.text for e in events if isinstance(e, ReplyToken))
+    assert store.messages(conversation.id)[-1].content == "Zek came back at the time. Zek said nothing." == streamed
+
+
 def test_preview_shows_the_coming_turn(store: ConversationStore) -> None:
     engine = ScriptedEngine()
     session = _session(store, engine)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core.errors import ConversationNotFoundError, HearthError
+from assistant.core.errors import ConversationNotFoundError, HearthError, StorageDamagedError
 from assistant.core.messages import MessageStatus
 from assistant.core.store import DEFAULT_TITLE, ConversationStore
 
@@ -96,7 +96,7 @@ def test_database_is_in_wal_mode(store: ConversationStore, tmp_path: Path) -> No
 def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(HearthError, match="cannot be opened"):
+    with pytest.raises(StorageDamagedError, match="is damaged"):
         ConversationStore(path)
     assert path.read_bytes().startswith(b"this is not sqlite")  # left as it was
 

@@ -139,3 +139,40 @@ def test_a_version_whose_parent_is_missing_is_refused(store: ConversationStore, 
     with pytest.raises(ImportFormatError, match="not before it"):
         import_json(store, path)
     assert store.conversations() == []
+
+
+@pytest.mark.parametrize(
+    ("record", "says"),
+    [
+        ({"uuid": "a", "title": "t", "messages": [{"role": "wizard", "content": "x"}]}, "message #1, 'role': must be"),
+        ({"uuid": "a", "title": "t", "messages": [{"role": "user"}]}, "message #1, 'content': is missing"),
+        ({"uuid": "a", "title": "t", "messages": [{"role": "user", "content": 7}]}, "'content': must be text"),
+        ({"title": "t", "messages": []}, "conversation #1, 'uuid': is missing"),
+        ({"uuid": "a", "title": "t", "messages": "nope"}, "'messages': must be a list"),
+        (
+            {"uuid": "a", "title": "t", "messages": [{"id": "x", "parent_id": None, "role": "user", "content": "c"}]},
+            "'id': must be a whole number",
+        ),
+    ],
+)
+def test_a_bad_file_is_refused_with_the_place_that_is_wrong(
+    store: ConversationStore, tmp_path: Path, record: dict[str, object], says: str
+) -> None:
+    path = tmp_path / "bad.json"
+    document = {"format": "hearth.conversations", "version": 1, "conversations": [record]}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ImportFormatError) as refused:
+        import_json(store, path)
+    assert says in str(refused.value) and "Traceback" not in str(refused.value)
+    assert "validation error" not in str(refused.value)  # pydantic's own wording stays inside
+    assert store.conversations() == []
+
+
+def test_a_reply_exported_while_streaming_is_imported_as_interrupted(store: ConversationStore, tmp_path: Path) -> None:
+    path = tmp_path / "mid-stream.json"
+    messages = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "half an", "status": "streaming"}]
+    record = {"uuid": "s", "title": "t", "messages": messages}
+    document = {"format": "hearth.conversations", "version": 1, "conversations": [record]}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    copy = import_json(store, path)[0][0]
+    assert [m.status for m in store.messages(copy.id)] == [MessageStatus.COMPLETE, MessageStatus.INTERRUPTED]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,3 +169,18 @@ def test_speed_and_time_left_are_averaged_over_the_last_five_seconds() -> None:
     meter.restart()  # a new attempt counts from nothing
     meter.advance(0)
     assert reports[-1].bytes_per_s == 0.0 and reports[-1].seconds_left is None
+
+
+def test_a_burst_of_chunks_is_reported_a_few_times_a_second_and_the_last_byte_always() -> None:
+    """64 KiB chunks come by the thousand a second on a fast line; the window wants a few reports."""
+    now = [0.0]
+    reports: list[DownloadProgress] = []
+    total = 2_000 * 65_536
+    meter = _Meter(total=total, start=0, report=reports.append, clock=lambda: now[0])
+    for chunk in range(1, 2_001):
+        now[0] = chunk * 0.0005  # 2,000 chunks in one second
+        meter.advance(chunk * 65_536)
+    # One report per tenth of a second (the first at once), and the final byte however soon it came.
+    assert 10 <= len(reports) <= 12
+    assert reports[-1].done == total
+    assert all(later.done > earlier.done for earlier, later in itertools.pairwise(reports))

@@ -45,6 +45,7 @@ def test_a_catalogue_from_before_chunking_was_recorded_opens_and_is_marked_stale
     catalog.finish_file(catalog.begin_file(collection.id, "/a.txt"), "indexed", chunking="v2")
     with catalog.transaction() as db:
         db.execute("ALTER TABLE files DROP COLUMN chunking")  # the schema as it was
+        db.execute("PRAGMA user_version = 0")  # catalogues from then carried no version
     catalog.close()
     reopened = Catalog(tmp_path / "library.db")
     assert [f.chunking for f in reopened.files(collection.id).values()] == [""]
@@ -87,6 +88,7 @@ def test_a_catalogue_from_before_the_pair_index_gets_one_from_its_stored_text(tm
             db.execute(f"DROP TRIGGER {name}")
         db.execute("DROP TABLE chunks_ngrams_vocab")
         db.execute("DROP TABLE chunks_ngrams")
+        db.execute("PRAGMA user_version = 0")  # catalogues from then carried no version
     catalog.close()
     reopened = Catalog(tmp_path / "library.db")
     assert reopened.keyword_search([cid], "人工智能", 5) == ["c0"]

@@ -1,7 +1,7 @@
 """The hostile corpus: every kind of bad file, made on the spot, with the outcome it must get.
 
 Each case is (file name, how to make it, what must come out): either text that must be read
-(``read``) or words that must be in the reason it was refused (``refused``). The README's table
+(``read``) or words that must be in the reason it was refused (``refused``). docs/security.md's table
 "What each kind of bad file gets" lists the same outcomes. Files that need the worker process's
 limits (too slow, too large, decompression bombs) are in test_parse_pool.py.
 """

@@ -290,6 +290,7 @@ def _as_before_stable_ids(library, name: str) -> None:  # type: ignore[no-untype
         for column in ("uid", "vector_name", "state"):
             db.execute(f"ALTER TABLE collections DROP COLUMN {column}")
         db.execute("DELETE FROM meta")
+        db.execute("PRAGMA user_version = 0")  # catalogues from then carried no version
     library.close()
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from assistant.core.messages import MessageStatus
@@ -50,13 +51,13 @@ def test_a_whole_session_with_every_connection_refused(qtbot, make_hearth, monke
     hearth.settings.sampling.max_tokens = 32
     window.input.setPlainText("Hello!")
     with qtbot.waitSignal(window.busyChanged, timeout=60_000, check_params_cb=lambda busy: not busy):
-        window.send(window.input.toPlainText())
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     assert hearth.store.messages(window.conversation_id)[-1].status == MessageStatus.COMPLETE
-    window.open_settings()
+    window.settings_action.trigger()
     dialog = window.findChild(QDialog, "settingsDialog")
     assert dialog is not None and dialog.isVisible()
     screenshot(dialog, "10-settings-offline")
     dialog.accept()
-    window.new_conversation()
+    window.new_action.trigger()
     window.close()
     assert attempts == []

@@ -35,7 +35,7 @@ def test_a_file_dropped_on_the_chat_answers_in_that_conversation(
     window = hearth.window
     controls = window.attachment_controls
     manual = write_pdf(tmp_path / "kettle.pdf", ["Unpacking the kettle.", "Descale the kettle every 90 days."])
-    window.new_conversation()
+    window.new_action.trigger()
     first = window.conversation_id
     with qtbot.waitSignal(controls.attached, timeout=WAIT_MS):
         assert drop(window.centre, manual).isAccepted()
@@ -44,13 +44,13 @@ def test_a_file_dropped_on_the_chat_answers_in_that_conversation(
     scripted.enqueue("Every 90 days [2].")
     window.input.setPlainText("How often should I descale the kettle?")
     with qtbot.waitSignal(window.busyChanged, timeout=WAIT_MS, check_params_cb=lambda busy: not busy):
-        window.send(window.input.toPlainText())
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     assert "from kettle.pdf, page 2>>>" in scripted.history[-1][-1].content
     reply = window.chat_view.message_widgets[-1]
     assert any("kettle.pdf p.2" in button.text() for button in reply.source_buttons)
     screenshot(window, "18-attached-file")
 
-    window.new_conversation()
+    window.new_action.trigger()
     assert chips(controls) == [] and not controls.pane.attachment_bar.isVisible()
     window.open_conversation(first)
     assert chips(controls) == ["kettle.pdf  ×"]
@@ -62,7 +62,7 @@ def test_a_file_pasted_into_the_input_is_attached_not_typed(qtbot, hearth, tmp_p
     window = hearth.window
     notes = tmp_path / "notes.md"
     notes.write_text("# Shed\n\nThe shed key hangs by the back door.")
-    window.new_conversation()
+    window.new_action.trigger()
     window.input.setPlainText("Where is the key?")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(notes))])
@@ -77,7 +77,7 @@ def test_a_file_that_cannot_be_attached_is_explained_and_nothing_changes(qtbot, 
     window = hearth.window
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4 nonsense")
-    window.new_conversation()
+    window.new_action.trigger()
     with qtbot.waitSignal(window.errorShown, timeout=WAIT_MS) as shown:
         drop(window.centre, broken)
     assert "broken.pdf could not be read: corrupt PDF" in shown.args[0]
@@ -88,6 +88,6 @@ def test_a_file_that_cannot_be_attached_is_explained_and_nothing_changes(qtbot, 
 def test_a_model_file_dropped_is_not_attached(qtbot, hearth, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     model = tmp_path / "model.gguf"
     model.write_bytes(b"not really a model")
-    hearth.window.new_conversation()
+    hearth.window.new_action.trigger()
     with qtbot.assertNotEmitted(hearth.window.centre.filesDropped):
         drop(hearth.window.centre, model)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from assistant.knowledge.file_status import FAILED, INDEXED, PENDING, SKIPPED, FileStatus
 from assistant.knowledge.library import Library
@@ -162,3 +162,54 @@ def test_twenty_thousand_files_are_rows_of_one_model_not_widgets(
     small.set_rows(rows[:300])
     qtmodeltester.check(small)
     screenshot(dialog, "17-library-20000-files")
+
+
+def test_the_collections_line_counts_the_files_the_list_shows(qtbot, open_dialog, make_library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = make_folder(
+        tmp_path,
+        "notes",
+        {"a.txt": "Alpha.", "b.txt": "Beta.", "c.md": "# Gamma", "empty.md": "", "more.txt": "Delta."},
+    )
+    dialog = open_dialog(make_library())
+    dialog.worker.addRequested.emit("Notes", [folder])
+    qtbot.waitUntil(lambda: "done" in dialog.report.toPlainText(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(statuses(dialog)) == 5 and PENDING not in statuses(dialog).values(), timeout=WAIT_MS)
+    rows = dialog.files.model().rowCount()
+    assert rows == 5 and "5 files: 4 indexed, 1 skipped" in dialog.title.text()
+    qtbot.waitUntil(lambda: "5 files" in dialog.collections.currentItem().text(), timeout=WAIT_MS)
+    assert dialog.collections.currentItem().text().startswith("Notes\n5 files · ")
+
+
+def test_the_file_list_follows_indexing_with_the_real_embedder(
+    qtbot, open_dialog, make_library, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QObject, Qt, Slot
+
+    from assistant.knowledge.library import default_embedder
+
+    texts = {f"note-{n}.txt": f"Note {n}: the boiler is serviced in month {n}." for n in range(1, 4)}
+    folder = make_folder(tmp_path, "notes", texts)
+    dialog = open_dialog(make_library(embedder=default_embedder()))
+    monkeypatch.setattr(
+        "assistant.ui.library_dialog.QFileDialog.getOpenFileNames",
+        lambda *a, **k: ([str(folder / name) for name in texts], ""),
+    )
+    monkeypatch.setattr("assistant.ui.library_dialog.QInputDialog.getText", lambda *a, **k: ("Notes", True))
+    seen: list[tuple[int, int, int, int]] = []  # files done; the bar's value and maximum; rows shown indexed
+
+    class Watcher(QObject):  # on the UI thread, connected after the window: sees what the user sees then
+        @Slot(str, object)
+        def look(self, name: str, progress: object) -> None:
+            indexed = sum(1 for status in statuses(dialog).values() if status == INDEXED)
+            seen.append((progress.files_done, dialog.progress.value(), dialog.progress.maximum(), indexed))  # type: ignore[attr-defined]
+
+    watcher = Watcher()
+    dialog.worker.progressChanged.connect(watcher.look)
+    add_files = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Add files…")
+    qtbot.mouseClick(add_files, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "done" in dialog.report.toPlainText(), timeout=WAIT_MS)
+    first = next(entry for entry in seen if entry[0] == 1)
+    assert first[1:] == (1, 3, 1), seen  # after the first file: the bar at 1 of 3, its row "Indexed"
+    assert seen[0][0] == 0 and seen[0][2] == 0, seen  # before the first file: busy, not a bar stuck at 0 %
+    assert all(indexed == done for done, _, _, indexed in seen), seen  # the rows turn as the files are done
+    assert {done for done, *_ in seen} == {0, 1, 2, 3}

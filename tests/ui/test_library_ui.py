@@ -29,7 +29,7 @@ def test_index_choose_ask_and_open_a_source(qtbot, hearth_home: Path, tmp_path: 
     try:
         with qtbot.waitSignal(window.modelStateChanged, timeout=10_000):
             hearth.show()
-        window.open_library()
+        window.library_action.trigger()
         dialog = window.findChild(QDialog, "libraryDialog")
         assert dialog is not None
         hearth.library_worker.addRequested.emit("Manuals", [folder])
@@ -40,7 +40,7 @@ def test_index_choose_ask_and_open_a_source(qtbot, hearth_home: Path, tmp_path: 
         screenshot(dialog, "12-library")
         dialog.done(0)
 
-        window.new_conversation()
+        window.new_action.trigger()
         panel_item = window.panel.collections.item(0)
         assert panel_item.text() == "Manuals"
         panel_item.setCheckState(Qt.CheckState.Checked)
@@ -49,7 +49,7 @@ def test_index_choose_ask_and_open_a_source(qtbot, hearth_home: Path, tmp_path: 
 
         window.input.setPlainText("How often do I descale the kettle?")
         with qtbot.waitSignal(window.busyChanged, timeout=20_000, check_params_cb=lambda busy: not busy):
-            window.send(window.input.toPlainText())
+            qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
         assert "from kettle.pdf, page 2>>>" in engine.history[-1][-1].content
         reply = window.chat_view.message_widgets[-1]
         cards = {button.text().split("] ", 1)[1]: button for button in reply.source_buttons}
@@ -119,7 +119,7 @@ def test_reindex_after_the_embedder_changed(qtbot, hearth_home: Path, tmp_path: 
             hearth.library_worker.syncRequested.emit("Notes")
         assert "indexed with old" in window.last_error.text() and "Re-index" in window.last_error.informativeText()
         window.last_error.done(0)
-        window.open_library()
+        window.library_action.trigger()
         dialog = window.findChild(QDialog, "libraryDialog")
         dialog.collections.setCurrentRow(0)
         dialog.reindex_button.click()
@@ -157,12 +157,12 @@ def test_the_real_model_answer_shows_as_cited_only_what_it_cites(
     settings.sampling.temperature = 0.0
     hearth = make_hearth(settings=settings, library=library)
     window = hearth.window
-    window.new_conversation()
+    window.new_action.trigger()
     window.panel.collections.item(0).setCheckState(Qt.CheckState.Checked)
     window.panel.flush()
     window.input.setPlainText("How often should I descale the kettle? Cite the passage.")
     with qtbot.waitSignal(window.busyChanged, timeout=120_000, check_params_cb=lambda busy: not busy):
-        window.send(window.input.toPlainText())
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     reply = window.chat_view.message_widgets[-1]
     sources = reply.message.stats["sources"]
     assert sources, "the passages were retrieved"

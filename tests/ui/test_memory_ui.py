@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -15,6 +16,7 @@ from assistant.app import Hearth
 from assistant.config import Settings
 from assistant.memory.long_term import LongTermMemory
 from tests.fakes import ScriptedEngine
+from tests.ui.dialogs import answer_dialogs, button, context_menu_action, press, type_text
 
 MIRA = "The user's daughter is called Mira."
 
@@ -35,6 +37,7 @@ def _send(qtbot, hearth: Hearth, text: str) -> None:  # type: ignore[no-untyped-
         qtbot.keyClick(window.input, Qt.Key.Key_Return)
 
 
+@pytest.mark.qt_log_ignore("does not support grabbing")  # the menu's grab, on the offscreen platform
 def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     qtbot, make_hearth, make_memory: Callable[..., LongTermMemory], screenshot
 ) -> None:
@@ -45,7 +48,7 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     controls = window.memory_controls
     assert controls is not None and controls.picker.currentText() == "Default"
 
-    window.new_conversation()
+    window.new_action.trigger()
     first = window.conversation_id
     _send(qtbot, hearth, "My daughter is called Mira.")
     qtbot.waitUntil(lambda: [m.text for m in memory.store.memories()] == [MIRA], timeout=10_000)
@@ -58,7 +61,7 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     assert reopened.learned_note.isVisibleTo(reopened)
     assert reopened.learned_note.text() == f"Remembered: {MIRA}"
 
-    window.new_conversation()
+    window.new_action.trigger()
     _send(qtbot, hearth, "What is my daughter's name?")
     qtbot.waitUntil(lambda: engine.pending == 0, timeout=10_000)
     assert MIRA in engine.history[2][-1].content, "the memory reached the prompt"
@@ -68,51 +71,61 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     screenshot(window, "memory-recalled")
 
     # The memory panel: add, edit, delete, pause.
-    dialog = controls.open_memory()
-    assert dialog.list.count() == 1
-    dialog.add("The user prefers tea to coffee.")
-    qtbot.waitUntil(lambda: dialog.list.count() == 2, timeout=10_000)
+    controls.memory_action.trigger()
+    dialog = controls.memory_dialog
+    assert dialog is not None and dialog.isVisible() and dialog.list.count() == 1
+    with answer_dialogs(type_text("The user prefers tea to coffee.")):
+        qtbot.mouseClick(button(dialog, "Add…"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.list.count() == 2, timeout=10_000)
     dialog.search.setText("tea")
     assert dialog.list.count() == 1
     dialog.list.setCurrentRow(0)
-    dialog.edit_selected("The user prefers green tea.")
-    qtbot.waitUntil(lambda: "green tea" in dialog.list.item(0).text(), timeout=10_000)
+    with answer_dialogs(type_text("The user prefers green tea.")):
+        qtbot.mouseClick(button(dialog, "Edit…"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "green tea" in dialog.list.item(0).text(), timeout=10_000)
     screenshot(dialog, "memory-panel")
-    dialog.delete_selected()
+    qtbot.mouseClick(button(dialog, "Delete"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.list.count() == 0, timeout=10_000)
     dialog.pause.setChecked(True)
     assert not memory.active and not window.settings.memory.enabled
     dialog.pause.setChecked(False)
-    dialog.accept()
+    qtbot.mouseClick(button(dialog, "Close"), Qt.MouseButton.LeftButton)
 
     # Profiles: a new one, switched to with one click, lists only its own conversations.
-    profiles = controls.open_profiles()
-    profiles.create("Work")
+    controls.profiles_action.trigger()
+    profiles = controls.profile_dialog
+    assert profiles is not None and profiles.isVisible()
+    with answer_dialogs(type_text("Work")):
+        qtbot.mouseClick(button(profiles, "New…"), Qt.MouseButton.LeftButton)
     profiles.about.setPlainText("I am a nurse.")
     profiles.temperature.setValue(0.3)
-    assert profiles.save()
+    qtbot.mouseClick(button(profiles, "Save"), Qt.MouseButton.LeftButton)
+    assert profiles.error.text() == ""
     assert memory.profiles.get("Work").sampling == {"temperature": 0.3}
     memory.profiles.set_tool_policy("Work", "files_read", "allow")
     profiles._fill(memory.profiles.get("Work").id)
     profiles.approval_boxes["files_read"].setCurrentText("deny")
-    assert profiles.save()
+    qtbot.mouseClick(button(profiles, "Save"), Qt.MouseButton.LeftButton)
     assert memory.profiles.get("Work").tool_approvals == {"files_read": "deny"}
     profiles.temperature.setValue(profiles.temperature.minimum())
-    assert profiles.save() and memory.profiles.get("Work").sampling == {}
+    qtbot.mouseClick(button(profiles, "Save"), Qt.MouseButton.LeftButton)
+    assert memory.profiles.get("Work").sampling == {}
     qtbot.wait(50)  # the rebuilt rows take their room on the next event loop
     screenshot(profiles, "profiles")
-    profiles.accept()
+    qtbot.mouseClick(button(profiles, "Close"), Qt.MouseButton.LeftButton)
     work = memory.profiles.get("Work")
     controls.picker.choose(work.id)
     assert _listed(window) == [] and window.conversation_id is None
-    window.new_conversation()
+    window.new_action.trigger()
     assert hearth.store.get(window.conversation_id).options["profile_id"] == work.id
     controls.picker.choose(memory.profiles.get("Default").id)
     assert sorted(_listed(window)) == [first, first + 1], "only Default's two conversations"
 
     # Forget the first conversation: it and the memory drawn from it are gone.
-    box = controls.forget_conversation(first)
-    box.done(QMessageBox.StandardButton.Yes)
+    with answer_dialogs(press(QMessageBox.StandardButton.Yes)) as answered:  # right click › Forget…, Yes
+        row = window.conversations.row_of(first)
+        context_menu_action(window.conversation_list, row, "Forget this conversation…").trigger()
+        qtbot.waitUntil(lambda: len(answered) == 1, timeout=5_000)
     qtbot.waitUntil(lambda: memory.store.memories() == [], timeout=10_000)
     qtbot.waitUntil(lambda: first not in [c.id for c in hearth.store.conversations()], timeout=5_000)
     assert memory.store.digest(first) is None
@@ -120,7 +133,7 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     # Incognito: the reply is shown, nothing is written to either store.
     saved_conversations = len(hearth.store.conversations())
     engine.enqueue("Incognito answer.")
-    window.new_incognito_conversation()
+    window.incognito_action.trigger()
     assert "incognito" in window.windowTitle()
     _send(qtbot, hearth, "Remember that my cat is called Tom.")
     assert [m.content for m in window.messages.messages()][-1] == "Incognito answer."
@@ -139,7 +152,7 @@ def test_a_damaged_memory_database_leaves_chat_working(  # type: ignore[no-untyp
     window = hearth.window
     assert hearth.memory is None and window.memory_controls is None
     assert "memory database" in window.statusBar().currentMessage()
-    window.new_conversation()
+    window.new_action.trigger()
     _send(qtbot, hearth, "hello")
     assert [m.content for m in window.messages.messages()] == ["hello", "Still here."]
 
@@ -215,19 +228,24 @@ def test_a_profiles_model_is_picked_from_the_models_on_disk_and_checked(  # type
     memory = make_memory(enabled=False)
     hearth = make_hearth(lambda settings: ScriptedEngine(), memory=memory)
     assert hearth.window.memory_controls is not None
-    dialog = hearth.window.memory_controls.open_profiles()
+    hearth.window.memory_controls.profiles_action.trigger()
+    dialog = hearth.window.memory_controls.profile_dialog
+    save = button(dialog, "Save")
     offered = [dialog.model.itemData(i) for i in range(dialog.model.count())]
     assert offered[0] is None and str(model_path) in offered
     assert str(broken) not in offered, "an unreadable file is not offered"
     dialog.model.setCurrentIndex(offered.index(str(model_path)))
-    assert dialog.save()
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert dialog.error.text() == ""
     assert memory.profiles.active().model == str(model_path)
     assert hearth.window.settings.model.path is None, "the profile's model stays the profile's"
     # A profile whose file was damaged since: the save names the problem instead of storing it.
     memory.profiles.update(memory.profiles.active().id, model=str(broken))
     dialog._fill(memory.profiles.active().id)
     assert "not found" in dialog.model.currentText()
-    assert not dialog.save() and "not a GGUF model file" in dialog.error.text()
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert "not a GGUF model file" in dialog.error.text()
     dialog.model.setCurrentIndex(0)
-    assert dialog.save() and memory.profiles.active().model is None
-    dialog.accept()
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert memory.profiles.active().model is None
+    qtbot.mouseClick(button(dialog, "Close"), Qt.MouseButton.LeftButton)

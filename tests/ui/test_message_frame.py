@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QEnterEvent
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from assistant.app import Hearth
 from assistant.ui.chat_view import MessageWidget
+from assistant.ui.message_frame import FLASH_MS
 from tests.fakes import ScriptedEngine
 
 
@@ -15,7 +16,7 @@ def _send(qtbot, hearth: Hearth, text: str) -> None:  # type: ignore[no-untyped-
     window = hearth.window
     window.input.setPlainText(text)
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.send(text)
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
 
 
 def _enter(widget: MessageWidget) -> None:
@@ -36,7 +37,8 @@ def test_actions_show_on_hover_in_one_row_and_work(qtbot, hearth: Hearth, script
         buttons = widget.actions.findChildren(QToolButton)
         assert buttons and all(not b.icon().isNull() and b.toolTip() for b in buttons)
         assert widget.bubble.findChildren(QToolButton, "messageAction") == []  # none inside the bubble
-        assert widget.actions.geometry().top() >= widget.bubble.geometry().bottom()
+        # (laid out on the event loop: the header wraps, so the height follows the width)
+        qtbot.waitUntil(lambda w=widget: w.actions.geometry().top() >= w.bubble.geometry().bottom(), timeout=2_000)
     # The question's actions appear while the pointer is over it; the last reply's stay shown.
     assert not question.actions.revealed and answer.actions.revealed
     _enter(question)
@@ -46,7 +48,8 @@ def test_actions_show_on_hover_in_one_row_and_work(qtbot, hearth: Hearth, script
     question.copy_button.click()
     assert QApplication.clipboard().text() == "A question"
     _leave(question)
-    assert not question.actions.revealed
+    # "Copied" stays on the button for a moment, with its row; then the row fades with the pointer gone.
+    qtbot.waitUntil(lambda: not question.actions.revealed, timeout=FLASH_MS + 2_000)
     height = question.height()
     _enter(question)
     assert question.height() == height, "showing the actions moves nothing"
@@ -76,7 +79,7 @@ def test_yours_on_the_right_replies_on_the_left_within_a_readable_width(
 def test_the_confidence_tint_has_a_legend(qtbot, make_hearth) -> None:  # type: ignore[no-untyped-def]
     engine = ScriptedEngine(["Three spiders have 24 legs."], token_delay_s=0.001)
     hearth = make_hearth(lambda s: engine)
-    hearth.window.new_conversation()
+    hearth.window.new_action.trigger()
     hearth.window.centre.probs_box.setChecked(True)
     _send(qtbot, hearth, "How many legs?")
     reply = hearth.window.chat_view.message_widgets[-1]

@@ -103,3 +103,47 @@ def test_memory_lines_name_earlier_conversations_without_their_digests(qtbot) ->
     line = widget.memory_note.text()
     assert "Pixel" in line and "“Bread”" in line and "proofing" not in line
     assert widget.learned_note.text() == "Remembered: The user's dog is called Rex. · Updated: The user lives in Leeds."
+
+
+def test_source_cards_keep_their_number_and_extension_and_wrap_at_800_px(qtbot, hearth, screenshot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    long_names = [
+        "Annual-report-of-the-regional-water-authority-on-kettle-descaling-2024-final-version.pdf",
+        "Minutes of the committee meeting about appliance safety and the replacement of toasters.docx",
+        "a-file-name-without-any-break-in-it-that-goes-on-and-on-and-on-and-on-and-on-forever.md",
+        "short.txt",
+    ]
+    sources = [
+        {"n": n, "path": f"/home/ann/Documents/archive/{name}", "page": 12 if n == 1 else 0, "heading": "", "text": "x"}
+        for n, name in enumerate(long_names, start=1)
+    ]
+    window = hearth.window
+    window.resize(800, 700)
+    window.show()
+    conversation = hearth.store.create("Reports")
+    hearth.store.add_message(conversation.id, "user", "What do the reports say?")
+    hearth.store.add_message(
+        conversation.id,
+        "assistant",
+        "Descale yearly [1], replace old toasters [2], see [3] and [4].",
+        stats={"sources": sources},
+    )
+    window.refresh_conversations()
+    window.open_conversation(conversation.id)
+    QApplication.processEvents()
+    reply = window.chat_view.message_widgets[-1]
+    cards = reply.sources.cited
+    assert len(cards) == 4
+    texts = [card.text() for card in cards]
+    assert [t.split(" ", 1)[0] for t in texts] == ["[1]", "[2]", "[3]", "[4]"]
+    assert texts[0].endswith(".pdf p.12") and texts[1].endswith(".docx") and texts[2].endswith(".md")
+    assert texts[0].startswith("[1] Annual-rep") and "…" in texts[0]  # shortened in the middle
+    assert texts[3] == "[4] short.txt"
+    assert long_names[1] in cards[1].toolTip()  # the whole name is a hover away
+    qtbot.waitUntil(lambda: window.chat_view.widget().width() <= window.chat_view.viewport().width())
+    assert window.chat_view.horizontalScrollBar().maximum() == 0
+    column = reply.width()
+    assert all(card.width() <= column for card in cards)
+    assert len({card.y() for card in cards}) > 1  # wrapped onto a second line rather than widened
+    screenshot(window, "source-cards-800px")

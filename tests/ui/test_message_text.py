@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from PySide6.QtCore import Qt
+
 from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
 from assistant.ui.chat_view import MessageWidget
@@ -54,7 +56,7 @@ def test_a_long_code_reply_streams_into_the_window(qtbot, hearth, scripted, scre
     window = hearth.window
     window.settings_controller.settings.sampling.max_tokens = 4000
     window.input.setPlainText("a long answer with code")
-    window.send("a long answer with code")
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(window.chat_view.message_widgets) == 2, timeout=10_000)
     reply = window.chat_view.message_widgets[-1]
     qtbot.waitUntil(lambda: len(reply.findChildren(MessageText)) > 3 or not window.busy, timeout=30_000)

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QPushButton
 
 from assistant.config import models_dir
 from assistant.engine.curated import curated_model
 from assistant.engine.download import ModelDownloader
 from assistant.engine.fit import GIB, MachineMemory
+from assistant.engine.speed import MachineSpeed
 from tests.engine.hub_server import FakeHub, running_hub
 
 
@@ -51,7 +52,7 @@ def test_models_window_lists_the_catalogue_with_fit_and_downloads(  # type: igno
     dialog.download_button.click()
     qtbot.waitUntil(lambda: "verified" in dialog.progress_label.text(), timeout=60_000)
     assert (models_dir() / model.file).is_file()
-    assert dialog.tree.currentItem().text(5) == "downloaded" and dialog.use_button.isEnabled()
+    assert dialog.tree.currentItem().text(6) == "downloaded" and dialog.use_button.isEnabled()
     screenshot(dialog, "31-models-window-downloaded")
     with qtbot.waitSignal(hearth.window.modelStateChanged, timeout=10_000):
         dialog.use_button.click()
@@ -128,3 +129,36 @@ def test_no_welcome_once_a_model_is_chosen(make_hearth, scripted, qtbot) -> None
     hearth = make_hearth(lambda settings: scripted, welcome=True)
     qtbot.wait(50)
     assert hearth.window.findChild(QDialog, "welcomeDialog") is None
+
+
+def test_welcome_and_models_window_show_the_speed_and_a_two_core_machine_gets_a_usable_model(  # type: ignore[no-untyped-def]
+    make_hearth, scripted, qtbot, screenshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Memory for everything, but two cores and a laptop's bandwidth: the 8B model would write a
+    # word or two a second, so the welcome recommends a small one and says how fast it is.
+    two_cores = MachineSpeed(bandwidth=8e9, cores=2)
+    monkeypatch.setattr("assistant.ui.welcome_dialog.machine_memory", lambda: MachineMemory(28 * GIB, 32 * GIB))
+    monkeypatch.setattr("assistant.ui.models_dialog.machine_memory", lambda: MachineMemory(28 * GIB, 32 * GIB))
+    monkeypatch.setattr("assistant.ui.welcome_dialog.machine_speed", lambda **_: two_cores)
+    monkeypatch.setattr("assistant.ui.models_dialog.machine_speed", lambda **_: two_cores)
+    hearth = make_hearth(lambda settings: scripted, welcome=True)
+    qtbot.waitUntil(lambda: hearth.window.findChild(QDialog, "welcomeDialog") is not None, timeout=10_000)
+    welcome = hearth.window.findChild(QDialog, "welcomeDialog")
+    text = welcome.recommendation.text()
+    assert welcome.model is not None and welcome.model.key != "qwen3-8b" and welcome.model.size < GIB
+    assert "tokens a second" in text and "2 cores" in text
+    assert "slow" not in text.split("</b>")[1]  # the recommended model is not slow
+    screenshot(welcome, "34-welcome-speed")
+    see_all = next(b for b in welcome.findChildren(QPushButton) if b.text() == "See all models…")
+    qtbot.mouseClick(see_all, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: hearth.window.findChild(QDialog, "modelsDialog") is not None, timeout=10_000)
+    dialog = hearth.window.findChild(QDialog, "modelsDialog")
+    catalogue = dialog.tree.topLevelItem(1)
+    rows = {catalogue.child(i).text(0): catalogue.child(i) for i in range(catalogue.childCount())}
+    eight = rows["Qwen3 8B"]
+    assert "slow" in eight.text(4) and "fits comfortably" not in eight.text(4)
+    assert eight.text(5).startswith("slow: ~1.") and "tokens/s" in eight.text(5)
+    assert "slow" not in rows[welcome.model.name].text(5)
+    assert "tokens/s" in dialog.tree.topLevelItem(0).child(0).text(5)  # the bundled model too
+    screenshot(dialog, "35-models-speed")
+    dialog.done(0)

@@ -22,7 +22,7 @@ def test_refine_stages_unfold_and_confidence_tints_the_reply(qtbot, make_hearth,
     )
     hearth = make_hearth(lambda s: engine)
     window = hearth.window
-    window.new_conversation()
+    window.new_action.trigger()
     pane = window.centre
     pane.mode_picker.setCurrentIndex(pane.mode_picker.findData("refine"))
     pane.probs_box.setChecked(True)
@@ -33,7 +33,7 @@ def test_refine_stages_unfold_and_confidence_tints_the_reply(qtbot, make_hearth,
     view = reply.stages_view
     assert view.isVisible() and "3 stages" in view.text() and "critique 1" in view.text()
     assert "3 x 8 is 24" not in view.text(), "folded until asked"
-    view.set_expanded(True)
+    view.linkActivated.emit("toggle")  # what a click on "▸ 3 stages" sends
     assert "21 legs." in view.text() and "3 x 8 is 24" in view.text()
     assert reply.confidence_button.isVisible()
     reply.confidence_button.click()
@@ -53,7 +53,7 @@ def test_the_settings_rounds_and_votes_reach_the_modes(qtbot, make_hearth) -> No
     hearth = make_hearth(lambda s: engine)
     window = hearth.window
     window.settings.reasoning.votes = 5
-    window.new_conversation()
+    window.new_action.trigger()
     window.centre.mode_picker.setCurrentIndex(window.centre.mode_picker.findData("vote"))
     engine.enqueue("merged")
     _send(qtbot, window, "Pick a letter")

@@ -39,3 +39,64 @@ def test_collections_are_ticked_by_id_and_a_removed_one_can_be_unticked(qtbot, s
     panel.collections.item(1).setCheckState(Qt.CheckState.Checked)
     panel.flush()
     assert emitted[-1]["collections"] == [manuals, "c" * 32]
+
+
+def _ticked(panel: ConversationPanel) -> list[str]:
+    items = [panel.collections.item(r) for r in range(panel.collections.count())]
+    return [item.text() for item in items if item.checkState() == Qt.CheckState.Checked]
+
+
+def _library_with(*names: str) -> None:
+    """Collections in the data folder's library, as the window's own Library will read them."""
+    from assistant.config import data_dir
+    from assistant.knowledge.library import Library
+
+    library = Library(data_dir())
+    for name in names:
+        folder = data_dir().parent / f"folder-{name}"
+        folder.mkdir(parents=True, exist_ok=True)
+        library.add(name, [folder])
+    library.close()
+
+
+def _click_tick(qtbot, panel: ConversationPanel, text: str) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+    item = panel.collections.findItems(text, Qt.MatchFlag.MatchExactly)[0]
+    rect = panel.collections.visualItemRect(item)
+    option = QStyleOptionViewItem()
+    option.rect = rect
+    option.features |= QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
+    box = panel.collections.style().subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, option)
+    point = box.center() if box.isValid() else QPoint(rect.left() + 10, rect.center().y())
+    qtbot.mouseClick(panel.collections.viewport(), Qt.MouseButton.LeftButton, pos=point)
+
+
+def test_a_new_chat_searches_the_only_collection(make_hearth, scripted, qtbot) -> None:  # type: ignore[no-untyped-def]
+    _library_with("Manuals")
+    hearth = make_hearth(lambda settings: scripted)
+    window = hearth.window
+    window.toolbar.new_action.trigger()
+    assert window.conversation_id is not None
+    assert _ticked(window.panel) == ["Manuals"]
+    options = hearth.store.get(window.conversation_id).options
+    assert options["collections"] == window.panel.collection_ids()  # stored, so the first turn searches it
+    # Unticked in this chat: the next new chat still starts with the only collection.
+    _click_tick(qtbot, window.panel, "Manuals")
+    assert _ticked(window.panel) == []
+    window.toolbar.new_action.trigger()
+    assert _ticked(window.panel) == ["Manuals"]
+
+
+def test_a_new_chat_keeps_the_collections_of_the_last_one(make_hearth, scripted, qtbot) -> None:  # type: ignore[no-untyped-def]
+    _library_with("Manuals", "Recipes")
+    hearth = make_hearth(lambda settings: scripted)
+    window = hearth.window
+    window.toolbar.new_action.trigger()
+    assert _ticked(window.panel) == []  # two collections and no earlier choice: the user picks
+    _click_tick(qtbot, window.panel, "Recipes")
+    assert _ticked(window.panel) == ["Recipes"]
+    first = window.conversation_id
+    window.toolbar.new_action.trigger()
+    assert window.conversation_id != first and _ticked(window.panel) == ["Recipes"]

@@ -12,3 +12,42 @@ def test_a_pdf_citation_is_shown_in_its_page(tmp_path: Path) -> None:
     path = write_pdf(tmp_path / "manual.pdf", ["Unpacking.", "Descale every 90 days.", "Warranty."])
     shown = passage_in_context({"path": str(path), "page": 2, "heading": "", "text": "every 90 days"})
     assert "Descale " in shown and "every 90 days</span>" in shown and "Warranty" not in shown
+
+
+def test_open_file_without_a_launcher_says_where_the_file_is(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QDialog, QPushButton
+
+    from assistant.ui.sources import SourceDialog
+
+    path = tmp_path / "manuals" / "kettle.txt"
+    path.parent.mkdir()
+    path.write_text("Descale every 90 days.")
+    opened: list[str] = []
+
+    def no_launcher(url) -> bool:  # type: ignore[no-untyped-def]
+        opened.append(url.toLocalFile())
+        return False  # what QDesktopServices answers where no program is registered
+
+    monkeypatch.setattr("assistant.ui.sources.QDesktopServices.openUrl", no_launcher)
+    dialog = SourceDialog({"n": 1, "path": str(path), "page": 0, "heading": "", "text": "every 90 days"})
+    qtbot.addWidget(dialog)
+    dialog.show()
+    button = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Open file")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    box = dialog.findChild(QDialog, "noLauncher")
+    assert box is not None and box.isVisible()
+    assert "kettle.txt" in box.message.text() and str(path) in box.where.text()
+    buttons = {b.text(): b for b in box.findChildren(QPushButton)}
+    qtbot.mouseClick(buttons["Copy path"], Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == str(path) and box.isVisible()
+    assert buttons["Copy path"].text() == "Path copied"
+    qtbot.mouseClick(buttons["Show folder"], Qt.MouseButton.LeftButton)
+    assert opened == [str(path), str(path.parent)]
+    assert box.isVisible() and not buttons["Show folder"].isEnabled()  # that failed too: it says so
+    assert "file manager" in box.where.text()
+    qtbot.mouseClick(buttons["Close"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not box.isVisible())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QCheckBox, QMainWindow, QToolBar, QToolButton
 
@@ -28,7 +29,7 @@ def test_a_code_block_on_screen_turns_dark_with_the_theme(  # type: ignore[no-un
     window = hearth.window
     window.input.setPlainText("show me code")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.send("show me code")
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     reply = window.chat_view.message_widgets[-1]
     assert "#f5f5f7" in reply.text.toHtml()  # the light code block
     apply_theme(dark_then_light, "dark")  # what saving the theme in Settings does (Hearth._on_settings_changed)
@@ -68,7 +69,7 @@ def test_a_message_on_screen_takes_the_dark_colours_in_place(  # type: ignore[no
     window = hearth.window
     window.input.setPlainText("hello")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.send("hello")
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     question, reply = window.chat_view.message_widgets
 
     def inside(widget) -> QColor:  # type: ignore[no-untyped-def]
@@ -98,14 +99,42 @@ def test_a_reply_tinted_by_confidence_reads_light_on_the_dark_theme(  # type: ig
     engine = ScriptedEngine(["Three spiders have twenty four legs."], token_delay_s=0.001)
     hearth = make_hearth(lambda s: engine)
     window = hearth.window
-    window.new_conversation()  # a new chat starts without probabilities: ask for them in this one
+    window.new_action.trigger()  # a new chat starts without probabilities: ask for them in this one
     window.centre.probs_box.setChecked(True)
     window.input.setPlainText("legs?")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.send("legs?")
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     reply = window.chat_view.message_widgets[-1]
     reply.confidence_button.click()
     assert "p:0" in reply.text.toHtml()  # tinted, token by token
     image = reply.text.grab().toImage()
     lightest = max(image.pixelColor(x, y).lightness() for x in range(image.width()) for y in range(image.height()))
     assert lightest > 200, "the tinted words are drawn in the theme's text colour, not near-black"
+
+
+def test_file_dialogs_are_dark_in_the_dark_theme(qtbot, hearth: Hearth, dark_then_light, screenshot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication, QDialog, QFileDialog
+
+    from tests.ui.dialogs import answer_dialogs
+
+    apply_theme(dark_then_light, "dark")
+    seen: list[tuple[str, int, int]] = []
+
+    def look_and_cancel(dialog: QDialog) -> None:
+        assert isinstance(dialog, QFileDialog)
+        window_colour = dialog.palette().color(QPalette.ColorRole.Window).lightness()
+        base = dialog.palette().color(QPalette.ColorRole.Base).lightness()
+        seen.append((type(dialog).__name__, window_colour, base))
+        screenshot(dialog, "file-dialog-dark")
+        dialog.reject()
+
+    with answer_dialogs(look_and_cancel):
+        qtbot.mouseClick(hearth.window.centre.attach_button, Qt.MouseButton.LeftButton)  # Attach… opens one
+        qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
+    # Qt's own dialog, in Hearth's colours: a native one would follow the desktop's light theme.
+    assert QApplication.testAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs)
+    assert seen[0][1] < 128 and seen[0][2] < 128, seen
+    apply_theme(dark_then_light, "system")
+    assert not QApplication.testAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs), "the system's own"

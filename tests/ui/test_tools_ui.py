@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from assistant.app import Hearth
@@ -49,14 +49,14 @@ def test_approve_one_file_read_refuse_another_and_see_the_cards(
     try:
         with qtbot.waitSignal(window.modelStateChanged, timeout=10_000):
             hearth.show()
-        window.new_conversation()
+        window.new_action.trigger()
         window.panel.use_tools.setChecked(True)
         window.panel.flush()
         assert hearth.store.get(window.conversation_id).options["tools"] is True
         QTimer.singleShot(20, answer_when_asked)
         window.input.setPlainText("What should the boiler pressure be?")
         with qtbot.waitSignal(window.busyChanged, timeout=20_000, check_params_cb=lambda busy: not busy):
-            window.send(window.input.toPlainText())
+            qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
         assert len(asked) == 2 and "boiler.txt" in asked[0] and "id_rsa" in asked[1]
         reply = window.chat_view.message_widgets[-1]
         qtbot.waitUntil(lambda: reply.isVisible(), timeout=3_000)

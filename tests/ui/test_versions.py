@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from assistant.app import Hearth
 from assistant.ui.chat_view import MessageWidget
 from tests.fakes import ScriptedEngine
+from tests.ui.waits import writes_done
 
 
 def _send(qtbot, hearth: Hearth, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -46,6 +47,7 @@ def test_regenerate_then_switch_back_and_forth(qtbot, hearth: Hearth, scripted: 
     qtbot.waitUntil(reply.isVisible, timeout=3_000)
     screenshot(hearth.window, "versions-regenerated")
     reply.versions.previous.click()
+    writes_done(qtbot, hearth.window)
     reply = hearth.window.chat_view.message_widgets[-1]
     assert _texts(hearth) == ["question", "first answer"] and reply.versions.label.text() == "1/2"
     assert [m.content for m in hearth.store.messages(hearth.window.conversation_id)] == _texts(hearth)
@@ -54,6 +56,7 @@ def test_regenerate_then_switch_back_and_forth(qtbot, hearth: Hearth, scripted: 
     assert [m.content for m in scripted.history[-1]][-3:] == ["question", "first answer", "go on"]
     assert "second answer" not in " ".join(m.content for m in scripted.history[-1])
     hearth.window.chat_view.message_widgets[1].versions.next.click()
+    writes_done(qtbot, hearth.window)
     assert _texts(hearth) == ["question", "second answer"]  # that version had no follow-up
 
 
@@ -71,8 +74,10 @@ def test_edit_then_switch_between_the_branches(qtbot, hearth: Hearth, scripted: 
     assert edited.versions.label.text() == "2/2"
     assert not _shown(window.chat_view.message_widgets[3])  # the reply has one version
     edited.versions.previous.click()
+    writes_done(qtbot, hearth.window)
     assert _texts(hearth) == ["q1", "a1", "q2", "a2"]
     window.chat_view.message_widgets[2].versions.next.click()
+    writes_done(qtbot, hearth.window)
     assert _texts(hearth) == ["q1", "a1", "q2, better", "a2 for the edit"]
 
 

@@ -37,10 +37,10 @@ def test_send_after_a_failed_model_load_frees_the_window(qtbot, make_hearth, scr
     window = hearth.window
     assert window.model_state == "failed"
     window.last_error.done(0)
-    window.new_conversation()
+    window.new_action.trigger()
     window.input.setPlainText("hello?")
     with qtbot.waitSignal(window.busyChanged, timeout=5_000, check_params_cb=lambda busy: not busy):
-        window.send(window.input.toPlainText())
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     assert "No model is loaded" in window.last_error.text()
     assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
     assert window.input.toPlainText() == "hello?"  # nothing typed is lost
@@ -61,10 +61,11 @@ def test_busy_holds_until_the_reply_sent_meanwhile_has_finished(qtbot, hearth: H
     def on_busy(busy: bool) -> None:
         events.append(busy)
         if not busy and window.messages.rowCount() == 2:
-            window.send("second question")  # sent before the first request has wound up
+            window.send("second question")  # sent before the first request has wound up (a race: not a click)
 
     window.busyChanged.connect(on_busy)
-    window.send("first question")
+    window.input.setPlainText("first question")
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: events[-1:] == [False] and len(events) > 3, timeout=10_000)
     second = events.index(True, events.index(False))
     assert events[second:] == [True, "second answer is a little longer than the first one", False]
@@ -77,12 +78,12 @@ def test_stop_reaches_a_turn_still_waiting_in_the_queue(qtbot, hearth: Hearth, s
     window = hearth.window
     window.input.setPlainText("talk a lot")
     with qtbot.waitSignal(window.replyShown, timeout=10_000):
-        window.send("talk a lot")
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     conversation_id = window.conversation_id
     # A turn queued behind the running one (as a message sent while memory learns is).
     hearth.worker.sendRequested.emit(conversation_id, "queued question")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
-        window.stop()
+        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
     scripted.token_delay_s = 0.0
     _send(qtbot, hearth, "last question")
 
@@ -108,7 +109,7 @@ def test_the_stats_line_belongs_to_the_reply_shown(qtbot, hearth: Hearth, script
     assert window.speed_label.text() == ""
     _send(qtbot, hearth, "hello again")
     assert "tokens/s" in window.speed_label.text()
-    window.new_conversation()
+    window.new_action.trigger()
     assert window.speed_label.text() == ""
 
 
@@ -127,7 +128,7 @@ def test_dialogs_do_not_pile_up(qtbot, hearth: Hearth) -> None:  # type: ignore[
 
     window = hearth.window
     for _ in range(3):
-        window.open_library()
+        window.library_action.trigger()
         window.findChild(QDialog, "libraryDialog").done(0)
     assert len(window.findChildren(QDialog, "libraryDialog")) == 1  # one, reused
     for n in range(3):
@@ -141,12 +142,12 @@ def test_dialogs_do_not_pile_up(qtbot, hearth: Hearth) -> None:  # type: ignore[
 def test_incognito_is_marked_while_open_and_modes_stay_with_their_chat(qtbot, hearth: Hearth, screenshot) -> None:  # type: ignore[no-untyped-def]
     window = hearth.window
     centre = window.centre
-    window.new_conversation()
+    window.new_action.trigger()
     first = window.conversation_id
     assert not centre.incognito_banner.isVisible()
     centre.mode_picker.setCurrentIndex(centre.mode_picker.findData("think"))
     assert "step-by-step plan" in centre.mode_picker.toolTip()
-    window.new_incognito_conversation()
+    window.incognito_action.trigger()
     assert centre.incognito_banner.isVisible()
     assert centre.mode_picker.currentData() == "direct"  # the choice did not carry into the new chat
     window.statusBar().clearMessage()  # the notice fades; the banner stays

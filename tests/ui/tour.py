@@ -116,6 +116,11 @@ def run_tour(out: Path) -> list[Path]:
         assert grab(window).save(str(path)), path
         paths.append(path)
 
+    def new_chat() -> None:
+        before = window.conversation_id
+        window.new_action.trigger()  # the conversation is made off the UI thread
+        wait_until(lambda: window.conversation_id not in (None, before) and window.operations.pending == 0)
+
     def send(text: str, *replies: str) -> None:
         engine.enqueue(*replies)
         window.input.setPlainText(text)
@@ -126,7 +131,7 @@ def run_tour(out: Path) -> list[Path]:
         wait_until(lambda: window.model_state == "ready")
         shot("01-empty")
 
-        window.new_conversation()
+        new_chat()
         code_chat = window.conversation_id
         send("How do I read a CSV file with types in Python?", CODE_REPLY)
         wait_until(lambda: len(window.messages.messages()) == 2 and len(window.messages.messages()[-1].content) > 900)
@@ -146,16 +151,17 @@ def run_tour(out: Path) -> list[Path]:
         hearth.library_worker.syncFinished.connect(lambda name, report: indexed.append(report))
         hearth.library_worker.addRequested.emit("Manuals", [docs])
         wait_until(lambda: bool(indexed) and window.panel.collections.item(0).text() == "Manuals")
-        window.new_conversation()
+        new_chat()
         window.panel_action.setChecked(True)  # the chat's settings open, with the collection chosen
         window.panel.collections.item(0).setCheckState(window.panel.collections.item(0).checkState().Checked)
         window.panel.flush()
+        wait_until(lambda: window.operations.pending == 0)
         send("How often do I descale the kettle?", "Every 90 days, with citric acid [1]. Rinse it twice after.")
         wait_until(lambda: not window.busy and bool(window.chat_view.message_widgets[-1].source_buttons))
         shot("04-citations")
         window.panel_action.setChecked(False)
 
-        window.new_conversation()
+        new_chat()
         stages_chat = window.conversation_id
         pane = window.centre
         pane.mode_picker.setCurrentIndex(pane.mode_picker.findData("refine"))
