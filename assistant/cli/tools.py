@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from assistant.config import Settings, data_dir
 from assistant.core.errors import HearthError
 from assistant.tools.builtin import build_registry
 from assistant.tools.registry import Tool, ToolRegistry
+
+log = logging.getLogger(__name__)
 
 
 def add_parsers(commands: Any) -> None:
@@ -70,6 +73,8 @@ def start_mcp_tools(only: str | None = None, joining: ToolRegistry | None = None
             except HearthError as exc:
                 problems.append(exc.message)
         for problem in problems:
+            # Also logged: while a model loads, llama.cpp points stderr at /dev/null for a moment.
+            log.warning("%s", problem)
             print(f"warning: {problem}", file=sys.stderr, flush=True)
 
     try:
