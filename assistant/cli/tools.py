@@ -90,6 +90,7 @@ def start_mcp_tools(only: str | None = None, joining: ToolRegistry | None = None
     if joining is not None:
         return []
     for problem in servers.problems:
+        log.warning("%s", problem)
         print(f"warning: {problem}", file=sys.stderr)
     return servers.tools
 
