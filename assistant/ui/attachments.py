@@ -124,7 +124,7 @@ class AttachmentControls(QObject):
         self.pane = pane
         self.max_bytes = max_bytes
         self.worker: AttachWorker | None = None
-        self.thread: QThread | None = None
+        self.worker_thread: QThread | None = None
         self._reading: dict[int, list[str]] = {}
         pane.attach_button.clicked.connect(self.choose_files)
         pane.filesDropped.connect(self.attach)
@@ -151,7 +151,7 @@ class AttachmentControls(QObject):
             self.worker = AttachWorker(self.max_bytes)
             self.worker.read.connect(self._on_read)
             self.worker.failed.connect(self._on_failed)
-            self.thread = start_on_thread(self.worker, "hearth-attach-worker")
+            self.worker_thread = start_on_thread(self.worker, "hearth-attach-worker")
         return self.worker
 
     def _done_reading(self, conversation_id: int, path: str) -> None:
@@ -218,9 +218,9 @@ class AttachmentControls(QObject):
         self.pane.attachment_bar.show_files(attached, self._reading.get(conversation_id, []))
 
     def stop(self) -> None:
-        if self.worker is not None and self.thread is not None:
+        if self.worker is not None and self.worker_thread is not None:
             self.worker.close()  # a file still being read is abandoned: its reader process is stopped
-            self.thread.quit()
-            self.thread.wait(30_000)
+            self.worker_thread.quit()
+            self.worker_thread.wait(30_000)
             self.worker = None
-            self.thread = None
+            self.worker_thread = None

@@ -160,7 +160,7 @@ class ChatPane(QWidget):
         self.probs_box.setChecked(probs)
         self.incognito_banner.setVisible(incognito)
 
-    def style(self, rounds: int = 1, votes: int = 3) -> TurnStyle:
+    def turn_style(self, rounds: int = 1, votes: int = 3) -> TurnStyle:
         """The thinking mode and probability recording chosen for the next message."""
         mode = self.mode_picker.currentData()
         return TurnStyle(mode, rounds, votes, token_probs=self.probs_box.isChecked())

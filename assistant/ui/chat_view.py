@@ -64,7 +64,7 @@ class MessageWidget(MessageFrame):
         self.text.anchorClicked.connect(self._on_anchor)
         self._streamed = StreamedReply(layout, self.text, self._on_anchor)
         self.text.setAccessibleName("Your message" if user else "Hearth's reply")
-        actions = self.actions
+        actions = self.action_row
         actions.declare("copy", "Copy", "Copy this message", lambda: self._copy(self.message.content, "Copied"))
         actions.declare(
             "edit", "Edit", "Edit this message and send it again", lambda: self.editRequested.emit(self.message.id)
@@ -125,8 +125,8 @@ class MessageWidget(MessageFrame):
         stats = message.stats
         note = f"stopped: {stats['error']}" if stats.get("error") else ""
         self.stages_view.set_stages(list(stats.get("stages") or []), note)
-        self.actions.set_applies("confidence", bool(stats.get("token_probs")))
-        self.actions.set_applies("edit", message.role == "user")
+        self.action_row.set_applies("confidence", bool(stats.get("token_probs")))
+        self.action_row.set_applies("edit", message.role == "user")
         streaming = message.status == MessageStatus.STREAMING
         self.versions.show_place(message.version, message.versions, enabled=not streaming)
         self.sources.set_sources(list(stats.get("sources") or []), message.content)
@@ -142,7 +142,7 @@ class MessageWidget(MessageFrame):
         message = self.message
         who = "You" if message.role == "user" else "Hearth"
         when = datetime.fromtimestamp(message.created_at).strftime("%H:%M")
-        note = header_note(message, self.actions.applies("continue"), colors(is_dark(self))["link"])
+        note = header_note(message, self.action_row.applies("continue"), colors(is_dark(self))["link"])
         self.header.setText(f"<b>{who}</b> · {when}" + (f" · {note}" if note else ""))
 
     def _on_header_link(self, link: str) -> None:
@@ -151,7 +151,7 @@ class MessageWidget(MessageFrame):
 
     def _copy(self, text: str, said: str) -> None:
         self.copyRequested.emit(text)
-        self.actions.flash("copy", said)
+        self.action_row.flash("copy", said)
 
     @property
     def source_buttons(self) -> list[QPushButton]:
@@ -159,31 +159,31 @@ class MessageWidget(MessageFrame):
 
     def _show_memories(self, memories: list[dict[str, object]]) -> None:
         """What memory gave the reply, in one line, so the user sees why it knew something."""
-        line, tip = used_from_memory(list(memories))  # type: ignore[arg-type]
+        line, tip = used_from_memory(list(memories))
         self.memory_note.setText(line)
         self.memory_note.setToolTip(tip)
         self.memory_note.setVisible(bool(line))
 
     def set_last(self, last: bool) -> None:
         self._last = last
-        self.actions.set_pinned(last)
+        self.action_row.set_pinned(last)
         self._update_reply_actions()
 
     def _update_reply_actions(self) -> None:
         reply = self.message.role == "assistant"
         streaming = self.message.status == MessageStatus.STREAMING
         last = getattr(self, "_last", False)
-        self.actions.set_applies("regenerate", reply and last and not streaming)
+        self.action_row.set_applies("regenerate", reply and last and not streaming)
         can_continue = reply and last and cut_short(self.message) and bool(self.message.content.strip())
-        if can_continue != self.actions.applies("continue"):
-            self.actions.set_applies("continue", can_continue)
+        if can_continue != self.action_row.applies("continue"):
+            self.action_row.set_applies("continue", can_continue)
             self._render_header()
-        self.actions.set_applies("copy", not streaming)
+        self.action_row.set_applies("copy", not streaming)
 
     def _render_text(self) -> None:
         self._rendered_dark = is_dark(self)
         probs = self.message.stats.get("token_probs")
-        if probs and self.actions.is_checked("confidence"):
+        if probs and self.action_row.is_checked("confidence"):
             self._streamed.clear()
             self._code_blocks = []
             self.text.setHtml(probabilities_html(probs, dark=self._rendered_dark))
@@ -201,7 +201,7 @@ class MessageWidget(MessageFrame):
 
     def _toggle_confidence(self) -> None:
         self.confidence_legend.setText(confidence_legend())
-        self.confidence_legend.setVisible(self.actions.is_checked("confidence"))
+        self.confidence_legend.setVisible(self.action_row.is_checked("confidence"))
         self._streamed.clear()  # the tint, and the text after it, are one document
         self._render_text()
 
@@ -217,7 +217,7 @@ class MessageWidget(MessageFrame):
 
     def _on_hover(self, url: QUrl) -> None:
         probs = self.message.stats.get("token_probs") or []
-        shown = self.actions.is_checked("confidence")
+        shown = self.action_row.is_checked("confidence")
         self.last_hover = show_alternatives(probs, url.toString(), self.text) if shown else ""
 
     def _on_anchor(self, url: QUrl) -> None:

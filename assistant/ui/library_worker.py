@@ -14,6 +14,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Literal
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -89,7 +90,7 @@ class LibraryWorker(QObject):
         with self._watch_lock:
             if self._closed or self.watcher is not None:
                 return
-            mode = "poll" if self.library.settings.watch == "poll" else "auto"
+            mode: Literal["auto", "poll"] = "poll" if self.library.settings.watch == "poll" else "auto"
             self.watcher = FolderWatcher(
                 self.library.catalog, self.syncRequested.emit, mode=mode, ignore=(self.library.home,)
             )

@@ -99,7 +99,8 @@ class MainToolbar(QToolBar):
         if self.toolButtonStyle() == wide or not self._full_width:
             current = self.toolButtonStyle()
             self.setToolButtonStyle(wide)
-            self._full_width = self.layout().sizeHint().width()
+            layout = self.layout()
+            self._full_width = layout.sizeHint().width() if layout is not None else self.sizeHint().width()
             self.setToolButtonStyle(current)
         style = wide if self.width() >= self._full_width else Qt.ToolButtonStyle.ToolButtonIconOnly
         if style != self.toolButtonStyle():

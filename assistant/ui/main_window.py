@@ -164,7 +164,7 @@ class MainWindow(ChatActions):
             self.centre.gauge,
             self.centre.gauge_label,
         )
-        self._preview_timer = QTimer(self)
+        self._preview_timer: QTimer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(500)
         self._preview_timer.timeout.connect(self.request_preview)

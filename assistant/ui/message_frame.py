@@ -67,12 +67,12 @@ class MessageFrame(QFrame):
         row.addWidget(self.bubble, 1)
         if not user:
             row.addStretch(0)
-        self.actions = MessageActions(align_right=user)
+        self.action_row = MessageActions(align_right=user)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(1)
         outer.addLayout(row)
-        outer.addWidget(self.actions)
+        outer.addWidget(self.action_row)
         self.content = QVBoxLayout(self.bubble)
         self.content.setContentsMargins(12, 6, 12, 8)
         self.content.setSpacing(2)
@@ -80,23 +80,23 @@ class MessageFrame(QFrame):
     # The row's buttons, made on first use (see MessageActions).
     @property
     def copy_button(self) -> QToolButton:
-        return self.actions.button("copy")
+        return self.action_row.button("copy")
 
     @property
     def edit_button(self) -> QToolButton:
-        return self.actions.button("edit")
+        return self.action_row.button("edit")
 
     @property
     def regenerate_button(self) -> QToolButton:
-        return self.actions.button("regenerate")
+        return self.action_row.button("regenerate")
 
     @property
     def continue_button(self) -> QToolButton:
-        return self.actions.button("continue")
+        return self.action_row.button("continue")
 
     @property
     def confidence_button(self) -> QToolButton:
-        return self.actions.button("confidence")
+        return self.action_row.button("confidence")
 
     def set_natural_text(self, text: str) -> None:
         """The text a bubble of the user's is sized to (a reply's takes the readable width)."""
@@ -121,16 +121,16 @@ class MessageFrame(QFrame):
 
     def enterEvent(self, event: QEnterEvent) -> None:
         super().enterEvent(event)
-        self.actions.set_hovered(True)
+        self.action_row.set_hovered(True)
 
     def leaveEvent(self, event: QEvent) -> None:
         super().leaveEvent(event)
-        self.actions.set_hovered(False)
+        self.action_row.set_hovered(False)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
-            self.actions.restyle()
+            self.action_row.restyle()
 
 
 class ActionButton(QToolButton):
@@ -186,7 +186,7 @@ class MessageActions(QWidget):
     ) -> None:
         self._actions[name] = _Action(label, description, slot, checkable)
 
-    def button(self, name: str) -> QToolButton:
+    def button(self, name: str) -> ActionButton:
         self._build()
         return self._buttons[name]
 

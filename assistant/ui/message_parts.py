@@ -24,7 +24,7 @@ CARD_TEXT_WIDTH = 240  # pixels of a source card's text: a longer file name is s
 
 
 def _row(parent: QWidget | None = None) -> QHBoxLayout:
-    row = QHBoxLayout(parent)
+    row = QHBoxLayout(parent) if parent is not None else QHBoxLayout()
     row.setContentsMargins(0, 0, 0, 0)
     row.setSpacing(4)
     return row

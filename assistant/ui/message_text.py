@@ -63,11 +63,12 @@ class StreamedReply:
 
     def show(self, text: str, dark: bool, citations: frozenset[int] = frozenset()) -> list[str]:
         """Show the reply so far; returns all its code blocks (for the Copy links)."""
-        if not self.active(dark, citations):
+        if self._markdown is None or not self.active(dark, citations):
             self.clear()
             self._markdown = StreamingMarkdown(dark, citations)
-        blocks = self._markdown.update(text)
-        if self._markdown.kept < self._frozen_blocks:  # parsed whole again: frozen blocks may differ
+        markdown = self._markdown
+        blocks = markdown.update(text)
+        if markdown.kept < self._frozen_blocks:  # parsed whole again: frozen blocks may differ
             self._clear_views()
         finished = len(blocks) - 2  # the last two blocks may still change
         pending = blocks[self._frozen_blocks : max(finished, self._frozen_blocks)]

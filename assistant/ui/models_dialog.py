@@ -210,16 +210,18 @@ class ModelsDialog(QDialog):
     def select(self, kind: str, value: str) -> None:
         for group_index in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(group_index)
+            if group is None:
+                continue
             for index in range(group.childCount()):
                 item = group.child(index)
-                if item.data(0, Qt.ItemDataRole.UserRole) == (kind, value):
+                if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == (kind, value):
                     self.tree.setCurrentItem(item)
                     return
 
     def _selected(self) -> tuple[str, str] | None:
         item = self.tree.currentItem()
         data = item.data(0, Qt.ItemDataRole.UserRole) if item else None
-        return tuple(data) if data else None  # type: ignore[return-value]
+        return (str(data[0]), str(data[1])) if data else None
 
     def _selected_model(self) -> CuratedModel | None:
         selected = self._selected()

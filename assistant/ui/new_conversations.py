@@ -24,7 +24,7 @@ class NewConversations:
         incognito_store: Callable[[], ConversationStore],
         options: Callable[[], dict[str, Any] | None],
         opened: Created,
-        failed: Callable[[str, str], None],
+        failed: Callable[[str, str], object],
     ) -> None:
         self.operations = operations
         self.store = store

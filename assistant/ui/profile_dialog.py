@@ -130,7 +130,7 @@ class ProfileDialog(QDialog):
         approvals_layout.addWidget(self.no_approvals)
         approvals_layout.addLayout(self.approvals)
         form.addRow("Tool choices", approvals)
-        buttons = button_row([("New…", self.create), ("Delete", self.delete), ("Save", self.save)], self.accept)
+        buttons = button_row([("New…", self.create_profile), ("Delete", self.delete), ("Save", self.save)], self.accept)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -259,7 +259,7 @@ class ProfileDialog(QDialog):
         self._fill(profile.id)  # type: ignore[attr-defined]
         self.changed.emit()
 
-    def create(self, name: str | None = None) -> None:
+    def create_profile(self, name: str | None = None) -> None:
         if not name:
             name, ok = QInputDialog.getText(self, "New profile", "Name:")
             if not ok:

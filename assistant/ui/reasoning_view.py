@@ -29,9 +29,9 @@ class StagesView(QLabel):
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
-        self.linkActivated.connect(lambda _: self.set_expanded(not self.expanded))
         self.stages: list[dict[str, Any]] = []
         self.expanded = False
+        self.linkActivated.connect(lambda _: self.set_expanded(not self.expanded))
         self.hide()
 
     def set_stages(self, stages: list[dict[str, Any]], note: str = "") -> None:

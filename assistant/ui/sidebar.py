@@ -60,8 +60,9 @@ class ConversationSidebar(QWidget):
     def add_header(self, *widgets: QWidget) -> None:
         """Widgets above the search box (the profile picker)."""
         layout = self.layout()
-        for position, widget in enumerate(widgets):
-            layout.insertWidget(position, widget)  # type: ignore[attr-defined]
+        if isinstance(layout, QVBoxLayout):  # built as a column in __init__
+            for position, widget in enumerate(widgets):
+                layout.insertWidget(position, widget)
 
     def refresh(self) -> None:
         query = self.search_box.text().strip()

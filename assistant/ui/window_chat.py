@@ -78,7 +78,7 @@ class ChatActions(QMainWindow):
 
     def _turn_style(self) -> TurnStyle:
         reasoning = self.settings.reasoning
-        return self.centre.style(reasoning.refine_rounds, reasoning.votes)
+        return self.centre.turn_style(reasoning.refine_rounds, reasoning.votes)
 
     def regenerate(self) -> None:
         if self.busy or self.conversation_id is None:

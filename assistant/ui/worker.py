@@ -101,7 +101,7 @@ class ChatWorker(QObject):
         self._retrieve = retrieve
         self._tools = tools
         self._approval = threading.Event()
-        self._approved = False
+        self._approved: bool | str = False
         self._engine_factory = engine_factory
         self._session: ChatSession | None = None
         self._cancels = QueuedCancels()
@@ -165,9 +165,12 @@ class ChatWorker(QObject):
     def _register_mcp_tools(self, servers: Any) -> None:
         self._mcp = servers
         problems = list(servers.problems)
+        registry = self._tools
         for item in servers.tools:
+            if registry is None:  # a worker made without tools (tests) has nowhere to put them
+                break
             try:
-                self._tools.register(item)
+                registry.register(item)
             except HearthError as exc:
                 problems.append(exc.message)
         if problems:

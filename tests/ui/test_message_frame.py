@@ -34,22 +34,22 @@ def test_actions_show_on_hover_in_one_row_and_work(qtbot, hearth: Hearth, script
     question, answer = window.chat_view.message_widgets
     # One row of small icon buttons under each bubble, not buttons inside every message.
     for widget in (question, answer):
-        buttons = widget.actions.findChildren(QToolButton)
+        buttons = widget.action_row.findChildren(QToolButton)
         assert buttons and all(not b.icon().isNull() and b.toolTip() for b in buttons)
         assert widget.bubble.findChildren(QToolButton, "messageAction") == []  # none inside the bubble
         # (laid out on the event loop: the header wraps, so the height follows the width)
-        qtbot.waitUntil(lambda w=widget: w.actions.geometry().top() >= w.bubble.geometry().bottom(), timeout=2_000)
+        qtbot.waitUntil(lambda w=widget: w.action_row.geometry().top() >= w.bubble.geometry().bottom(), timeout=2_000)
     # The question's actions appear while the pointer is over it; the last reply's stay shown.
-    assert not question.actions.revealed and answer.actions.revealed
+    assert not question.action_row.revealed and answer.action_row.revealed
     _enter(question)
-    assert question.actions.revealed
+    assert question.action_row.revealed
     assert question.copy_button.isVisibleTo(question) and question.edit_button.isVisibleTo(question)
     assert not question.regenerate_button.isVisibleTo(question)
     question.copy_button.click()
     assert QApplication.clipboard().text() == "A question"
     _leave(question)
     # "Copied" stays on the button for a moment, with its row; then the row fades with the pointer gone.
-    qtbot.waitUntil(lambda: not question.actions.revealed, timeout=FLASH_MS + 2_000)
+    qtbot.waitUntil(lambda: not question.action_row.revealed, timeout=FLASH_MS + 2_000)
     height = question.height()
     _enter(question)
     assert question.height() == height, "showing the actions moves nothing"
@@ -101,7 +101,7 @@ def test_a_long_conversation_makes_the_buttons_of_the_messages_shown_only(qtbot,
     hearth.window.refresh_conversations()
     hearth.window.open_conversation(conversation.id)
     widgets = hearth.window.chat_view.message_widgets
-    assert [w.actions.built for w in widgets].count(True) == 1 and widgets[-1].actions.built
+    assert [w.action_row.built for w in widgets].count(True) == 1 and widgets[-1].action_row.built
     _enter(widgets[3])  # the pointer over a message makes its row
-    assert widgets[3].actions.built and widgets[3].copy_button.isVisibleTo(widgets[3])
-    assert widgets[3].actions.height() == widgets[4].actions.height(), "a row keeps its place before it is made"
+    assert widgets[3].action_row.built and widgets[3].copy_button.isVisibleTo(widgets[3])
+    assert widgets[3].action_row.height() == widgets[4].action_row.height(), "a row keeps its place before it is made"

@@ -140,9 +140,9 @@ def run_tour(out: Path) -> list[Path]:
         first = window.chat_view.message_widgets[0]
         window.chat_view.verticalScrollBar().setValue(0)
         hover(first)  # the user's message shows its actions under the pointer
-        assert first.actions.revealed
+        assert first.action_row.revealed
         shot("03-code-reply-hover")
-        first.actions.set_hovered(False)
+        first.action_row.set_hovered(False)
 
         docs = home / "docs"
         docs.mkdir()
