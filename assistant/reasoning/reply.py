@@ -39,6 +39,10 @@ class ReplyStream:
         self.result: GenerationResult | None = None
         self._thinking_from: float | None = None
         self._thinking_until: float | None = None
+        # Counted from the stream itself (an engine yields about one piece per token): asking the
+        # engine would queue behind the generation on the model's owner thread, and the reply would
+        # stall until the whole of it was written.
+        self._thinking_tokens = 0
 
     @property
     def stages(self) -> list[Stage]:
@@ -51,7 +55,7 @@ class ReplyStream:
             started = self._thinking_from or 0.0
             seconds = (self._thinking_until or time.perf_counter()) - started if started else 0.0
             note = "the thinking never closed" if self.splitter.unclosed else ""
-            stage = Stage("thinking", thinking, self.engine.count_tokens(thinking), seconds, note)
+            stage = Stage("thinking", thinking, self._thinking_tokens, seconds, note)
             stages.insert(max(len(stages) - 1, 0), stage)  # before the final stage it belongs to
         return stages
 
@@ -68,7 +72,10 @@ class ReplyStream:
             if not isinstance(item, str):
                 yield item
                 continue
-            for segment in self.splitter.feed(item):
+            segments = self.splitter.feed(item)
+            if any(segment.kind == "thinking" for segment in segments):
+                self._thinking_tokens += 1
+            for segment in segments:
                 if segment.kind == "thinking":
                     self._thinking_from = self._thinking_from or time.perf_counter()
                     self._thinking_until = time.perf_counter()
@@ -78,6 +85,8 @@ class ReplyStream:
         for segment in self.splitter.finish():
             if segment.kind == "answer":
                 yield segment.text
+            else:
+                self._thinking_tokens += 1
         assert self.result is not None, "the engine's stream ended without a result"
         if self.splitter.thinking:
             self.result.text = self.splitter.answer.strip()
