@@ -63,3 +63,122 @@ def undecided(held: str, question: str) -> bool:
 def only_echo(text: str, question: str) -> bool:
     """The answer said nothing beyond the question and the scaffolding."""
     return not _words(strip_echo(text, question))
+
+
+# Hearth's own block markers (tool results, passages) and the frames models make up in their style,
+# whole and on one line; a heredoc's ``<<<`` or a conflict marker is not one of them.
+_MARKER = re.compile(
+    r"(?:<<<|‹‹‹)[ \t]*(?:tool|end of|passage|question|message|answer|background|notes?)\b[^<>\n‹›]{0,300}(?:>>>|›››)",
+    re.IGNORECASE,
+)
+_OPENERS = ("<<<", "‹‹‹")
+_HOLD_LIMIT = 320
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
+_MIN_ECHO_WORDS = 3
+
+
+def _echoes_instruction(sentence: str, instructions: tuple[str, ...]) -> bool:
+    """The sentence is one of Hearth's instructions, or the start of one (at least three words of it)."""
+    words = _words(sentence)
+    if len(words) < _MIN_ECHO_WORDS:
+        return False
+    for instruction in instructions:
+        for part in _SENTENCE.findall(instruction):
+            asked = _words(part)
+            if asked and asked[: len(words)] == words:
+                return True
+    return False
+
+
+class ScaffoldingFilter:
+    """Takes Hearth's own scaffolding out of a streaming answer, whatever the mode: its block markers
+    (``<<<end of tool result>>>``, ``<<<passage [1] from …>>>``) wherever they appear, and opening
+    sentences that repeat one of its instructions ("Now answer my message."). Text that could still
+    become a marker, and the answer's first sentence, are held back until they can be told apart."""
+
+    def __init__(self, instructions: tuple[str, ...] = ()) -> None:
+        self.instructions = instructions
+        self.text = ""  # what was let through
+        self._buffer = ""
+        self._opening = bool(instructions)
+        self._own_line = False  # a marker alone on its line was cut: its line break goes too
+
+    def feed(self, piece: str) -> str:
+        self._buffer += piece
+        return self._release(final=False)
+
+    def finish(self) -> str:
+        return self._release(final=True)
+
+    def _release(self, final: bool) -> str:
+        out: list[str] = []
+        if self._opening and not self._strip_opening(final):
+            return ""
+        while self._buffer:
+            if self._own_line:
+                self._own_line = False
+                if self._buffer.startswith("\n"):
+                    self._buffer = self._buffer[1:]
+                    continue
+            start = _first_opener(self._buffer)
+            if start is None:
+                out.append(self._buffer)
+                self._buffer = ""
+                break
+            out.append(self._buffer[:start])
+            self._buffer = self._buffer[start:]
+            match = _MARKER.match(self._buffer)
+            if match:
+                # A marker on a line of its own goes with its line break (which may come later).
+                before = (self.text + "".join(out)).rstrip(" \t")
+                self._own_line = not before or before.endswith("\n")
+                self._buffer = self._buffer[match.end() :]
+                continue
+            undecided = "\n" not in self._buffer and len(self._buffer) < _HOLD_LIMIT
+            if undecided and not final and not any(close in self._buffer for close in (">>>", "›››")):
+                break
+            out.append(self._buffer[:1])
+            self._buffer = self._buffer[1:]
+        released = "".join(out)
+        if not self.text:
+            released = released.lstrip("\n")
+        self.text += released
+        return released
+
+    def _strip_opening(self, final: bool) -> bool:
+        """Cut opening sentences that echo an instruction; False while that cannot be told yet (the
+        words so far could still become one: anything else is let through at once)."""
+        while True:
+            stripped = self._buffer.lstrip()
+            sentence = _SENTENCE.match(stripped)
+            text = sentence.group() if sentence else ""
+            complete = bool(text) and text.rstrip(" ") != stripped.rstrip(" ")
+            if not complete and not final:
+                if len(stripped) < _HOLD_LIMIT and self._could_echo(stripped):
+                    return False
+                break
+            if not _echoes_instruction(text, self.instructions):
+                break
+            self._buffer = stripped[len(text) :].lstrip()
+        self._opening = False
+        return True
+
+    def _could_echo(self, partial: str) -> bool:
+        words = _words(partial)
+        if not words:
+            return True
+        for instruction in self.instructions:
+            for part in _SENTENCE.findall(instruction):
+                asked = _words(part)
+                if len(asked) >= len(words) and asked[: len(words) - 1] == words[:-1] and asked[len(words) - 1].startswith(words[-1]):
+                    return True
+        return False
+
+
+def _first_opener(text: str) -> int | None:
+    """Where a marker could begin: a whole opener, or the start of one at the very end."""
+    found = [i for i in (text.find(o) for o in _OPENERS) if i >= 0]
+    for size in (2, 1):
+        if text[-size:] in {o[:size] for o in _OPENERS}:
+            found.append(len(text) - size)
+    return min(found) if found else None

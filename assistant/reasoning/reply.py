@@ -11,7 +11,16 @@ from typing import Any
 from assistant.core.cancel import CancelToken
 from assistant.core.messages import ChatMessage
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
-from assistant.reasoning.modes import Mode, Stage, StageFinished, StageProgress, StageStarted, ThinkingRunner
+from assistant.reasoning.echo import ScaffoldingFilter
+from assistant.reasoning.modes import (
+    INSTRUCTIONS,
+    Mode,
+    Stage,
+    StageFinished,
+    StageProgress,
+    StageStarted,
+    ThinkingRunner,
+)
 from assistant.reasoning.tags import ReasoningSplitter
 
 TOP_ALTERNATIVES = 5
@@ -36,6 +45,8 @@ class ReplyStream:
         self.style = style
         self.runner = ThinkingRunner(engine, style.rounds, style.votes)
         self.splitter = ReasoningSplitter(start_thinking=engine.info.opens_thinking)
+        # Whatever the mode, the answer shown carries none of Hearth's own markers or instructions.
+        self.scaffolding = ScaffoldingFilter(INSTRUCTIONS)
         self.result: GenerationResult | None = None
         self._thinking_from: float | None = None
         self._thinking_until: float | None = None
@@ -80,13 +91,16 @@ class ReplyStream:
                     self._thinking_from = self._thinking_from or time.perf_counter()
                     self._thinking_until = time.perf_counter()
                     yield StageProgress("thinking", segment.text)
-                else:
-                    yield segment.text
+                elif shown := self.scaffolding.feed(segment.text):
+                    yield shown
         for segment in self.splitter.finish():
             if segment.kind == "answer":
-                yield segment.text
+                if shown := self.scaffolding.feed(segment.text):
+                    yield shown
             else:
                 self._thinking_tokens += 1
+        if shown := self.scaffolding.finish():
+            yield shown
         assert self.result is not None, "the engine's stream ended without a result"
-        if self.splitter.thinking:
-            self.result.text = self.splitter.answer.strip()
+        if self.splitter.thinking or self.scaffolding.text != self.splitter.answer:
+            self.result.text = self.scaffolding.text.strip()

@@ -8,7 +8,8 @@ stop tokens, stream queue) with one change: a generation for which a reply was q
 ``hold_after`` pauses the owner thread after it has put the piece that completes a given text, until
 the test says the consumer saw it (``release``), or a time-out passes: a consumer that waits for
 the model's thread (a token count queued behind the generation) then only gets its answer after
-the whole reply, which the test sees in ``generated_before`` without timing anything.
+the whole reply, which the test sees in ``generations_finished`` and ``hold_timed_out`` without
+timing anything.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class ForcedLlamaEngine(LlamaEngine):
         super().__init__(*args, **kwargs)
         self.forced: deque[str] = deque()
         self.grammars: list[str | None] = []  # per generation: the forced text, or None
+        self.prompts: list[str] = []  # per generation: the prompt as the model read it, special tokens spelled
         self.hold_after: str | None = None
         self.released = threading.Event()
         self.hold_timed_out = False
@@ -87,6 +89,9 @@ class ForcedLlamaEngine(LlamaEngine):
         abandoned: CancelToken,
         out: queue.Queue[StreamItem | BaseException],
     ) -> None:
+        tools = options.tools if self.info.supports_tools else None
+        tokens = self._prompt_tokens(messages, tools=tools)
+        self.prompts.append(bytes(self._llm.detokenize(tokens, special=True)).decode("utf-8", "replace"))
         try:
             super()._generate_on_owner(messages, options, cancel, abandoned, _Gate(out, self))  # type: ignore[arg-type]
         finally:

@@ -5,7 +5,8 @@ same graph kind a user's model gets), its real chat template (tests/data/chat_te
 SOURCES.md), its tokenizer kind (byte-level BPE, or SentencePiece for Gemma) and its special tokens
 with their real types: control tokens that only templates may spell, and the "user-defined" ones
 (Qwen's ``<think>``, ``<tool_call>``) that any text spells. The vocabulary is otherwise the 256
-bytes and a handful of merges, so each file is about 100 KB and writes in milliseconds.
+bytes and a handful of merges, so each file is about 150 KB and writes in milliseconds (text costs
+about a token a byte: give the engine a context of 8,192 where tools are listed).
 
 The weights are random: a test that needs the model to say something forces it (see
 ``ForcedLlamaEngine`` in tests/engine/forced.py); everything else (loading, template, tokenizer,
@@ -221,7 +222,7 @@ def write_tiny_family(path: Path, key: str, seed: int = 0) -> Family:
     writer = gguf.GGUFWriter(str(path), family.architecture)
     writer.add_name(f"Tiny {key} (test)")
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
-    writer.add_context_length(2048)
+    writer.add_context_length(8192)
     writer.add_embedding_length(EMBED)
     writer.add_block_count(LAYERS)
     writer.add_feed_forward_length(FFN)
