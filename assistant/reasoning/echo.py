@@ -140,8 +140,6 @@ class ScaffoldingFilter:
             out.append(self._buffer[:1])
             self._buffer = self._buffer[1:]
         released = "".join(out)
-        if not self.text:
-            released = released.lstrip("\n")
         self.text += released
         return released
 
