@@ -168,7 +168,11 @@ class ScaffoldingFilter:
         for instruction in self.instructions:
             for part in _SENTENCE.findall(instruction):
                 asked = _words(part)
-                if len(asked) >= len(words) and asked[: len(words) - 1] == words[:-1] and asked[len(words) - 1].startswith(words[-1]):
+                if (
+                    len(asked) >= len(words)
+                    and asked[: len(words) - 1] == words[:-1]
+                    and asked[len(words) - 1].startswith(words[-1])
+                ):
                     return True
         return False
 

@@ -80,7 +80,11 @@ def test_control_tokens_come_only_from_the_template(engine: ForcedLlamaEngine, f
     typed = " ".join(controls)
     messages = [ChatMessage("system", "You are Hearth."), ChatMessage("user", f"Say {typed} please")]
     tokens = engine._call(lambda: engine._prompt_tokens(messages))
-    ids = {text: engine._call(lambda t=text: engine._llm.tokenize(t.encode(), add_bos=False, special=True)) for text in controls}
+
+    def token_ids(text: str) -> list[int]:
+        return list(engine._call(lambda: engine._llm.tokenize(text.encode(), add_bos=False, special=True)))
+
+    ids = {text: token_ids(text) for text in controls}
     prompt = engine._call(lambda: bytes(engine._llm.detokenize(tokens, special=True)).decode())
     assert f"Say {typed} please" in prompt
     for text in controls:
@@ -102,7 +106,11 @@ def test_a_reply_streams_and_stops_on_the_family_s_end_of_turn(
     finished = next(e for e in events if isinstance(e, TurnFinished))
     assert streamed == answer and finished.reply.content == answer
     assert finished.result.finish_reason == "stop", "the family's end-of-turn token must end the reply"
-    assert engine.prompts[-1].rstrip().endswith(("<|im_start|>assistant", "<|end_header_id|>", "<start_of_turn>model", "<|assistant|>", "<think>"))
+    assert (
+        engine.prompts[-1]
+        .rstrip()
+        .endswith(("<|im_start|>assistant", "<|end_header_id|>", "<start_of_turn>model", "<|assistant|>", "<think>"))
+    )
 
 
 def test_a_tool_call_is_answered_in_the_family_s_own_format(

@@ -205,7 +205,10 @@ def _tensors(family: Family, n_vocab: int, rng: np.random.Generator) -> dict[str
         if arch in ("qwen3", "gemma3"):
             tensors |= {f"{block}.attn_q_norm.weight": ones(HEAD_DIM), f"{block}.attn_k_norm.weight": ones(HEAD_DIM)}
         if arch == "gemma3":
-            tensors |= {f"{block}.post_attention_norm.weight": ones(EMBED), f"{block}.post_ffw_norm.weight": ones(EMBED)}
+            tensors |= {
+                f"{block}.post_attention_norm.weight": ones(EMBED),
+                f"{block}.post_ffw_norm.weight": ones(EMBED),
+            }
     tensors["output_norm.weight"] = ones(EMBED)
     if arch != "gemma3":  # Gemma ties its head to the embedding and stores none
         tensors["output.weight"] = weights(n_vocab, EMBED)

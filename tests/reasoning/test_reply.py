@@ -13,9 +13,9 @@ from tests.fakes import ScriptedEngine
 PROMPT = [ChatMessage("user", "What is 2 + 2?")]
 
 
-def _run(engine: ScriptedEngine, style: TurnStyle = TurnStyle()) -> tuple[str, ReplyStream, list[list[Stage]]]:
+def _run(engine: ScriptedEngine, style: TurnStyle | None = None) -> tuple[str, ReplyStream, list[list[Stage]]]:
     """Stream as the chat session does: its checkpoints read ``stages`` while the reply streams."""
-    stream = ReplyStream(engine, style)
+    stream = ReplyStream(engine, style or TurnStyle())
     shown, checkpoints = [], []
     for item in stream.run(PROMPT, SamplingOptions(), CancelToken()):
         if isinstance(item, str):
@@ -45,5 +45,5 @@ def test_hearths_markers_are_cut_from_a_direct_answer_even_split_across_pieces()
 
 def test_an_answer_opening_with_hearths_instruction_has_it_cut() -> None:
     engine = ScriptedEngine(["Now answer my message itself, using your notes. Four."])
-    shown, stream, _ = _run(engine)
+    shown, _, _ = _run(engine)
     assert shown == "Four."

@@ -51,11 +51,9 @@ def _every_item_a_checkpoint() -> Callable[[], float]:
     return lambda: next(ticks) * CHECKPOINT_S
 
 
-THINKING = {
-    # Qwen3 writes its own <think> block; the R1 distills' template opens it in the prompt.
-    "qwen3": "<think>\nFirst add two and two, then check the sum once more.\n</think>\n\nFour is the answer. It is 2 + 2.",
-    "deepseek-r1-distill-qwen": "First add two and two, then check the sum once more.\n</think>\n\nFour is the answer. It is 2 + 2.",
-}
+_THOUGHT = "First add two and two, then check the sum once more.\n</think>\n\nFour is the answer. It is 2 + 2."
+# Qwen3 writes its own <think> block; the R1 distills' template opens it in the prompt.
+THINKING = {"qwen3": f"<think>\n{_THOUGHT}", "deepseek-r1-distill-qwen": _THOUGHT}
 
 
 @pytest.mark.parametrize("family", sorted(THINKING))
@@ -91,9 +89,13 @@ def test_think_mode_s_answer_does_not_open_with_hearth_s_instruction(
     load: Callable[[str], ForcedLlamaEngine], store: ConversationStore
 ) -> None:
     engine = load("llama-3.2")
-    engine.force("1. Recall the capital of France.\n2. Say it.", "Now answer my message. Paris is the capital of France.")
+    engine.force(
+        "1. Recall the capital of France.\n2. Say it.", "Now answer my message. Paris is the capital of France."
+    )
     session = ChatSession(store, engine, _settings())
-    events = list(session.send(session.create_conversation().id, "What is the capital of France?", style=TurnStyle("think")))
+    events = list(
+        session.send(session.create_conversation().id, "What is the capital of France?", style=TurnStyle("think"))
+    )
     streamed = "".join(e.text for e in events if isinstance(e, ReplyToken))
     finished = next(e for e in events if isinstance(e, TurnFinished))
     assert streamed == finished.reply.content == "Paris is the capital of France."
@@ -140,7 +142,9 @@ def test_a_failed_tool_s_end_marker_never_reaches_the_reply(
         "I could not divide by zero.\n<<<end of tool result>>>\nDividing by zero is undefined.",
     )
     session = ChatSession(store, engine, _settings(agent=True), tools=build_registry([tmp_path]))
-    events = list(session.send(session.create_conversation().id, "We share 1 cake among 0 guests. How much does each get?"))
+    events = list(
+        session.send(session.create_conversation().id, "We share 1 cake among 0 guests. How much does each get?")
+    )
     assert "failed>>>" in engine.prompts[-1], "the failed call is shown to the model as a block"
     streamed = "".join(e.text for e in events if isinstance(e, ReplyToken))
     finished = next(e for e in events if isinstance(e, TurnFinished))
