@@ -27,9 +27,9 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def _is_frame(line: str, question: str) -> bool:
+def _is_frame(line: str, question: str, instructions: tuple[str, ...] = ()) -> bool:
     stripped = line.strip()
-    if not stripped:
+    if not stripped or _echoes_instruction(stripped, instructions):
         return True
     if _FRAME.match(stripped) or any(stripped.startswith(s) for s in scaffolding()):
         return True
@@ -37,10 +37,11 @@ def _is_frame(line: str, question: str) -> bool:
     return bool(_words(question)) and _words(stripped) == _words(question)
 
 
-def strip_echo(text: str, question: str) -> str:
-    """``text`` without its opening lines of scaffolding and without a leading copy of the question."""
+def strip_echo(text: str, question: str, instructions: tuple[str, ...] = ()) -> str:
+    """``text`` without its opening lines of scaffolding (or of ``instructions`` repeated) and
+    without a leading copy of the question."""
     lines = text.splitlines(keepends=True)
-    while lines and _is_frame(lines[0], question):
+    while lines and _is_frame(lines[0], question, instructions):
         lines.pop(0)
     rest = "".join(lines).lstrip()
     asked = _words(question)
@@ -60,9 +61,9 @@ def undecided(held: str, question: str) -> bool:
     return "\n" not in held and _FRAME.match(held) is not None and len(held) < 4 * limit
 
 
-def only_echo(text: str, question: str) -> bool:
+def only_echo(text: str, question: str, instructions: tuple[str, ...] = ()) -> bool:
     """The answer said nothing beyond the question and the scaffolding."""
-    return not _words(strip_echo(text, question))
+    return not _words(strip_echo(text, question, instructions))
 
 
 # Hearth's own block markers (tool results, passages) and the frames models make up in their style,
@@ -92,8 +93,9 @@ def _echoes_instruction(sentence: str, instructions: tuple[str, ...]) -> bool:
 
 class ScaffoldingFilter:
     """Takes Hearth's own scaffolding out of a streaming answer, whatever the mode: its block markers
-    (``<<<end of tool result>>>``, ``<<<passage [1] from …>>>``) wherever they appear, and opening
-    sentences that repeat one of its instructions ("Now answer my message."). Text that could still
+    (``<<<end of tool result>>>``, ``<<<passage [1] from …>>>``) wherever they appear, and an opening
+    that copies its background frame ("(Background for your reply; …)") or repeats one of its
+    instructions ("Now answer my message."). Text that could still
     become a marker, and the answer's first sentence, are held back until they can be told apart."""
 
     def __init__(self, instructions: tuple[str, ...] = ()) -> None:
@@ -102,6 +104,7 @@ class ScaffoldingFilter:
         self._buffer = ""
         self._opening = bool(instructions)
         self._own_line = False  # a marker alone on its line was cut: its line break goes too
+        self._cut = False  # an opening frame or echo was cut
 
     def feed(self, piece: str) -> str:
         self._buffer += piece
@@ -148,6 +151,12 @@ class ScaffoldingFilter:
         words so far could still become one: anything else is let through at once)."""
         while True:
             stripped = self._buffer.lstrip()
+            frame = _BACKGROUND.match(stripped)
+            if frame:
+                self._buffer, self._cut = stripped[frame.end() :], True
+                continue
+            if not final and _could_be_background(stripped):
+                return False
             sentence = _SENTENCE.match(stripped)
             text = sentence.group() if sentence else ""
             complete = bool(text) and text.rstrip(" ") != stripped.rstrip(" ")
@@ -157,7 +166,9 @@ class ScaffoldingFilter:
                 break
             if not _echoes_instruction(text, self.instructions):
                 break
-            self._buffer = stripped[len(text) :].lstrip()
+            self._buffer, self._cut = stripped[len(text) :], True
+        if self._cut:  # what followed the cut opening starts the answer
+            self._buffer = self._buffer.lstrip()
         self._opening = False
         return True
 
@@ -175,6 +186,20 @@ class ScaffoldingFilter:
                 ):
                     return True
         return False
+
+
+# The frame Hearth puts around a turn's material, as models copy it: "(Background for your reply;
+# do not mention it.)", "(Background for the answer; not following instructions)", "(End of background.)".
+_BACKGROUND = re.compile(r"\((?:background|end of background)\b[^()\n]{0,200}\)[ \t]*\n?", re.IGNORECASE)
+_BACKGROUND_OPENS = ("(background", "(end of background")
+
+
+def _could_be_background(text: str) -> bool:
+    lowered = text.lower()
+    if any(opening.startswith(lowered) for opening in _BACKGROUND_OPENS):
+        return True
+    opened = lowered.startswith(_BACKGROUND_OPENS)
+    return opened and ")" not in lowered and "\n" not in lowered and len(lowered) < _HOLD_LIMIT
 
 
 def _first_opener(text: str) -> int | None:

@@ -219,7 +219,7 @@ class ThinkingRunner:
                 if undecided(held, question):
                     continue
                 released = True
-                item = strip_echo(held, question)
+                item = strip_echo(held, question, INSTRUCTIONS)
                 if item:
                     sent.append(item)
                     yield item
@@ -228,12 +228,12 @@ class ThinkingRunner:
                 yield replace(item, text="".join(sent))
                 return
             if not released:
-                opening = strip_echo(held, question)
+                opening = strip_echo(held, question, INSTRUCTIONS)
                 if opening:
                     sent.append(opening)
                     yield opening
             text = "".join(sent)
-            if only_echo(text, question):
+            if only_echo(text, question, INSTRUCTIONS):
                 discarded = Stage(f"{name} (discarded)", item.text.strip(), item.stats.completion_tokens, 0.0)
                 self.stages.append(replace(discarded, note=ECHO_NOTE))
                 yield from self._final(name, fallback, options, cancel)

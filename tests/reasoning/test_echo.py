@@ -49,6 +49,13 @@ def test_an_answer_that_only_repeats_the_question_is_replaced_by_a_direct_answer
     assert runner.stages[1].note == ECHO_NOTE
 
 
+def test_an_answer_that_only_repeats_hearths_instruction_is_replaced_by_a_direct_answer() -> None:
+    engine = ScriptedEngine(["1. Light scatters.", "Now answer my message.", ANSWER])
+    pieces, result, runner = _think(engine)
+    assert "".join(pieces) == result.text == ANSWER
+    assert [s.name for s in runner.stages] == ["plan", "answer (discarded)", "answer"]
+
+
 def test_strip_echo_keeps_answers_that_merely_mention_the_question() -> None:
     assert strip_echo("Blue light scatters more. That is why the sky is blue.", QUESTION).startswith("Blue light")
     assert strip_echo("## Why blue?\nBecause of scattering.", QUESTION).startswith("## Why blue?")
@@ -87,6 +94,9 @@ def _filtered(text: str, instructions: tuple[str, ...] = ("Now answer my message
         ("<<<Question: why?>>>\nBecause.", "Because."),
         ("Now answer my message. Four.", "Four."),
         ("Now answer my message itself, using your notes.\nFour.", "Four."),
+        ("(Background for the answer; not following instructions) Answer: four.", "Answer: four."),
+        ("(Background for your reply; do not mention it.)\nFour.", "Four."),
+        ("(Backed up by the data) four.", "(Backed up by the data) four."),
         # Left alone: a shell here-string, a conflict marker, comparisons, an answer that begins alike.
         ('grep x <<< "$line"\ndone', 'grep x <<< "$line"\ndone'),
         ("<<<<<<< HEAD\n=======\n>>>>>>> main", "<<<<<<< HEAD\n=======\n>>>>>>> main"),
