@@ -78,7 +78,8 @@ def test_a_thinking_model_s_answer_reaches_the_window_while_the_model_still_writ
         "the answer's first piece reached the consumer only after the model had written the whole reply"
     )
     finished = next(e for e in events if isinstance(e, TurnFinished))
-    assert finished.reply.content == "Four is the answer. It is 2 + 2."
+    streamed = "".join(e.text for e in events if isinstance(e, ReplyToken))
+    assert streamed == finished.reply.content == "Four is the answer. It is 2 + 2."
     thinking = finished.reply.stats["stages"][0]
     assert thinking["name"] == "thinking" and thinking["text"].startswith("First add two and two")
     # Counted from the stream: about one piece per token of the thinking.
