@@ -117,3 +117,20 @@ def make_memory(tmp_path: Path) -> Iterator[Callable[..., LongTermMemory]]:
     yield make
     for memory in memories:
         memory.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The tiny random-weight GGUF of a catalogue family (a key of tests/engine/tiny_families.py's
+    FAMILIES), with its real chat template and special tokens; each written once per session."""
+    from tests.engine.tiny_families import write_tiny_family
+
+    folder = tmp_path_factory.mktemp("tiny-families")
+
+    def path(key: str) -> Path:
+        model = folder / f"{key}.gguf"
+        if not model.exists():
+            write_tiny_family(model, key)
+        return model
+
+    return path

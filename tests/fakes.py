@@ -4,6 +4,11 @@ The scripted engine:
 
 Replies are queued with ``enqueue``; every conversation it was asked to continue is recorded in
 ``history`` so a test can assert on exactly what the model would have received.
+
+Like the real engine, it counts tokens on the model's (one) thread: a count asked for while a reply
+is being generated waits for that reply to end. Asked by the stream's own consumer it could only
+wait forever (the reply is generated as the consumer reads it), so it fails the test instead: on
+the real engine the consumer, and the window behind it, would see nothing until the reply was done.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import PromptTooLongError
@@ -52,6 +58,8 @@ class ScriptedEngine:
         self.history: list[list[ChatMessage]] = []
         self.options: list[SamplingOptions] = []
         self.closed = False
+        self._generating: dict[int, int] = {}  # consuming thread -> streams it has generating
+        self._idle = threading.Condition()
 
     def enqueue(self, *replies: str | BaseException) -> None:
         self._replies.extend(replies)
@@ -71,20 +79,44 @@ class ScriptedEngine:
         )
 
     def count_tokens(self, text: str) -> int:
-        return len(_TOKEN_RE.findall(text))
+        self._wait_for_model("count_tokens")
+        return _count(text)
 
     def message_overhead(self) -> int:
+        self._wait_for_model("message_overhead")
         return 4
 
     def prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        return sum(self.count_tokens(m.content) + self.message_overhead() for m in messages)
+        self._wait_for_model("prompt_tokens")
+        return self._prompt_tokens(messages)
+
+    def _prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return sum(_count(m.content) + 4 for m in messages)
+
+    def _wait_for_model(self, what: str) -> None:
+        """What LlamaEngine does: tokenizing waits for the generation running on the model's thread."""
+        with self._idle:
+            if self._generating.get(threading.get_ident()):
+                raise AssertionError(
+                    f"{what} was called by the consumer of a stream while the model generates: the real "
+                    "engine queues it behind the generation, so nothing reaches the window until the reply ends"
+                )
+            self._idle.wait_for(lambda: not self._generating, timeout=30)
+
+    def _generation(self, delta: int) -> None:
+        with self._idle:
+            me = threading.get_ident()
+            self._generating[me] = self._generating.get(me, 0) + delta
+            if self._generating[me] <= 0:
+                del self._generating[me]
+            self._idle.notify_all()
 
     def stream(
         self, messages: Sequence[ChatMessage], options: SamplingOptions, cancel: CancelToken
     ) -> Iterator[StreamItem]:
         self.history.append(list(messages))
         self.options.append(options)
-        prompt_tokens = self.prompt_tokens(messages)
+        prompt_tokens = self._prompt_tokens(messages)
         if prompt_tokens >= self.n_ctx:
             raise PromptTooLongError(
                 f"The prompt needs {prompt_tokens} tokens but the context window holds {self.n_ctx}."
@@ -99,6 +131,25 @@ class ScriptedEngine:
             raise reply
         started = time.perf_counter()
         produced: list[str] = []
+        self._generation(+1)
+        try:
+            finish, first_token_at = yield from self._pieces(reply, options, cancel, produced)
+        finally:
+            self._generation(-1)
+        elapsed = time.perf_counter() - started
+        stats = GenerationStats(
+            prompt_tokens=prompt_tokens,
+            prompt_tokens_evaluated=prompt_tokens,
+            completion_tokens=len(produced),
+            ttft_s=(first_token_at - started) if first_token_at else None,
+            tokens_per_s=len(produced) / elapsed if elapsed > 0 and produced else None,
+            total_s=elapsed,
+        )
+        yield GenerationResult("".join(produced), finish, stats, _made_up_probabilities(produced, options.logprobs))
+
+    def _pieces(
+        self, reply: str, options: SamplingOptions, cancel: CancelToken, produced: list[str]
+    ) -> Generator[str, None, tuple[FinishReason, float | None]]:
         finish: FinishReason = "stop"
         first_token_at: float | None = None
         for piece in _PIECE_RE.findall(reply):
@@ -117,19 +168,14 @@ class ScriptedEngine:
                 first_token_at = time.perf_counter()
             produced.append(piece)
             yield piece
-        elapsed = time.perf_counter() - started
-        stats = GenerationStats(
-            prompt_tokens=prompt_tokens,
-            prompt_tokens_evaluated=prompt_tokens,
-            completion_tokens=len(produced),
-            ttft_s=(first_token_at - started) if first_token_at else None,
-            tokens_per_s=len(produced) / elapsed if elapsed > 0 and produced else None,
-            total_s=elapsed,
-        )
-        yield GenerationResult("".join(produced), finish, stats, _made_up_probabilities(produced, options.logprobs))
+        return finish, first_token_at
 
     def close(self) -> None:
         self.closed = True
+
+
+def _count(text: str) -> int:
+    return len(_TOKEN_RE.findall(text))
 
 
 def _made_up_probabilities(pieces: list[str], alternatives: int) -> list[dict[str, object]] | None:

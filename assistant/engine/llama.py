@@ -288,7 +288,7 @@ class LlamaEngine:
         completion = 0
         first_token_at: float | None = None
         finish: FinishReason = "length"
-        grammar = self._grammar(options.json_schema) if options.json_schema else None
+        grammar = self._grammar_for(options)
         generator = llm.generate(
             tokens,
             grammar=grammar,
@@ -356,6 +356,10 @@ class LlamaEngine:
             "p": float(probabilities[token]),
             "top": [{"token": text(t), "p": float(probabilities[t])} for t in top],
         }
+
+    def _grammar_for(self, options: SamplingOptions) -> Any:
+        """The grammar this generation is constrained by, if any (on the owner thread)."""
+        return self._grammar(options.json_schema) if options.json_schema else None
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
         from llama_cpp.llama_grammar import LlamaGrammar

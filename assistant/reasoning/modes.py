@@ -52,6 +52,8 @@ MERGE_INSTRUCTION = (
 REVISE_INSTRUCTION = (
     "Write the answer again, fixing these issues. Begin with the answer itself; do not mention the issues."
 )
+# Hearth's own words to the model: an answer that opens by repeating one has that opening cut.
+INSTRUCTIONS = (THINK_INSTRUCTION, FINAL_FROM_NOTES, CRITIQUE_INSTRUCTION, MERGE_INSTRUCTION, REVISE_INSTRUCTION)
 CRITIQUE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"issues": {"type": "array", "maxItems": 5, "items": {"type": "string", "maxLength": 200}}},
@@ -217,7 +219,7 @@ class ThinkingRunner:
                 if undecided(held, question):
                     continue
                 released = True
-                item = strip_echo(held, question)
+                item = strip_echo(held, question, INSTRUCTIONS)
                 if item:
                     sent.append(item)
                     yield item
@@ -226,12 +228,12 @@ class ThinkingRunner:
                 yield replace(item, text="".join(sent))
                 return
             if not released:
-                opening = strip_echo(held, question)
+                opening = strip_echo(held, question, INSTRUCTIONS)
                 if opening:
                     sent.append(opening)
                     yield opening
             text = "".join(sent)
-            if only_echo(text, question):
+            if only_echo(text, question, INSTRUCTIONS):
                 discarded = Stage(f"{name} (discarded)", item.text.strip(), item.stats.completion_tokens, 0.0)
                 self.stages.append(replace(discarded, note=ECHO_NOTE))
                 yield from self._final(name, fallback, options, cancel)
@@ -257,14 +259,18 @@ class ThinkingRunner:
             ]
             yield from self._stage(f"critique {round_number}", asked, critique_options, cancel)
             critique = self.stages[-1]
-            issues = _issues(critique.text)
+            raw = critique.text
+            issues = _issues(raw)
             if issues is None:
                 critique.note = "the critique was not valid JSON; the answer stands"
+            else:
+                # Shown as the list it is, not as the JSON the grammar made the model write.
+                critique.text = "\n".join(f"- {issue}" for issue in issues) or "No issues found."
             if not issues:
                 critique.note = critique.note or "no issues found: stopped early"
                 yield from self._given("answer", answer, "the last answer stands")
                 return
-            revise = [*asked, ChatMessage("assistant", critique.text), ChatMessage("user", REVISE_INSTRUCTION)]
+            revise = [*asked, ChatMessage("assistant", raw), ChatMessage("user", REVISE_INSTRUCTION)]
             if round_number == self.rounds:
                 yield from self._final(f"revision {round_number}", revise, options, cancel)
                 return
@@ -300,11 +306,14 @@ def _stage_of(name: str, result: GenerationResult, started: float) -> Stage:
 
 
 def _issues(raw: str) -> list[str] | None:
+    """The critique's issues; one without a word in it ("1.0", a small model's filler) is none."""
     try:
         issues = json.loads(raw)["issues"]
     except (json.JSONDecodeError, KeyError, TypeError):
         return None
-    return [str(i).strip() for i in issues if str(i).strip()] if isinstance(issues, list) else None
+    if not isinstance(issues, list):
+        return None
+    return [text for text in (str(i).strip() for i in issues) if re.search(r"[^\W\d_]", text)]
 
 
 def _normalise(answer: str) -> str:

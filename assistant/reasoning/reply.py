@@ -11,7 +11,16 @@ from typing import Any
 from assistant.core.cancel import CancelToken
 from assistant.core.messages import ChatMessage
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
-from assistant.reasoning.modes import Mode, Stage, StageFinished, StageProgress, StageStarted, ThinkingRunner
+from assistant.reasoning.echo import ScaffoldingFilter
+from assistant.reasoning.modes import (
+    INSTRUCTIONS,
+    Mode,
+    Stage,
+    StageFinished,
+    StageProgress,
+    StageStarted,
+    ThinkingRunner,
+)
 from assistant.reasoning.tags import ReasoningSplitter
 
 TOP_ALTERNATIVES = 5
@@ -36,9 +45,15 @@ class ReplyStream:
         self.style = style
         self.runner = ThinkingRunner(engine, style.rounds, style.votes)
         self.splitter = ReasoningSplitter(start_thinking=engine.info.opens_thinking)
+        # Whatever the mode, the answer shown carries none of Hearth's own markers or instructions.
+        self.scaffolding = ScaffoldingFilter(INSTRUCTIONS)
         self.result: GenerationResult | None = None
         self._thinking_from: float | None = None
         self._thinking_until: float | None = None
+        # Counted from the stream itself (an engine yields about one piece per token): asking the
+        # engine would queue behind the generation on the model's owner thread, and the reply would
+        # stall until the whole of it was written.
+        self._thinking_tokens = 0
 
     @property
     def stages(self) -> list[Stage]:
@@ -51,7 +66,7 @@ class ReplyStream:
             started = self._thinking_from or 0.0
             seconds = (self._thinking_until or time.perf_counter()) - started if started else 0.0
             note = "the thinking never closed" if self.splitter.unclosed else ""
-            stage = Stage("thinking", thinking, self.engine.count_tokens(thinking), seconds, note)
+            stage = Stage("thinking", thinking, self._thinking_tokens, seconds, note)
             stages.insert(max(len(stages) - 1, 0), stage)  # before the final stage it belongs to
         return stages
 
@@ -68,16 +83,24 @@ class ReplyStream:
             if not isinstance(item, str):
                 yield item
                 continue
-            for segment in self.splitter.feed(item):
+            segments = self.splitter.feed(item)
+            if any(segment.kind == "thinking" for segment in segments):
+                self._thinking_tokens += 1
+            for segment in segments:
                 if segment.kind == "thinking":
                     self._thinking_from = self._thinking_from or time.perf_counter()
                     self._thinking_until = time.perf_counter()
                     yield StageProgress("thinking", segment.text)
-                else:
-                    yield segment.text
+                elif shown := self.scaffolding.feed(segment.text):
+                    yield shown
         for segment in self.splitter.finish():
             if segment.kind == "answer":
-                yield segment.text
+                if shown := self.scaffolding.feed(segment.text):
+                    yield shown
+            else:
+                self._thinking_tokens += 1
+        if shown := self.scaffolding.finish():
+            yield shown
         assert self.result is not None, "the engine's stream ended without a result"
-        if self.splitter.thinking:
-            self.result.text = self.splitter.answer.strip()
+        if self.splitter.thinking or self.scaffolding.text != self.splitter.answer:
+            self.result.text = self.scaffolding.text.strip()

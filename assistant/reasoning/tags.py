@@ -39,6 +39,7 @@ class ReasoningSplitter:
         self._closing: str | None = "</think>" if start_thinking else None
         self._state: Literal["start", "thinking", "answer"] = "thinking" if start_thinking else "start"
         self._closings = {close for _, close in TAG_PAIRS}
+        self._after_close = False
 
     @property
     def unclosed(self) -> bool:
@@ -61,6 +62,12 @@ class ReasoningSplitter:
                     break  # only whitespace so far
                 self._state = "answer"
             if self._state == "answer":
+                if self._after_close:
+                    # The line breaks after a closing tag come as tokens of their own: not the answer's.
+                    self._buffer = self._buffer.lstrip("\n")
+                    if not self._buffer:
+                        break
+                    self._after_close = False
                 segments.append(self._emit("answer", self._buffer))
                 self._buffer = ""
                 break
@@ -69,8 +76,8 @@ class ReasoningSplitter:
             if tag is not None:
                 if position:
                     segments.append(self._emit("thinking", self._buffer[:position]))
-                self._buffer = self._buffer[position + len(tag) :].lstrip("\n")
-                self._state = "answer"
+                self._buffer = self._buffer[position + len(tag) :]
+                self._state, self._after_close = "answer", True
                 continue
             keep = self._partial_suffix()
             text = self._buffer[: len(self._buffer) - keep]

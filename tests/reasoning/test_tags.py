@@ -47,3 +47,11 @@ def test_an_answer_that_mentions_tags_is_left_alone() -> None:
     assert split_reasoning(text) == ("", text, False)
     assert split_reasoning("No reasoning here.") == ("", "No reasoning here.", False)
     assert split_reasoning("<thin") == ("", "<thin", False), "a partial tag at the end of the stream is text"
+
+
+def test_the_line_breaks_after_the_closing_tag_are_not_the_answer_s_even_as_separate_pieces() -> None:
+    """Qwen3 writes "</think>", then "\\n\\n" as a token of its own, then the answer."""
+    splitter = ReasoningSplitter()
+    pieces = ["<think>", "plan", "</think>", "\n", "\n", "Four", ".\n\nDone."]
+    answer = [s.text for piece in pieces for s in splitter.feed(piece) if s.kind == "answer"]
+    assert "".join(answer) == "Four.\n\nDone."
