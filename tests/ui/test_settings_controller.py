@@ -86,7 +86,7 @@ def test_temperature_zero_and_a_20_token_limit_reach_open_and_new_chats_on_the_r
 ) -> None:
     settings = Settings()
     settings.memory.enabled = False
-    settings.sampling.max_tokens = 80  # the limit before: long enough to tell from 20
+    settings.sampling.max_tokens = 32  # the limit before: long enough to tell from 20
     hearth = make_hearth(settings=settings)
     window = hearth.window
     assert window.model_state == "ready", window.model_state_label.toolTip()
@@ -356,3 +356,53 @@ def test_the_theme_chosen_in_settings_repaints_the_window(qtbot, hearth: Hearth,
         press_ok(qtbot, dialog)
         assert (lightness() < 128) is dark
         assert hearth.settings.ui.theme == theme
+
+
+# ----- a profile's own model ----------------------------------------------------------------------
+
+
+def test_a_change_of_the_replies_settings_keeps_a_profiles_own_model(  # type: ignore[no-untyped-def]
+    qtbot, make_hearth, make_memory: Callable[..., LongTermMemory], hearth_home: Path, model_path: Path
+) -> None:
+    import shutil
+
+    other = hearth_home / "models" / "other-copy.gguf"
+    other.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_path, other)
+    loaded: list[object] = []
+
+    def factory(settings: Settings) -> ScriptedEngine:
+        loaded.append(settings.model.path)
+        return ScriptedEngine()
+
+    memory = make_memory(enabled=False)
+    hearth = make_hearth(factory, memory=memory)
+    window = hearth.window
+    home = memory.profiles.create("Home", model=str(other))
+    assert window.memory_controls is not None
+    with qtbot.waitSignal(window.modelStateChanged, timeout=10_000, check_params_cb=lambda s: s == "ready"):
+        window.memory_controls.picker.choose(home.id)
+    assert loaded == [None, other]
+
+    dialog = open_settings(qtbot, window)
+    show_tab(qtbot, dialog, "Replies")
+    type_into(qtbot, dialog.temperature, "0.1")
+    press_ok(qtbot, dialog)
+    qtbot.wait(200)  # a reload would be queued on the worker by now
+    assert loaded == [None, other], "the profile's model stays loaded"
+    assert hearth.settings.model.path is None and window.settings_controller.loaded_model == other
+
+
+def test_vote_samples_set_in_the_dialog_reach_the_next_vote(qtbot, make_hearth) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(["a", "b", "c", "d", "merged"], token_delay_s=0.001)
+    hearth = make_hearth(lambda s: engine)
+    window = hearth.window
+    dialog = open_settings(qtbot, window)
+    show_tab(qtbot, dialog, "Replies")
+    type_into(qtbot, dialog.votes, "4")
+    press_ok(qtbot, dialog)
+    window.new_action.trigger()
+    window.centre.mode_picker.setCurrentIndex(window.centre.mode_picker.findData("vote"))
+    send(qtbot, hearth, "Pick a letter")
+    names = [s["name"] for s in last_reply(hearth).stats["stages"]]
+    assert [name for name in names if name.startswith("vote")] == ["vote 1", "vote 2", "vote 3", "vote 4"]
