@@ -345,6 +345,7 @@ class MainWindow(ChatActions):
         if self.conversation_id is not None:
             with contextlib.suppress(HearthError):
                 self.panel.show_conversation(self.store_for(self.conversation_id).get(self.conversation_id))
+            self.request_preview()  # the gauge: instructions and the room kept for the reply may have changed
         self.settingsChanged.emit(settings)
 
     # ----- window state -------------------------------------------------------------------------

@@ -10,7 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLabel, QPlainTextEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from assistant.config import Settings
 from assistant.core.errors import HearthError
@@ -37,8 +46,16 @@ def dspin(low: float, high: float, value: float, step: float) -> QDoubleSpinBox:
 def _note(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setEnabled(False)  # drawn in the muted colour of the theme
     return label
+
+
+def _form(page: QWidget) -> QFormLayout:
+    """A form at the top of the page: the rows keep their height when the page is taller."""
+    outer = QVBoxLayout(page)
+    form = QFormLayout()
+    outer.addLayout(form)
+    outer.addStretch(1)
+    return form
 
 
 class RepliesPage(QWidget):
@@ -67,7 +84,7 @@ class RepliesPage(QWidget):
         )
         self.votes = spin(2, 7, settings.reasoning.votes)
         self.votes.setToolTip("Vote mode: independent answers to reconcile")
-        form = QFormLayout(self)
+        form = _form(self)
         form.addRow(_note("Defaults for every conversation, from its next message; a conversation's own values win."))
         form.addRow("Temperature", self.temperature)
         form.addRow("Top-p", self.top_p)
@@ -108,7 +125,7 @@ class MemoryPage(QWidget):
         self.recall_k = spin(0, 20, memory.recall_k)
         self.min_similarity = dspin(0.0, 1.0, memory.min_similarity, 0.05)
         self.max_tokens = spin(0, 4096, memory.max_tokens)
-        form = QFormLayout(self)
+        form = _form(self)
         form.addRow(self.enabled)
         form.addRow(self.extract)
         form.addRow("Memories recalled per message", self.recall_k)
@@ -142,7 +159,7 @@ class DocumentsPage(QWidget):
         self.allowed_folders.setPlaceholderText("One folder a line (the collections' folders are always allowed)")
         self.allowed_folders.setTabChangesFocus(True)
         self.allowed_folders.setMaximumHeight(80)
-        form = QFormLayout(self)
+        form = _form(self)
         form.addRow("Passages per question", self.top_k)
         form.addRow("Least similarity of a passage", self.min_similarity)
         form.addRow("Largest file (MB)", self.max_file_mb)
