@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -76,6 +77,8 @@ class RepliesPage(QWidget):
         self.system_prompt.setAccessibleName("Default instructions")
         self.system_prompt.setTabChangesFocus(True)
         self.system_prompt.setMaximumHeight(90)
+        self.system_prompt.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.system_prompt.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.reply_reserve = spin(16, 32768, settings.context.reply_reserve)
         self.reply_reserve.setToolTip("Tokens of the context window kept free for the reply")
         self.refine_rounds = spin(1, 3, settings.reasoning.refine_rounds)
@@ -159,6 +162,7 @@ class DocumentsPage(QWidget):
         self.allowed_folders.setPlaceholderText("One folder a line (the collections' folders are always allowed)")
         self.allowed_folders.setTabChangesFocus(True)
         self.allowed_folders.setMaximumHeight(80)
+        self.allowed_folders.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         form = _form(self)
         form.addRow("Passages per question", self.top_k)
         form.addRow("Least similarity of a passage", self.min_similarity)

@@ -124,7 +124,7 @@ def test_temperature_zero_and_a_20_token_limit_reach_open_and_new_chats_on_the_r
 
 
 def test_every_sampling_field_reaches_the_open_chat_and_a_new_one(  # type: ignore[no-untyped-def]
-    qtbot, hearth: Hearth, scripted: ScriptedEngine
+    qtbot, hearth: Hearth, scripted: ScriptedEngine, screenshot
 ) -> None:
     window = hearth.window
     window.new_action.trigger()
@@ -144,6 +144,7 @@ def test_every_sampling_field_reaches_the_open_chat_and_a_new_one(  # type: igno
         (dialog.replies.system_prompt, "Answer like a pirate."),
     ):
         type_into(qtbot, field, text)
+    screenshot(dialog, "settings-replies")
     press_ok(qtbot, dialog)
 
     expected = {"temperature": 0.2, "top_p": 0.5, "top_k": 7, "min_p": 0.1, "repeat_penalty": 1.3}
