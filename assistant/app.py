@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from assistant.chat.collection_refs import migrate_collection_refs
-from assistant.config import Settings, data_dir, database_path, load_settings
+from assistant.config import Settings, SettingsStore, data_dir, database_path
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
 from assistant.engine.base import Engine
@@ -95,28 +95,33 @@ class Hearth:
 
     def __init__(
         self,
-        settings: Settings | None = None,
+        settings: Settings | SettingsStore | None = None,
         engine_factory: EngineFactory = default_engine_factory,
         store: ConversationStore | None = None,
         library: Library | None = None,
         memory: LongTermMemory | None = None,
         welcome: bool = False,
     ) -> None:
-        self.settings = settings or load_settings()
+        # The one source of the settings: the parts below read it at each turn, none keeps a copy.
+        self.settings_store = settings if isinstance(settings, SettingsStore) else SettingsStore(settings)
+        live = self.settings_store
         self.store = store or ConversationStore(database_path())
         # The library opens its SQLite catalogue now; Chroma and the embedder on first use, off this thread.
-        self.library = library or Library(data_dir(), self.settings.knowledge)
+        self.library = library or Library(data_dir())
+        self.library.use_settings(lambda: live.current.knowledge)
         # The file tools read this on every call; it follows the collections and the settings.
         self.allowed_folders = AllowedFolders()
         self._allow(self.library.collections())
         migrate_collection_refs(self.store, self.library.collections())  # names stored before ids
         tools = build_registry(self.allowed_folders)
         self.memory, memory_problem = self._open_memory(memory)
-        self.worker = ChatWorker(self.store, engine_factory, retrieve=self._retrieve, tools=tools, memory=self.memory)
+        self.worker = ChatWorker(
+            self.store, engine_factory, retrieve=self._retrieve, tools=tools, memory=self.memory, settings=live
+        )
         self.thread = start_worker(self.worker)
         self.library_worker = LibraryWorker(self.library)
         self.library_thread = start_library_worker(self.library_worker)
-        self.window = MainWindow(self.store, self.worker, self.settings, self.library_worker, self.memory)
+        self.window = MainWindow(self.store, self.worker, live, self.library_worker, self.memory)
         # Downloads run on a thread of their own, started only when the user asks for one.
         self.download_worker = DownloadWorker()
         self.download_thread = start_download_worker(self.download_worker)
@@ -126,9 +131,13 @@ class Hearth:
         if memory_problem:
             self.window.show_notice(memory_problem)
         self.window.panel.set_collections(self.library.collections())
-        self.window.settingsChanged.connect(self._on_settings_changed)
+        live.subscribe(self._on_settings_changed)
         self.library_worker.collectionsChanged.connect(self._allow)
         self.window.shown.connect(self._after_first_show)
+
+    @property
+    def settings(self) -> Settings:
+        return self.settings_store.current
 
     def _allow(self, collections: list[CollectionInfo] | None = None) -> None:
         if collections is not None:
@@ -137,10 +146,12 @@ class Hearth:
 
     def _open_memory(self, memory: LongTermMemory | None) -> tuple[LongTermMemory | None, str]:
         """Memory shares the library's embedder; if its database is damaged, chat works without it."""
+        live = self.settings_store
         if memory is not None:
+            memory.use_settings(lambda: live.current.memory)
             return memory, ""
         try:
-            return LongTermMemory(data_dir(), self.settings.memory, lambda: self.library.embedder), ""
+            return LongTermMemory(data_dir(), lambda: live.current.memory, lambda: self.library.embedder), ""
         except HearthError as exc:
             return None, f"{exc.message} {exc.hint}"
 
@@ -151,7 +162,7 @@ class Hearth:
         # After the window is painted: read the model list, then load the model off the UI thread,
         # and get the Markdown renderer's first-use costs out of the way before the first reply.
         self.window.populate_models()  # queued on the worker ahead of the load, so the picker fills at once
-        self.worker.loadRequested.emit(self.settings)
+        self.window.settings_controller.load()
         self._start_mcp_servers()
         threading.Thread(target=warm_up, name="hearth-warm-up", daemon=True).start()
         self.library_worker.start_watching()
@@ -207,14 +218,13 @@ class Hearth:
             return
         self.worker.start_mcp_servers(configs, data_dir() / "logs")
 
-    def _on_settings_changed(self, settings: Settings) -> None:
-        self.settings = settings
+    def _on_settings_changed(self, before: Settings, after: Settings) -> None:
+        """What acts on a change rather than reading the settings at its next use: the file tools'
+        folders and the theme."""
         self._allow()
-        if self.memory is not None:
-            self.memory.settings = settings.memory
         app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_theme(app, settings.ui.theme)
+        if isinstance(app, QApplication) and before.ui.theme != after.ui.theme:
+            apply_theme(app, after.ui.theme)
 
     def show(self) -> None:
         self.window.restore_state()

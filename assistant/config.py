@@ -8,14 +8,18 @@ with a schema version; older files are migrated forward on load.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.core.errors import SettingsError
+
+log = logging.getLogger(__name__)
 
 # 2 added per_model: an older Hearth then says the file is newer instead of naming an unknown field.
 SCHEMA_VERSION = 2
@@ -220,3 +224,103 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(settings.model_dump_json(indent=2), encoding="utf-8")
     os.replace(tmp, path)
+
+
+SettingsListener = Callable[[Settings, Settings], None]  # (before, after)
+
+
+class SettingsStore:
+    """The one current ``Settings`` of a running Hearth: it saves them and tells its subscribers.
+
+    Every part reads ``store.current`` (or calls the store: it is its own getter) when it starts a
+    turn or an operation, instead of keeping a copy; so a change made through ``update`` or ``edit``
+    reaches the next turn of every open conversation without a restart. Subscribers are for what
+    must act on a change (reload the model, repaint the theme, refresh a panel's defaults); they
+    run on the thread that made the change, in the order they subscribed.
+
+    ``current`` is replaced whole, never changed in place by the store, so a reader on another
+    thread sees either the old settings or the new ones, never a mix. Treat it as read-only:
+    change settings with ``edit`` (a function given a copy) or ``update``.
+    """
+
+    def __init__(self, settings: Settings | None = None, path: Path | None = None, save: bool = True) -> None:
+        self._path = path
+        self._save = save
+        self._current = settings if settings is not None else load_settings(path)
+        self._listeners: list[SettingsListener] = []
+        self._lock = threading.Lock()  # one change at a time: save, swap, tell
+
+    @property
+    def current(self) -> Settings:
+        return self._current
+
+    def __call__(self) -> Settings:
+        return self._current
+
+    def subscribe(self, listener: SettingsListener) -> Callable[[], None]:
+        """Call ``listener(before, after)`` after each change; returns the way to unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def edit(self, change: Callable[[Settings], object]) -> Settings:
+        """Apply ``change`` to a copy of the current settings, then ``update`` with it."""
+        draft = self._current.model_copy(deep=True)
+        change(draft)
+        return self.update(draft)
+
+    def update(self, settings: Settings) -> Settings:
+        """Make ``settings`` (validated again, and copied) the current ones, remember what the model
+        uses (``per_model``), save them and tell every subscriber.
+
+        Raises ``SettingsError`` for values out of bounds (nothing changes then) and when the file
+        cannot be written (the new settings apply anyway, until Hearth closes).
+        """
+        try:
+            new = Settings.model_validate(settings.model_dump())
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise SettingsError(f"These settings are not valid: {problems}") from exc
+        remember_model(new)
+        problem: OSError | None = None
+        with self._lock:
+            if self._save:
+                try:
+                    save_settings(new, self._path)
+                except OSError as exc:
+                    problem = exc
+            before, self._current = self._current, new
+        for listener in list(self._listeners):
+            try:
+                listener(before, new)
+            except Exception:
+                # One broken subscriber must not keep the change from the others.
+                log.exception("a settings subscriber failed")
+        if problem is not None:
+            raise SettingsError(
+                f"The settings apply now but could not be saved: {problem}",
+                "Check that the data directory is writable; until then they are lost when Hearth closes.",
+            ) from problem
+        return new
+
+
+def remember_model(settings: Settings) -> None:
+    """Keep the context length, GPU layers and chat format in use with the settings' model, so they
+    come back when that model is chosen again."""
+    model = settings.model
+    settings.per_model[model_key(model.path)] = PerModelSettings(
+        n_ctx=model.n_ctx, n_gpu_layers=model.n_gpu_layers, chat_format=model.chat_format
+    )
+
+
+def needs_reload(before: Settings, after: Settings) -> bool:
+    """Whether a change only takes effect by loading the model again: the model file, context
+    length, threads, GPU layers, batch, chat format, or the engine (backend, server)."""
+    return before.model != after.model or before.engine != after.engine
+
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
+
+
+def read_section(source: SectionT | Callable[[], SectionT]) -> SectionT:
+    """A settings section given as a value (a command, a test) or as a getter of the live one."""
+    return source() if callable(source) else source

@@ -28,7 +28,7 @@ from assistant.chat.events import (
 from assistant.chat.summary import fold_into_summary
 from assistant.chat.turn import Turn, join_continuation
 from assistant.chat.turn_tools import profile_approver, tools_for_turn
-from assistant.config import Settings
+from assistant.config import Settings, read_section
 from assistant.core.attachments import attachments
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.context import BuiltContext, ContextBuilder, HistoryItem
@@ -69,7 +69,7 @@ class ChatSession:
         self,
         store: ConversationStore,
         engine: Engine,
-        settings: Settings,
+        settings: Settings | Callable[[], Settings],
         clock: Callable[[], float] = time.monotonic,
         retrieve: Retrieve | None = None,
         tools: ToolRegistry | None = None,
@@ -82,12 +82,24 @@ class ChatSession:
         # Incognito: the store is in memory only, and nothing is recalled from or saved to memory.
         self.incognito = incognito
         self.engine = engine
-        self.settings = settings
+        # Fixed settings (a terminal command), or the getter of the window's live ones: read at the
+        # start of each turn, so a change in Settings reaches the next reply of an open conversation.
+        self._settings = settings
         self.retrieve = retrieve
         self.tools = tools
         self.approve = approve
         self.clock = clock
-        self.builder = ContextBuilder(engine, n_ctx=engine.info.n_ctx, reply_reserve=settings.context.reply_reserve)
+        reserve = self.settings.context.reply_reserve
+        self.builder = ContextBuilder(engine, n_ctx=engine.info.n_ctx, reply_reserve=reserve)
+
+    @property
+    def settings(self) -> Settings:
+        return read_section(self._settings)
+
+    def _follow_settings(self) -> None:
+        """The parts of the settings the context builder keeps: the room kept free for the reply.
+        (The context length itself is the loaded model's: changing it reloads the model.)"""
+        self.builder.reply_reserve = min(self.settings.context.reply_reserve, self.builder.n_ctx // 2)
 
     def sampling(self, conversation: Conversation | None = None) -> SamplingOptions:
         """The default sampling, then the profile's, then the conversation's own overrides."""
@@ -137,6 +149,7 @@ class ChatSession:
         text = clean_text(text)
         if not text.strip():
             raise EmptyPromptError("The message is empty.")
+        self._follow_settings()
         conversation = self.store.get(conversation_id)
         history = self._history(conversation.id)
         # Check the message fits before saving it, so a message too long for the model is not
@@ -228,6 +241,7 @@ class ChatSession:
 
     def preview(self, conversation_id: int, draft: str = "") -> BuiltContext:
         """How the context window would be shared if ``draft`` were sent now (for the gauge)."""
+        self._follow_settings()
         conversation = self.store.get(conversation_id)
         history = self._history(conversation_id)
         if draft.strip():
@@ -325,6 +339,7 @@ class ChatSession:
         style: TurnStyle | None = None,
     ) -> Iterator[TurnEvent]:
         """The turn's steps, in order: gather the material, fit the context, stream, save, learn."""
+        self._follow_settings()
         turn = self._start_turn(conversation_id, continuing, style)
         yield from self._retrieve_passages(turn)
         self._recall_memories(turn)

@@ -74,6 +74,8 @@ class LlamaEngine:
         self._template: ChatTemplate | None = None
         self._llm: Any = None
         self._grammars: dict[str, Any] = {}
+        # The last prompt evaluated and how much of it came from the cache: a Regenerate repeats it.
+        self._last_prefill: tuple[list[int], int] | None = None
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._loaded: Future[None] = Future()
         self._thread = threading.Thread(target=self._run, name="hearth-llama", daemon=True)
@@ -391,6 +393,12 @@ class LlamaEngine:
             if a != b:
                 break
             prefix += 1
+        if self._last_prefill is not None and self._last_prefill[0] == tokens:
+            # The same prompt again (a Regenerate): evaluate the same part of it as the first time.
+            # llama.cpp's logits depend slightly on what was cached and how the rest was batched, so
+            # reusing more of the cache made a reply at temperature 0 differ on a Regenerate.
+            prefix = min(prefix, self._last_prefill[1])
+        self._last_prefill = (list(tokens), prefix)
         if prefix == len(tokens):
             prefix -= 1  # sampling needs fresh logits from at least one decoded token
         if getattr(llm, "_is_recurrent", False) or getattr(llm, "_is_hybrid", False):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.config import KnowledgeSettings
+from assistant.config import KnowledgeSettings, read_section
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
 from assistant.knowledge.catalog import REINDEX, REMOVING, Catalog, CollectionInfo, vector_name
@@ -45,18 +45,28 @@ class Library:
     def __init__(
         self,
         home: Path,
-        settings: KnowledgeSettings | None = None,
+        settings: KnowledgeSettings | Callable[[], KnowledgeSettings] | None = None,
         embedder: Embedder | None = None,
         checkpoint: Checkpoint = _no_checkpoint,
     ) -> None:
-        """``checkpoint``: called with each step's name as it is done (tests crash there)."""
+        """``settings``: fixed, or a getter of the live ones (the window's, which change while it runs).
+        ``checkpoint``: called with each step's name as it is done (tests crash there)."""
         self.home = home
-        self.settings = settings or KnowledgeSettings()
+        self._settings = settings or KnowledgeSettings()
         self.catalog = Catalog(home / "library.db")
         self.checkpoint = checkpoint
         self._embedder = embedder
         self._vectors: VectorStore | None = None
         self._opening = threading.RLock()  # the chat and library workers may both open the store first
+
+    @property
+    def settings(self) -> KnowledgeSettings:
+        """Read at each use: a change of top_k or the size limit applies to the next search or sync."""
+        return read_section(self._settings)
+
+    def use_settings(self, settings: KnowledgeSettings | Callable[[], KnowledgeSettings]) -> None:
+        """Read these from now on (the window hands its live settings to a library built before it)."""
+        self._settings = settings
 
     @property
     def embedder(self) -> Embedder:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.config import MemorySettings
+from assistant.config import MemorySettings, read_section
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.database import Database
 from assistant.core.errors import HearthError, StorageError
@@ -86,8 +86,11 @@ class MemoryDatabase(Database):
 
 
 class LongTermMemory:
-    def __init__(self, home: Path, settings: MemorySettings, embedder: Callable[[], Embedder]) -> None:
-        self.settings = settings
+    def __init__(
+        self, home: Path, settings: MemorySettings | Callable[[], MemorySettings], embedder: Callable[[], Embedder]
+    ) -> None:
+        """``settings``: fixed, or a getter of the live ones (the window's, which change while it runs)."""
+        self._settings = settings
         self.problem: str | None = None
         self._problem_said = False
         self._recovered = False
@@ -101,6 +104,15 @@ class LongTermMemory:
             self.store = MemoryStore(self.db, MemoryVectors(home / "vectors", embedder))
         except StorageError as exc:
             raise type(exc)(exc.message, f"Memory and profiles are off until then. {exc.hint}") from exc
+
+    @property
+    def settings(self) -> MemorySettings:
+        """Read at each use: pausing memory or changing its limits applies from the next turn."""
+        return read_section(self._settings)
+
+    def use_settings(self, settings: MemorySettings | Callable[[], MemorySettings]) -> None:
+        """Read these from now on (the window hands its live settings to a memory built before it)."""
+        self._settings = settings
 
     @property
     def active(self) -> bool:

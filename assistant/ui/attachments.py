@@ -8,6 +8,7 @@ file shows what is attached, with a × to take it off again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,8 @@ class AttachWorker(QObject):
     read = Signal(int, str, object, object)  # conversation id, path, passages (dicts), warnings
     failed = Signal(int, str, str, str)  # conversation id, path, message, hint
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: Callable[[], int]) -> None:
+        """``max_bytes``: read at each file, so a change in Settings applies to the next one."""
         super().__init__()
         self.max_bytes = max_bytes
         self._pool: ParsePool | None = None
@@ -58,7 +60,7 @@ class AttachWorker(QObject):
         if self._pool is None:
             self._pool = ParsePool(size=1)
         try:
-            passages, warnings = read_attachment(Path(path), self._pool, self.max_bytes)
+            passages, warnings = read_attachment(Path(path), self._pool, self.max_bytes())
         except HearthError as exc:
             self.failed.emit(conversation_id, path, exc.message, exc.hint)
             return
@@ -118,7 +120,7 @@ class AttachmentControls(QObject):
 
     attached = Signal(int, str)  # conversation id, file name (for tests and notices)
 
-    def __init__(self, window: MainWindow, pane: ChatPane, max_bytes: int) -> None:
+    def __init__(self, window: MainWindow, pane: ChatPane, max_bytes: Callable[[], int]) -> None:
         super().__init__(window)
         self.window = window
         self.pane = pane

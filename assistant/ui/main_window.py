@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.config import Settings
+from assistant.config import Settings, SettingsStore
 from assistant.core.errors import HearthError
 from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore
 from assistant.memory.long_term import LongTermMemory
@@ -50,7 +50,7 @@ class MainWindow(ChatActions):
         self,
         store: ConversationStore,
         worker: ChatWorker,
-        settings: Settings,
+        settings: SettingsStore | Settings,
         library_worker: LibraryWorker | None = None,
         memory: LongTermMemory | None = None,
     ) -> None:
@@ -74,7 +74,9 @@ class MainWindow(ChatActions):
         )
         self._turns: dict[int, int] = {}
         self._after_turn: dict[int, list[Callable[[], None]]] = {}
-        self.settings_controller = SettingsController(settings, worker, self)
+        # The one source of the settings: every part of the window reads it, none keeps a copy.
+        self.settings_store = settings if isinstance(settings, SettingsStore) else SettingsStore(settings)
+        self.settings_controller = SettingsController(self.settings_store, worker, self)
         self.settings_controller.changed.connect(self._on_settings_changed)
         self.busy = False
         # Requests sent to the worker whose replyDone has not come back: the one source of `busy`.
@@ -110,7 +112,10 @@ class MainWindow(ChatActions):
             controls.before_removing = self.after_reply_in
             self.memory_controls = controls
         self._wire_worker()
-        self.attachment_controls = AttachmentControls(self, self.centre, settings.knowledge.max_file_mb * 1024 * 1024)
+        self.settings_controller.failed.connect(self.show_error)
+        self.attachment_controls = AttachmentControls(
+            self, self.centre, lambda: self.settings.knowledge.max_file_mb * 1024 * 1024
+        )
         if library_worker is not None:
             library_worker.collectionsChanged.connect(self._on_collections_changed)
             library_worker.failed.connect(self.show_error)
@@ -170,7 +175,7 @@ class MainWindow(ChatActions):
         self._preview_timer.timeout.connect(self.request_preview)
 
         # right: per-conversation settings
-        self.panel = ConversationPanel(self.settings)
+        self.panel = ConversationPanel(self.settings_store)
         self.panel.changed.connect(self._on_panel_changed)
         self.panel_action.toggled.connect(self.panel.setVisible)
         self.sidebar_action = toolbar.sidebar_action
@@ -421,7 +426,13 @@ class MainWindow(ChatActions):
         self.settings_controller.apply(settings)
 
     def _on_settings_changed(self, settings: Settings) -> None:
-        self.panel.defaults = settings
+        # The panel's values left at the old defaults now show the new ones (an edit still pending
+        # is saved first, against the defaults it was made beside).
+        self.panel.flush()
+        if self.conversation_id is not None:
+            with contextlib.suppress(HearthError):
+                self.panel.show_conversation(self.store_for(self.conversation_id).get(self.conversation_id))
+            self.request_preview()  # the gauge: instructions and the room kept for the reply may have changed
         self.settingsChanged.emit(settings)
 
     # ----- window state -------------------------------------------------------------------------

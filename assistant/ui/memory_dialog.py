@@ -130,7 +130,7 @@ class MemoryDialog(QDialog):
             self._write(lambda: self.memory.store.delete([memory_id]), "delete the memory")
 
     def _on_pause(self, paused: bool) -> None:
-        self.memory.settings.enabled = not paused
+        # Saved through the window's settings (MemoryControls), which memory reads at each turn.
         self.pausedChanged.emit(paused)
 
     def export(self, path: Path | None = None) -> None:

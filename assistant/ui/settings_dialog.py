@@ -1,62 +1,63 @@
-"""Settings: model, context, threads, GPU layers, default sampling, thinking modes, theme. Validated before saving."""
+"""Settings: model, replies (sampling, instructions, thinking modes), memory, documents and tools,
+theme. Validated before they apply; OK and Apply hand them to the window's one settings path.
+
+What applies when: everything from the next message of every open conversation, except the Model
+page (file, context length, threads, GPU layers), which reloads the model (a few seconds).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from assistant.config import Settings, data_dir, models_dir
+from assistant.config import Settings, data_dir, models_dir, read_section
 from assistant.core.errors import HearthError
 from assistant.engine.gguf import read_gguf
+from assistant.ui.settings_pages import DocumentsPage, MemoryPage, RepliesPage
+from assistant.ui.settings_pages import spin as _spin
 from assistant.ui.wrapping_label import WrappingLabel
 
-
-def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    if special:
-        box.setSpecialValueText(special)
-    return box
-
-
-def _dspin(low: float, high: float, value: float, step: float) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setDecimals(2)
-    box.setValue(value)
-    return box
+RELOAD_NOTE = "Changes on this page load the model again (a few seconds); the other pages apply from the next message."
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    applyRequested = Signal(object)  # the valid Settings entered, on OK or Apply
+
+    def __init__(self, settings: Settings | Callable[[], Settings], parent: QWidget | None = None) -> None:
+        """``settings``: fixed, or the getter of the live ones (the window's store): what this
+        dialog does not show is taken from them as they are when OK or Apply is pressed."""
         super().__init__(parent)
         self.setWindowTitle("Hearth settings")
         self.setAccessibleName("Settings")
-        self.original = settings
+        self._source = settings
+        shown = read_section(settings)
         self.result_settings: Settings | None = None
         form = QFormLayout()
+        note = QLabel(RELOAD_NOTE)
+        note.setObjectName("reloadNote")
+        note.setWordWrap(True)
+        form.addRow(note)
 
-        self.model_path = QLineEdit(str(settings.model.path or ""))
+        self.model_path = QLineEdit(str(shown.model.path or ""))
         self.model_path.setPlaceholderText("Bundled model (SmolLM2-135M-Instruct)")
         self.model_path.setAccessibleName("Model file")
         browse = QPushButton("Browse…")
@@ -70,7 +71,7 @@ class SettingsDialog(QDialog):
         row.addWidget(folder)
         form.addRow("Model file", row)
 
-        model = settings.model
+        model = shown.model
         self.n_ctx = _spin(256, 262144, model.n_ctx)
         self.n_ctx.setSingleStep(1024)
         self.n_threads = _spin(0, 512, model.n_threads or 0, "All cores")
@@ -88,50 +89,56 @@ class SettingsDialog(QDialog):
         self.model_path.editingFinished.connect(self._update_fit)
         self._update_fit()
 
-        sampling = settings.sampling
-        self.temperature = _dspin(0.0, 5.0, sampling.temperature, 0.05)
-        self.top_p = _dspin(0.0, 1.0, sampling.top_p, 0.01)
-        self.top_k = _spin(0, 1000, sampling.top_k)
-        self.min_p = _dspin(0.0, 1.0, sampling.min_p, 0.01)
-        self.repeat_penalty = _dspin(0.5, 3.0, sampling.repeat_penalty, 0.05)
-        self.max_tokens = _spin(1, 32768, sampling.max_tokens)
-        self.seed = _spin(-1, 2_000_000_000, -1 if sampling.seed is None else sampling.seed, "Random")
-        form.addRow("Temperature", self.temperature)
-        form.addRow("Top-p", self.top_p)
-        form.addRow("Top-k", self.top_k)
-        form.addRow("Min-p", self.min_p)
-        form.addRow("Repeat penalty", self.repeat_penalty)
-        form.addRow("Longest reply (tokens)", self.max_tokens)
-        form.addRow("Seed", self.seed)
-        self.refine_rounds = _spin(1, 3, settings.reasoning.refine_rounds)
-        self.refine_rounds.setToolTip(
-            "Refine mode: critique-and-revise rounds at most (it stops early when nothing is wrong)"
-        )
-        self.votes = _spin(2, 7, settings.reasoning.votes)
-        self.votes.setToolTip("Vote mode: independent answers to reconcile")
-        form.addRow("Refine rounds", self.refine_rounds)
-        form.addRow("Vote samples", self.votes)
+        self.replies = RepliesPage(shown)
+        self.memory = MemoryPage(shown)
+        self.documents = DocumentsPage(shown)
+        # The names tests and older code know the replies' widgets by.
+        r = self.replies
+        self.temperature, self.top_p, self.top_k, self.min_p = r.temperature, r.top_p, r.top_k, r.min_p
+        self.repeat_penalty, self.max_tokens, self.seed = r.repeat_penalty, r.max_tokens, r.seed
+        self.refine_rounds, self.votes = r.refine_rounds, r.votes
 
         self.theme = QComboBox()
         self.theme.addItems(["system", "light", "dark"])
-        self.theme.setCurrentText(settings.ui.theme)
-        form.addRow("Theme", self.theme)
+        self.theme.setCurrentText(shown.ui.theme)
+        self.theme.setAccessibleName("Theme")
+        looks = QFormLayout()
+        looks.addRow("Theme", self.theme)
         location = QLabel(str(data_dir()))
         location.setToolTip("Conversations, settings and models live here (set HEARTH_HOME to move them).")
-        form.addRow("Data directory", location)
+        looks.addRow("Data directory", location)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("settingsTabs")
+        for title, page in (
+            ("Model", form),
+            ("Replies", self.replies),
+            ("Memory", self.memory),
+            ("Documents and tools", self.documents),
+            ("Appearance", looks),
+        ):
+            if isinstance(page, QFormLayout):
+                holder = QWidget()
+                holder.setLayout(page)
+                page = holder
+            self.tabs.addTab(page, title)
 
         self.error_label = QLabel()
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c62828;")
         self.error_label.hide()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        Button = QDialogButtonBox.StandardButton
+        self.buttons = QDialogButtonBox(Button.Ok | Button.Apply | Button.Cancel)
+        self.ok_button = self.buttons.button(Button.Ok)
+        self.apply_button = self.buttons.button(Button.Apply)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.clicked.connect(self._on_clicked)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.error_label)
-        layout.addWidget(buttons)
+        layout.addWidget(self.buttons)
 
     def _update_fit(self) -> None:
         from assistant.engine.catalogue import bundled_model_path
@@ -164,8 +171,8 @@ class SettingsDialog(QDialog):
             self._update_fit()
 
     def collected(self) -> Settings:
-        """The settings as entered; raises HearthError naming what is wrong."""
-        raw = self.original.model_dump()
+        """The settings as entered, over the current ones; raises HearthError naming what is wrong."""
+        raw = read_section(self._source).model_dump()
         path = self.model_path.text().strip()
         raw["model"].update(
             path=path or None,
@@ -173,17 +180,9 @@ class SettingsDialog(QDialog):
             n_threads=self.n_threads.value() or None,
             n_gpu_layers=self.n_gpu_layers.value(),
         )
-        raw["sampling"].update(
-            temperature=self.temperature.value(),
-            top_p=self.top_p.value(),
-            top_k=self.top_k.value(),
-            min_p=self.min_p.value(),
-            repeat_penalty=self.repeat_penalty.value(),
-            max_tokens=self.max_tokens.value(),
-            seed=None if self.seed.value() < 0 else self.seed.value(),
-        )
+        for page in (self.replies, self.memory, self.documents):
+            page.collect(raw)
         raw["ui"]["theme"] = self.theme.currentText()
-        raw["reasoning"] = {"refine_rounds": self.refine_rounds.value(), "votes": self.votes.value()}
         try:
             settings = Settings.model_validate(raw)
         except ValidationError as exc:
@@ -193,11 +192,22 @@ class SettingsDialog(QDialog):
             read_gguf(Path(path))  # a missing, foreign or truncated file is refused here, with its reason
         return settings
 
-    def accept(self) -> None:
+    def _take(self) -> bool:
+        """Collect and hand on what was entered; on a problem, say it here and keep the dialog open."""
         try:
             self.result_settings = self.collected()
         except HearthError as exc:
             self.error_label.setText(exc.user_text())
             self.error_label.show()
-            return
-        super().accept()
+            return False
+        self.error_label.hide()
+        self.applyRequested.emit(self.result_settings)
+        return True
+
+    def _on_clicked(self, button: QAbstractButton) -> None:
+        if button is self.apply_button:
+            self._take()
+
+    def accept(self) -> None:
+        if self._take():
+            super().accept()

@@ -1,7 +1,13 @@
-"""Per-conversation instructions and sampling, saved with the conversation as they change."""
+"""Per-conversation instructions and sampling, saved with the conversation as they change.
+
+A value is saved with the conversation only where it differs from the default it was shown next to
+(the settings' as they were when the conversation was shown): a conversation left at the defaults
+follows later changes of the settings, one the user set keeps its own value.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
@@ -20,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.chat.collection_refs import missing_label
-from assistant.config import Settings
+from assistant.config import Settings, read_section
 from assistant.core.store import Conversation
 from assistant.knowledge.catalog import CollectionInfo
 from assistant.ui.wrapping_label import WrappingLabel
@@ -29,9 +35,11 @@ from assistant.ui.wrapping_label import WrappingLabel
 class ConversationPanel(QWidget):
     changed = Signal(object, object)  # system prompt (str | None), options dict
 
-    def __init__(self, defaults: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, defaults: Settings | Callable[[], Settings], parent: QWidget | None = None) -> None:
+        """``defaults``: fixed, or the getter of the live settings (the window's store)."""
         super().__init__(parent)
-        self.defaults = defaults
+        self._defaults = defaults
+        self._shown = read_section(defaults)  # the defaults the values on screen were shown against
         self.setAccessibleName("Conversation settings")
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setAccessibleName("System prompt for this conversation")
@@ -82,21 +90,26 @@ class ConversationPanel(QWidget):
             box.valueChanged.connect(self._debounce.start)
         self.show_conversation(None)
 
+    @property
+    def defaults(self) -> Settings:
+        return read_section(self._defaults)
+
     def show_conversation(self, conversation: Conversation | None) -> None:
         self._debounce.stop()
         options = conversation.options if conversation else {}
-        sampling = self.defaults.sampling
+        self._shown = self.defaults
+        sampling = self._shown.sampling
         blockers = [
             QSignalBlocker(w)
             for w in (self.system_prompt, self.temperature, self.top_p, self.max_tokens, self.use_tools)
         ]
         prompt = conversation.system_prompt if conversation and conversation.system_prompt is not None else None
-        self.system_prompt.setPlainText(prompt if prompt is not None else self.defaults.context.system_prompt)
+        self.system_prompt.setPlainText(prompt if prompt is not None else self._shown.context.system_prompt)
         self.temperature.setValue(options.get("temperature", sampling.temperature))
         self.top_p.setValue(options.get("top_p", sampling.top_p))
         self.max_tokens.setValue(options.get("max_tokens", sampling.max_tokens))
         self._active = [str(n) for n in options.get("collections", [])]
-        self.use_tools.setChecked(bool(options.get("tools", self.defaults.tools.agent)))
+        self.use_tools.setChecked(bool(options.get("tools", self._shown.tools.agent)))
         self._fill_collections()
         del blockers
         self.setEnabled(conversation is not None)
@@ -137,8 +150,9 @@ class ConversationPanel(QWidget):
         self.collections.addItem(item)
 
     def _reset(self) -> None:
-        sampling = self.defaults.sampling
-        self.system_prompt.setPlainText(self.defaults.context.system_prompt)
+        self._shown = self.defaults
+        sampling = self._shown.sampling
+        self.system_prompt.setPlainText(self._shown.context.system_prompt)
         self.temperature.setValue(sampling.temperature)
         self.top_p.setValue(sampling.top_p)
         self.max_tokens.setValue(sampling.max_tokens)
@@ -146,7 +160,8 @@ class ConversationPanel(QWidget):
 
     def _emit(self) -> None:
         self._debounce.stop()
-        sampling = self.defaults.sampling
+        shown = self._shown
+        sampling = shown.sampling
         options: dict[str, Any] = {}
         for key, value in (
             ("temperature", round(self.temperature.value(), 2)),
@@ -162,10 +177,10 @@ class ConversationPanel(QWidget):
         ]
         if self._active:
             options["collections"] = self._active
-        if self.use_tools.isChecked() != self.defaults.tools.agent:
+        if self.use_tools.isChecked() != shown.tools.agent:
             options["tools"] = self.use_tools.isChecked()
         prompt = self.system_prompt.toPlainText()
-        self.changed.emit(None if prompt == self.defaults.context.system_prompt else prompt, options)
+        self.changed.emit(None if prompt == shown.context.system_prompt else prompt, options)
 
     def flush(self) -> None:
         """Save pending edits now (before switching conversation or closing)."""

@@ -91,9 +91,13 @@ class ChatWorker(QObject):
         retrieve: Retrieve | None = None,
         tools: ToolRegistry | None = None,
         memory: LongTermMemory | None = None,
+        settings: Callable[[], Settings] | None = None,
     ) -> None:
+        """``settings``: the getter of the live settings (the window's SettingsStore), which the
+        sessions read at each turn; without it they keep the settings the model was loaded with."""
         super().__init__()
         self.store = store
+        self._live_settings = settings
         self.memory = memory
         # Incognito conversations live in this in-memory store only, gone when the app closes.
         self.incognito_store = ConversationStore.incognito()
@@ -201,8 +205,11 @@ class ChatWorker(QObject):
             common: dict[str, Any] = dict(
                 retrieve=self._retrieve, tools=self._tools, approve=self._approve, memory=self.memory
             )
-            self._session = ChatSession(self.store, engine, settings, **common)
-            self._incognito_session = ChatSession(self.incognito_store, engine, settings, incognito=True, **common)
+            # The loaded settings build the engine (they may name a profile's model, never saved);
+            # the sessions read everything else from the live settings, turn by turn.
+            live: Settings | Callable[[], Settings] = self._live_settings or settings
+            self._session = ChatSession(self.store, engine, live, **common)
+            self._incognito_session = ChatSession(self.incognito_store, engine, live, incognito=True, **common)
         except HearthError as exc:
             self.loadStateChanged.emit("failed", exc.message)
             self.failed.emit(exc.message, exc.hint)

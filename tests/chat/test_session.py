@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -305,3 +306,27 @@ def test_a_message_with_lone_surrogates_is_stored_and_answered(store: Conversati
     events = list(session.send(conversation.id, "caf\udce9 \ud83d?"))
     assert isinstance(events[-1], TurnFinished) and events[-1].reply.content == "Answered."
     assert store.messages(conversation.id)[0].content == "caf\ufffd \ufffd?"
+
+
+def test_a_session_on_live_settings_reads_them_at_each_turn(store: ConversationStore, tmp_path: Path) -> None:
+    """The window's sessions are built once per model load; a change of the settings reaches the
+    next turn of a conversation already open, without a new session."""
+    from assistant.config import SettingsStore
+
+    live = SettingsStore(Settings(), tmp_path / "settings.json")
+    engine = ScriptedEngine()
+    session = ChatSession(store, engine, live)
+    conversation = store.create()
+    list(session.send(conversation.id, "first"))
+    assert (engine.options[-1].temperature, engine.options[-1].max_tokens) == (0.7, 512)
+
+    def change(settings: Settings) -> None:
+        settings.sampling.temperature, settings.sampling.max_tokens = 0.0, 20
+        settings.context.system_prompt = "Be brief."
+        settings.context.reply_reserve = 100
+
+    live.edit(change)
+    list(session.send(conversation.id, "second"))
+    assert (engine.options[-1].temperature, engine.options[-1].max_tokens) == (0.0, 20)
+    assert engine.history[-1][0].content == "Be brief."
+    assert session.builder.reply_reserve == 100

@@ -275,3 +275,23 @@ def test_a_lone_surrogate_does_not_crash_the_model_thread(real_engine: LlamaEngi
     """The chat cleans text where it enters; this is the engine's own backstop."""
     assert real_engine.count_tokens("caf\udce9 and half a pair \ud83d") > 0
     assert complete(real_engine, [ChatMessage("user", "hi \ud83d")], GREEDY).finish_reason in ("stop", "length")
+
+
+@pytest.mark.real_model
+def test_a_regenerate_at_temperature_zero_repeats_the_reply(real_engine: LlamaEngine) -> None:
+    """The second turn's prompt is cached in full after its reply; evaluating less of it from the
+    cache than the first time gave other logits, and a Regenerate at temperature 0 another reply
+    (2 of these 8 prompts on the bundled model before the fix)."""
+    greedy = SamplingOptions(temperature=0.0, max_tokens=20)
+    system = ChatMessage("system", "You are Hearth, a helpful assistant. Answer clearly and concisely.")
+    for question in (
+        "Invent a name for a wizard and describe him.",
+        "Tell me about a princess who lived in a castle.",
+        "Tell me another long story about a dragon.",
+        "Describe a city of the future.",
+    ):
+        first = [system, ChatMessage("user", "Hello there, who are you?")]
+        hello = complete(real_engine, first, greedy)
+        second = [*first, ChatMessage("assistant", hello.text), ChatMessage("user", question)]
+        reply = complete(real_engine, second, greedy).text
+        assert complete(real_engine, second, greedy).text == reply, question

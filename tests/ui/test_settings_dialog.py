@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from assistant.config import Settings, load_settings, settings_path
 from assistant.ui.settings_dialog import SettingsDialog
 
@@ -13,12 +15,12 @@ def test_a_model_that_is_not_gguf_is_refused_with_its_reason(qtbot, tmp_path: Pa
     notes = tmp_path / "notes.gguf"
     notes.write_text("not a model")
     dialog.model_path.setText(str(notes))
-    dialog.accept()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert dialog.isVisible() and dialog.result_settings is None
     assert "not a GGUF" in dialog.error_label.text()
     screenshot(dialog, "08-settings-error")
     dialog.model_path.setText(str(tmp_path / "missing.gguf"))
-    dialog.accept()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert "not found" in dialog.error_label.text()
 
 
@@ -34,7 +36,7 @@ def test_valid_settings_are_collected(qtbot, model_path: Path, screenshot) -> No
     dialog.theme.setCurrentText("dark")
     dialog.refine_rounds.setValue(2)
     dialog.votes.setValue(5)
-    dialog.accept()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     result = dialog.result_settings
     assert result is not None
     assert (result.reasoning.refine_rounds, result.reasoning.votes) == (2, 5)
