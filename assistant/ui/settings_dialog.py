@@ -120,8 +120,9 @@ class SettingsDialog(QDialog):
             if isinstance(page, QFormLayout):
                 holder = QWidget()
                 holder.setLayout(page)
-                page = holder
-            self.tabs.addTab(page, title)
+                self.tabs.addTab(holder, title)
+            else:
+                self.tabs.addTab(page, title)
 
         self.error_label = QLabel()
         self.error_label.setObjectName("errorLabel")
