@@ -37,6 +37,7 @@ from assistant.ui.single_window import SingleWindow
 from assistant.ui.stall import StallMeter
 from assistant.ui.startup import UncaughtReporter, open_store, tell
 from assistant.ui.theme import style_sheet
+from assistant.ui.threads import stop_thread
 from assistant.ui.worker import ChatWorker, EngineFactory, start_worker
 
 
@@ -240,8 +241,7 @@ class Hearth:
         self.model_drop.wait()
         self.library_worker.stop_watching()
         for thread in (self.thread, self.library_thread, self.download_thread):
-            thread.quit()
-            thread.wait(30_000)
+            stop_thread(thread)
         self.window.attachment_controls.stop()
         self.window.operations.stop()  # the writes asked for are finished before the stores close
         self.worker.shutdown()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QStyle, QToolBut
 from assistant.core.attachments import Attachment, add_attachment, attachments, remove_attachment
 from assistant.core.errors import HearthError
 from assistant.ui.operations import OpChanges, StoreOp
-from assistant.ui.threads import start_on_thread
+from assistant.ui.threads import start_on_thread, stop_thread
 
 if TYPE_CHECKING:
     from assistant.knowledge.parse_pool import ParsePool
@@ -222,7 +222,6 @@ class AttachmentControls(QObject):
     def stop(self) -> None:
         if self.worker is not None and self.worker_thread is not None:
             self.worker.close()  # a file still being read is abandoned: its reader process is stopped
-            self.worker_thread.quit()
-            self.worker_thread.wait(30_000)
+            stop_thread(self.worker_thread)
             self.worker = None
             self.worker_thread = None

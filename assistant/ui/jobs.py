@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from assistant.core.errors import HearthError
-from assistant.ui.threads import start_on_thread
+from assistant.ui.threads import start_on_thread, stop_thread
 
 log = logging.getLogger(__name__)
 
@@ -112,5 +112,4 @@ class JobRunner(QObject):
         self._executor.requested.emit(0, drained.set)  # runs after every job submitted before it
         drained.wait(30)
         self._callbacks.clear()
-        self._thread.quit()
-        self._thread.wait(30_000)
+        stop_thread(self._thread)
