@@ -90,6 +90,8 @@ class LongTermMemory:
         self._recovered = False
         self._failed_this_turn = False
         self._swept = False
+        self._checked = False  # the vectors against the memories, once a run (store.restore_vectors)
+        self._notices: list[str] = []
         self.duplicate_similarity = DUPLICATE_SIMILARITY
         self.related_similarity = RELATED_SIMILARITY
         try:
@@ -107,6 +109,7 @@ class LongTermMemory:
         return self.settings.enabled
 
     def close(self) -> None:
+        self.store.vectors.close()
         self.db.close()
 
     def _failed(self, what: str, exc: Exception) -> None:
@@ -124,6 +127,8 @@ class LongTermMemory:
 
     def take_notice(self) -> str | None:
         """What the user should hear about memory now: a failure once per streak, then its recovery once."""
+        if self._notices:
+            return self._notices.pop(0)
         if self.problem is not None and not self._problem_said:
             self._problem_said = True
             return self.problem
@@ -150,6 +155,7 @@ class LongTermMemory:
         if not self._has_anything(profile_id):
             return recalled  # nothing to find: spare the embedder (and torch's import) entirely
         try:
+            self._check_vectors()
             memories = self.store.similar(profile_id, query, self.settings.recall_k)
             digests = self.store.similar_conversations(profile_id, query, RECALLED_CONVERSATIONS + 1)
         except Exception as exc:
@@ -171,6 +177,19 @@ class LongTermMemory:
                 continue  # over budget: a shorter one further down may still fit
             recalled = trial
         return recalled
+
+    def _check_vectors(self) -> None:
+        """Once a run, at the first recall: memories whose vectors the store lost are given them
+        again from their text, and the user is told."""
+        if self._checked:
+            return
+        restored = self.store.restore_vectors()
+        self._checked = True
+        if restored:
+            log.warning("memory: %d lost vectors rebuilt", restored)
+            self._notices.append(
+                f"The vector store had lost {restored} memories' vectors; they were rebuilt from the saved memories."
+            )
 
     def _has_anything(self, profile_id: int) -> bool:
         rows = self.db.rows(
