@@ -127,15 +127,13 @@ class LongTermMemory:
 
     def take_notice(self) -> str | None:
         """What the user should hear about memory now: a failure once per streak, then its recovery once."""
-        if self._notices:
-            return self._notices.pop(0)
         if self.problem is not None and not self._problem_said:
             self._problem_said = True
             return self.problem
         if self._recovered:
             self._recovered = False
             return "Memory works again."
-        return None
+        return self._notices.pop(0) if self._notices else None
 
     # ----- before a reply -----------------------------------------------------------------------
 
@@ -188,7 +186,8 @@ class LongTermMemory:
         if restored:
             log.warning("memory: %d lost vectors rebuilt", restored)
             self._notices.append(
-                f"The vector store had lost {restored} memories' vectors; they were rebuilt from the saved memories."
+                f"{restored} saved memories had no vectors (the vector store lost them, or a failure kept them "
+                "from being written), so recall could not find them; they were rebuilt from the saved text."
             )
 
     def _has_anything(self, profile_id: int) -> bool:
