@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import KnowledgeSettings
+from assistant.chat.events import TurnNotice
+from assistant.chat.session import ChatSession
+from assistant.config import KnowledgeSettings, Settings
+from assistant.core.store import ConversationStore
 from assistant.core.errors import HearthError
 from assistant.knowledge.library import Library, RemovalPendingError
 from assistant.knowledge.vectors import VectorStoreError
-from tests.fakes import HashingEmbedder
+from tests.fakes import HashingEmbedder, ScriptedEngine
 from tests.knowledge.chroma_faults import FaultProxy, chroma_server
 
 pytestmark = pytest.mark.server
@@ -139,4 +142,15 @@ def test_a_server_that_stops_during_a_chat_leaves_keyword_search_with_a_notice(
     found = library.retrieve("where is the shed key", [uid])
     assert found.passages and "kitchen door" in found.passages[0].text  # by its words
     assert len(found.notices) == 1 and "keyword search only" in found.notices[0]
+
+    # In a chat turn: a notice event (the window and the CLI show it), and the passage still cited.
+    store = ConversationStore(tmp_path / "conversations.db")
+    engine = ScriptedEngine(["Behind the kitchen door [1]."])
+    session = ChatSession(store, engine, Settings(), retrieve=lambda refs, q: library.retrieve(q, refs))
+    conversation = store.create()
+    store.set_options(conversation.id, {"collections": [uid]})
+    events = list(session.send(conversation.id, "Where is the shed key?"))
+    notices = [e.text for e in events if isinstance(e, TurnNotice)]
+    assert len(notices) == 1 and "keyword search only" in notices[0]
+    assert "kitchen door" in engine.history[0][-1].content
     library.close()
