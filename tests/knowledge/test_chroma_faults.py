@@ -12,8 +12,8 @@ import pytest
 from assistant.chat.events import TurnNotice
 from assistant.chat.session import ChatSession
 from assistant.config import KnowledgeSettings, Settings
-from assistant.core.store import ConversationStore
 from assistant.core.errors import HearthError
+from assistant.core.store import ConversationStore
 from assistant.knowledge.library import Library, RemovalPendingError
 from assistant.knowledge.vectors import VectorStoreError
 from tests.fakes import HashingEmbedder, ScriptedEngine
