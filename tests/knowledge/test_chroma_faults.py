@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant import cli
 from assistant.chat.events import TurnNotice
 from assistant.chat.session import ChatSession
-from assistant.config import KnowledgeSettings, Settings
+from assistant.cli import library as cli_library
+from assistant.config import KnowledgeSettings, Settings, save_settings
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
 from assistant.knowledge.library import Library, RemovalPendingError
@@ -154,3 +156,36 @@ def test_a_server_that_stops_during_a_chat_leaves_keyword_search_with_a_notice(
     assert len(notices) == 1 and "keyword search only" in notices[0]
     assert "kitchen door" in engine.history[0][-1].content
     library.close()
+
+
+def test_the_terminal_says_plainly_what_failed_and_what_waits(
+    tmp_path: Path,
+    proxy: FaultProxy,
+    hearth_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before: 'Removed …' while the vectors stayed; raw InternalError and httpx.ConnectError tracebacks."""
+    opened = cli_library.open_library
+    monkeypatch.setattr(
+        cli_library, "open_library", lambda settings, embedder=None: opened(settings, HashingEmbedder())
+    )
+    settings = Settings()
+    settings.knowledge.chroma_url = proxy.url
+    save_settings(settings)
+    docs = _folder(tmp_path / "docs", {"shed.txt": "The shed key hangs behind the kitchen door."})
+    assert cli.main(["index", str(docs), "--collection", "Shed"]) == 0
+    capsys.readouterr()
+
+    proxy.fail("DELETE", "/collections/", "500", times=10)
+    assert cli.main(["collections", "remove", "Shed"]) == 1
+    out, err = capsys.readouterr()
+    assert "Removed" not in out and "Traceback" not in err
+    assert err.startswith("hearth: Collection 'Shed' is hidden and being removed, but its passages on")
+    assert cli.main(["collections", "list"]) == 0
+    assert "1 removed collection is still removing" in capsys.readouterr().out
+
+    proxy.stop()
+    assert cli.main(["index", str(docs), "--collection", "Other"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"hearth: The vector store at {proxy.url} cannot be opened") and "Traceback" not in err
