@@ -32,7 +32,7 @@ from assistant.knowledge.file_status import FileStatus, file_statuses, needs_syn
 from assistant.knowledge.indexer import Checkpoint, Indexer, IndexReport, Progress
 from assistant.knowledge.onnx_embedder import OnnxEmbedder, onnx_embedder_path
 from assistant.knowledge.retriever import HybridRetriever, Passage, Retrieved
-from assistant.knowledge.vector_repair import Shortfall, rebuild_missing, shortfall
+from assistant.knowledge.vector_repair import REBUILD_IN_TURN, Shortfall, rebuild_missing, shortfall
 from assistant.knowledge.vectors import EmbedderMismatchError, SharedCollection, VectorStore, VectorStoreError
 
 log = logging.getLogger(__name__)
@@ -359,9 +359,11 @@ class Library:
         try:
             vectors = self.vectors
             for collection in collections:
-                if collection.uid in self.short:
-                    notices.append(self.short[collection.uid].notice())
-                    self._repair(collection)
+                short = self.short.get(collection.uid)
+                if short is not None:
+                    notices.append(short.notice(later=short.missing > REBUILD_IN_TURN))
+                    if short.missing <= REBUILD_IN_TURN:
+                        self._repair(collection)
         except VectorStoreError as exc:
             vectors = None
             notices.append(f"{exc.message} This answer used keyword search only.")

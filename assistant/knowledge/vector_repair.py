@@ -20,6 +20,9 @@ from assistant.knowledge.embedder import Embedder
 from assistant.knowledge.vectors import VectorStore
 
 REBUILD_BATCH = 64
+# At most this many passages are rebuilt inside a chat turn (about ten seconds on two cores); more
+# wait for the collection's next sync, and the turn says so.
+REBUILD_IN_TURN = 500
 
 
 @dataclass(frozen=True)
@@ -31,12 +34,20 @@ class Shortfall:
     expected: int
     found: int
 
-    def notice(self) -> str:
-        lost = "all of its" if self.found == 0 else f"{self.expected - self.found} of its {self.expected}"
-        return (
-            f"The vector store had lost {lost} passages' vectors for '{self.name}'; "
-            "they are rebuilt from the stored passages (your files are not read again)."
-        )
+    @property
+    def missing(self) -> int:
+        return self.expected - self.found
+
+    def notice(self, later: bool = False) -> str:
+        """What to tell the user; ``later``: the rebuild waits for the collection's next sync."""
+        lost = "all of its" if self.found == 0 else f"{self.missing} of its {self.expected}"
+        said = f"The vector store had lost {lost} passages' vectors for '{self.name}'; "
+        if later:
+            return said + (
+                "they are rebuilt from the stored passages at its next sync (Sync in the Library window, or "
+                f"'hearth collections sync {self.name}'). Until then it is searched mostly by keywords."
+            )
+        return said + "they are rebuilt from the stored passages (your files are not read again)."
 
 
 def passage_metadata(

@@ -65,6 +65,29 @@ def test_a_chat_turn_rebuilds_a_collection_found_short_and_says_so(tmp_path: Pat
     reopened.close()
 
 
+def test_a_large_rebuild_waits_for_the_next_sync_and_the_turn_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "shed.txt").write_text("The shed key hangs behind the kitchen door.")
+    home = tmp_path / "home"
+    library = Library(home, KnowledgeSettings(), HashingEmbedder())
+    library.add("Shed", [docs])
+    library.sync("Shed")
+    uid = library.collection("Shed").uid
+    library.close()
+    _lose_the_vectors(home)
+    monkeypatch.setattr("assistant.knowledge.library.REBUILD_IN_TURN", 0)  # as if the collection were large
+    reopened = Library(home, KnowledgeSettings(), HashingEmbedder())
+    found = reopened.retrieve("where does the shed key hang", [uid])
+    assert len(found.notices) == 1 and "at its next sync" in found.notices[0]
+    assert found.passages and found.passages[0].similarity is None  # by its words only
+    assert reopened.sync("Shed").rebuilt == 1
+    assert reopened.retrieve("where does the shed key hang", [uid]).notices == []
+    reopened.close()
+
+
 def test_memories_whose_vectors_were_lost_are_recalled_again(tmp_path: Path) -> None:
     home = tmp_path / "home"
     embedder = HashingEmbedder(dimension=256)
