@@ -88,10 +88,11 @@ class VectorStore:
 
         settings = Settings(anonymized_telemetry=False, allow_reset=False)
         self.location = url or str(path)
+        self._client: Any = None
         try:
             if url:
                 parsed = urllib.parse.urlsplit(url)
-                self._client: Any = chromadb.HttpClient(
+                self._client = chromadb.HttpClient(
                     host=parsed.hostname or "127.0.0.1",
                     port=parsed.port or (443 if parsed.scheme == "https" else 8000),
                     ssl=parsed.scheme == "https",
@@ -102,14 +103,15 @@ class VectorStore:
                 assert path is not None
                 path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(path), settings=settings)
-        except HearthError:
-            raise
+            self._max_batch = max(1, int(self._client.get_max_batch_size()))
         except Exception as exc:
+            self.close()  # a client made before the failure: its connections go with it
+            if isinstance(exc, HearthError):
+                raise
             raise VectorStoreError(
                 f"The vector store at {self.location} cannot be opened: {_reason(exc)}",
                 "Check the Chroma server address in the settings, or that the data directory is writable.",
             ) from exc
-        self._max_batch = max(1, int(self._call("asking its batch size", self._client.get_max_batch_size)))
 
     def _call(self, what: str, action: Callable[[], T]) -> T:
         """``action()``, with any failure of the store told as a ``VectorStoreError``."""
