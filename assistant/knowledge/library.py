@@ -32,7 +32,7 @@ from assistant.knowledge.file_status import FileStatus, file_statuses, needs_syn
 from assistant.knowledge.indexer import Checkpoint, Indexer, IndexReport, Progress
 from assistant.knowledge.onnx_embedder import OnnxEmbedder, onnx_embedder_path
 from assistant.knowledge.retriever import HybridRetriever, Passage, Retrieved
-from assistant.knowledge.vector_repair import REBUILD_IN_TURN, Shortfall, rebuild_missing, shortfall
+from assistant.knowledge.vector_repair import REBUILD_IN_TURN, Shortfall, expected_count, rebuild_missing, shortfall
 from assistant.knowledge.vectors import EmbedderMismatchError, SharedCollection, VectorStore, VectorStoreError
 
 log = logging.getLogger(__name__)
@@ -299,11 +299,15 @@ class Library:
         """Rebuild the collection's lost vectors from its stored passages, if it is short; returns
         how many. ``recheck``: count again now rather than trust the check made at opening."""
         if recheck:
-            found = shortfall(self.catalog, self.vectors, collection)
-            if found is None:
-                self.short.pop(collection.uid, None)
-            else:
-                self.short[collection.uid] = found
+            expected = expected_count(self.catalog, collection)
+            size = self.vectors.size(collection.vector_name) if expected else 0
+            self.short.pop(collection.uid, None)
+            if size < expected:
+                self.short[collection.uid] = Shortfall(collection.uid, collection.name, expected, size)
+            elif size > expected:
+                # Other machines' vectors (a shared collection) can hide the loss of this one's in a
+                # count: compare this machine's own vector ids with its passages.
+                return rebuild_missing(self.catalog, self.vectors, self.embedder, collection, cancel)
         if collection.uid not in self.short:
             return 0
         rebuilt = rebuild_missing(self.catalog, self.vectors, self.embedder, collection, cancel)

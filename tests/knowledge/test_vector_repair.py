@@ -88,6 +88,25 @@ def test_a_large_rebuild_waits_for_the_next_sync_and_the_turn_says_so(
     reopened.close()
 
 
+def test_a_sync_finds_this_machines_lost_vectors_even_among_other_machines(tmp_path: Path) -> None:
+    """On a shared collection, another machine's vectors can make the count look whole."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "shed.txt").write_text("The shed key hangs behind the kitchen door.")
+    library = Library(tmp_path / "home", KnowledgeSettings(), HashingEmbedder())
+    library.add("Shed", [docs])
+    library.sync("Shed")
+    shed = library.collection("Shed")
+    key = (shed.vector_name, shed.embedder, shed.dimension)
+    others = ["other-1", "other-2"]
+    vectors = HashingEmbedder().embed(["a", "b"])
+    library.vectors.upsert(*key, others, vectors, ["a", "b"], [{"writer": "someone-else"}] * 2)
+    library.vectors.delete_written_by(shed.vector_name, library.catalog.writer)
+    assert library.sync("Shed").rebuilt == 1
+    assert library.vectors.ids(*key, writer=library.catalog.writer) == library.catalog.chunk_ids(shed.id)
+    library.close()
+
+
 def test_memories_whose_vectors_were_lost_are_recalled_again(tmp_path: Path) -> None:
     home = tmp_path / "home"
     embedder = HashingEmbedder(dimension=256)
