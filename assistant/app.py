@@ -34,6 +34,7 @@ from assistant.ui.library_worker import LibraryWorker, start_library_worker
 from assistant.ui.main_window import MainWindow
 from assistant.ui.markdown import warm_up
 from assistant.ui.single_window import SingleWindow
+from assistant.ui.sources import stop_readers
 from assistant.ui.stall import StallMeter
 from assistant.ui.startup import UncaughtReporter, open_store, tell
 from assistant.ui.theme import style_sheet
@@ -243,6 +244,7 @@ class Hearth:
         for thread in (self.thread, self.library_thread, self.download_thread):
             stop_thread(thread)
         self.window.attachment_controls.stop()
+        stop_readers()  # citation pages still being read
         self.window.operations.stop()  # the writes asked for are finished before the stores close
         self.worker.shutdown()
         self.store.close()

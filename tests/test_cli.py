@@ -73,6 +73,16 @@ def test_chat_json_reads_one_message_per_line_in_one_process(hearth_home: Path) 
 
 
 @pytest.mark.real_model
+def test_chat_json_answers_an_over_long_line_with_an_error_and_keeps_serving(hearth_home: Path) -> None:
+    """One line far beyond the context used to end the session: the next line was never answered."""
+    run = _hearth("chat", "--json", stdin="word " * 20_000 + "\nWhat is two plus two?\n")
+    assert run.returncode == 0, run.stderr
+    error, answer = [json.loads(line) for line in run.stdout.splitlines()]
+    assert error["kind"] == "PromptTooLongError" and "context" in error["error"] and error["hint"]
+    assert answer["answer"].strip() and answer["conversation_id"]
+
+
+@pytest.mark.real_model
 def test_ask_continues_a_conversation(hearth_home: Path) -> None:
     first = json.loads(_hearth("ask", "--json", "Remember the word kettle.").stdout)
     second = json.loads(_hearth("ask", "--json", "--conversation", str(first["conversation_id"]), "Which word?").stdout)

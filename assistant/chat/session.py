@@ -369,6 +369,8 @@ class ChatSession:
         found = self.passages(turn.conversation, turn.question)
         if found.missing:
             yield TurnNotice(missing_notice(found.missing))
+        for notice in found.notices:
+            yield TurnNotice(notice)
         turn.sources = [p.to_dict() for p in found.passages]
         if found.passages:
             turn.sections["passages"] = format_passages(found.passages)

@@ -232,6 +232,11 @@ def turn_json(conversation_id: int, finished: TurnFinished) -> dict[str, Any]:
     }
 
 
+def json_error(exc: HearthError) -> dict[str, Any]:
+    """What ``--json`` answers for a line it cannot serve, as the command's own errors are answered."""
+    return {"error": exc.message, "hint": exc.hint, "kind": type(exc).__name__}
+
+
 def _style(args: argparse.Namespace, settings: Settings) -> TurnStyle:
     rounds = args.rounds or settings.reasoning.refine_rounds
     votes = args.votes or settings.reasoning.votes
@@ -308,6 +313,10 @@ def chat(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 send(session, conversation_id, text, args.json, _style(args, settings))
             except HearthError as exc:
+                if args.json:
+                    # One bad line (too long for the context, say) is answered, and the session goes on.
+                    print(json.dumps(json_error(exc), ensure_ascii=False), flush=True)
+                    continue
                 if not interactive:
                     raise
                 print(f"\n{exc.user_text()}", file=sys.stderr)

@@ -93,6 +93,12 @@ def _collections(args: argparse.Namespace, library: Library) -> int:
             print("No collections yet. Create one with 'hearth index FOLDER --collection NAME'.")
         for c in [] if args.json else collections:
             print(f"{c.name}: {c.files} files, {c.chunks} passages, {c.failed} unreadable — {', '.join(c.roots)}")
+        pending = library.pending_removals()
+        if pending and not args.json:
+            print(
+                f"{pending} removed collection{'s are' if pending > 1 else ' is'} still removing: "
+                "its passages on the vector store are deleted the next time it answers (any sync finishes it)."
+            )
     elif args.action == "show":
         collection = library.collection(args.name)
         files = library.catalog.files(collection.id)
@@ -217,6 +223,11 @@ class _ProgressBar:
 def print_report(report: IndexReport) -> None:
     rate = report.chunks / report.seconds if report.seconds else 0.0
     state = "stopped — run the same command again to resume" if report.cancelled else "done"
+    if report.rebuilt:
+        print(
+            f"{report.collection}: the vector store had lost {report.rebuilt} passages' vectors; "
+            "they were rebuilt from the stored passages (no file was read again)."
+        )
     print(
         f"{report.collection}: {state}. {report.added} added, {report.updated} updated, {report.removed} removed, "
         f"{report.unchanged} unchanged; {report.chunks} passages in {report.seconds:.1f} s ({rate:.1f}/s)."

@@ -34,6 +34,7 @@ from assistant.knowledge.embedder import Embedder
 from assistant.knowledge.parse_pool import ParsePool
 from assistant.knowledge.patterns import FilePatterns
 from assistant.knowledge.tokens import counter_for
+from assistant.knowledge.vector_repair import passage_metadata
 from assistant.knowledge.vectors import VectorStore
 
 EMBED_BATCH = 64
@@ -90,6 +91,7 @@ class IndexReport:
     pages: int = 0
     seconds: float = 0.0
     cancelled: bool = False
+    rebuilt: int = 0  # passages whose lost vectors were made again from their stored text
     failed: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -414,16 +416,7 @@ class Indexer:
             self.checkpoint("file.chunks_written")
             # Enough beside each vector for another machine to search and cite it without the file.
             metadatas = [
-                {
-                    "path": path,
-                    "page": c.page or 0,
-                    "heading": c.heading,
-                    "start": c.start,
-                    "end": c.end,
-                    "index": c.index,
-                    "writer": writer,
-                    "embedder": collection.embedder,
-                }
+                passage_metadata(path, c.page, c.heading, c.start, c.end, c.index, writer, collection.embedder)
                 for c in part
             ]
             self.vectors.upsert(*key, part_ids, vectors, [c.text for c in part], metadatas, label=collection.name)

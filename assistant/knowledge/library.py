@@ -7,10 +7,17 @@ Removing and re-indexing are done in steps (REMOVE_STEPS, REINDEX_STEPS), each r
 catalogue before the next, so one that is interrupted is finished the next time the vector store
 is opened. On a shared Chroma server this machine deletes only the vectors it wrote: a collection
 another machine also writes to loses only this machine's passages when removed here.
+
+Nothing is deleted on doubt: a request to the vector store that fails is a ``VectorStoreError``,
+never "nothing there"; a removal whose vectors could not be deleted stays 'removing' (hidden) and
+says so, and is finished when the store is next opened or a collection synced. The vectors are
+checked against the catalogue when the store is opened (vector_repair.py): a collection found short
+is rebuilt from its stored passages at its next sync or search, and the user is told.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,7 +32,10 @@ from assistant.knowledge.file_status import FileStatus, file_statuses, needs_syn
 from assistant.knowledge.indexer import Checkpoint, Indexer, IndexReport, Progress
 from assistant.knowledge.onnx_embedder import OnnxEmbedder, onnx_embedder_path
 from assistant.knowledge.retriever import HybridRetriever, Passage, Retrieved
-from assistant.knowledge.vectors import EmbedderMismatchError, SharedCollection, VectorStore
+from assistant.knowledge.vector_repair import REBUILD_IN_TURN, Shortfall, expected_count, rebuild_missing, shortfall
+from assistant.knowledge.vectors import EmbedderMismatchError, SharedCollection, VectorStore, VectorStoreError
+
+log = logging.getLogger(__name__)
 
 REINDEX_STEPS = ("reindex.marked", "reindex.vectors_dropped", "reindex.cleared")
 REMOVE_STEPS = ("remove.marked", "remove.vectors_dropped", "remove.forgotten")
@@ -33,6 +43,10 @@ REMOVE_STEPS = ("remove.marked", "remove.vectors_dropped", "remove.forgotten")
 
 def _no_checkpoint(step: str) -> None:
     pass
+
+
+class RemovalPendingError(HearthError):
+    """A collection was removed here, but the vector store did not take its vectors away yet."""
 
 
 def default_embedder() -> Embedder:
@@ -58,6 +72,8 @@ class Library:
         self._embedder = embedder
         self._vectors: VectorStore | None = None
         self._opening = threading.RLock()  # the chat and library workers may both open the store first
+        self.short: dict[str, Shortfall] = {}  # by collection uid: found short when the store was opened
+        self.unfinished_problem = ""  # why a removal or re-index left unfinished could not be finished
 
     @property
     def settings(self) -> KnowledgeSettings:
@@ -78,29 +94,55 @@ class Library:
     def vectors(self) -> VectorStore:
         with self._opening:
             if self._vectors is None:
-                self._vectors = VectorStore(self.home / "vectors", url=self.settings.chroma_url)
+                store = VectorStore(self.home / "vectors", url=self.settings.chroma_url)
+                self._vectors = store
                 try:
                     self._finish_unfinished()
+                    self._check_vectors()
                 except BaseException:
                     self._vectors = None  # tried again at the next use
+                    store.close()
                     raise
             return self._vectors
 
+    def _check_vectors(self) -> None:
+        """Cheap (a count per collection): which collections have fewer vectors than passages."""
+        assert self._vectors is not None
+        for collection in self.catalog.collections():
+            found = shortfall(self.catalog, self._vectors, collection)
+            if found is not None:
+                log.warning("library: %s", found.notice())
+                self.short[collection.uid] = found
+
     def _finish_unfinished(self) -> None:
         """Finish what a run that was stopped left half done, and give collections from before
-        stable ids their new Chroma name (tagging their vectors as this machine's)."""
+        stable ids their new Chroma name (tagging their vectors as this machine's). A failed
+        request leaves that collection as it is (finished at the next try), not the others."""
         assert self._vectors is not None
+        self.unfinished_problem = ""
         for collection in self.catalog.unfinished():
-            wanted = vector_name(collection.uid)
-            if collection.vector_name != wanted:
-                own = self.catalog.chunk_ids(collection.id)
-                found = self._vectors.adopt(collection.vector_name, wanted, own, self.catalog.writer)
-                self.catalog.set_vector_name(collection.id, wanted, redo_files=not found)
-                collection = replace(collection, vector_name=wanted)
-            if collection.state == REMOVING:
-                self._finish_removal(collection)
-            elif collection.state == REINDEX:
-                self._finish_reindex(collection)
+            try:
+                self._finish(collection)
+            except VectorStoreError as exc:
+                log.warning("library: could not finish %s of %s: %s", collection.state, collection.uid, exc.message)
+                self.unfinished_problem = exc.message
+
+    def pending_removals(self) -> int:
+        """Collections removed here whose vectors could not be deleted yet (hidden meanwhile)."""
+        return sum(1 for c in self.catalog.unfinished() if c.state == REMOVING)
+
+    def _finish(self, collection: CollectionInfo) -> None:
+        assert self._vectors is not None
+        wanted = vector_name(collection.uid)
+        if collection.vector_name != wanted:
+            own = self.catalog.chunk_ids(collection.id)
+            found = self._vectors.adopt(collection.vector_name, wanted, own, self.catalog.writer)
+            self.catalog.set_vector_name(collection.id, wanted, redo_files=not found)
+            collection = replace(collection, vector_name=wanted)
+        if collection.state == REMOVING:
+            self._finish_removal(collection)
+        elif collection.state == REINDEX:
+            self._finish_reindex(collection)
 
     def _drop_own_vectors(self, collection: CollectionInfo) -> None:
         """The whole Chroma collection when only this machine wrote to it, else only its vectors."""
@@ -110,6 +152,10 @@ class Library:
             self.vectors.drop(collection.vector_name)
 
     def close(self) -> None:
+        with self._opening:
+            vectors, self._vectors = self._vectors, None
+        if vectors is not None:
+            vectors.close()
         self.catalog.close()
 
     # ----- collections --------------------------------------------------------------------------
@@ -184,7 +230,16 @@ class Library:
         _ = self.vectors  # opened first: a store that cannot be opened leaves the collection as it was
         collection = self.catalog.mark_removing(name)
         self.checkpoint("remove.marked")
-        self._finish_removal(collection)
+        try:
+            self._finish_removal(collection)
+        except VectorStoreError as exc:
+            self.unfinished_problem = exc.message  # tried again at the next sync
+            raise RemovalPendingError(
+                f"Collection '{collection.name}' is hidden and being removed, but its passages on "
+                f"{self.vectors.location} could not be deleted yet. {exc.message}",
+                "It stays 'removing' and is finished the next time the library is opened or synced "
+                "('hearth collections list' says while it waits). Your files are untouched.",
+            ) from exc
         return collection
 
     def remove_folder(self, name: str, path: Path) -> CollectionInfo:
@@ -229,11 +284,16 @@ class Library:
         reindex: bool = False,
     ) -> IndexReport:
         _ = self.vectors  # finishes a re-index or removal that was stopped
+        if self.unfinished_problem:
+            self._finish_unfinished()  # one that failed when the store was opened: once more
         collection = self.catalog.collection(name)
         if reindex:
             self._reindex(collection)
             collection = self.catalog.collection(name)
         self._check_embedder(collection)
+        rebuilt = 0
+        if not reindex:
+            rebuilt = self._repair(collection, cancel, recheck=True)
         indexer = Indexer(
             self.catalog,
             self.vectors,
@@ -241,7 +301,30 @@ class Library:
             self._max_bytes,
             checkpoint=self.checkpoint,
         )
-        return indexer.sync(collection, progress, cancel)
+        report = indexer.sync(collection, progress, cancel)
+        report.rebuilt = rebuilt
+        return report
+
+    def _repair(self, collection: CollectionInfo, cancel: CancelToken | None = None, recheck: bool = False) -> int:
+        """Rebuild the collection's lost vectors from its stored passages, if it is short; returns
+        how many. ``recheck``: count again now rather than trust the check made at opening."""
+        if recheck:
+            expected = expected_count(self.catalog, collection)
+            size = self.vectors.size(collection.vector_name) if expected else 0
+            self.short.pop(collection.uid, None)
+            if size < expected:
+                self.short[collection.uid] = Shortfall(collection.uid, collection.name, expected, size)
+            elif size > expected:
+                # Other machines' vectors (a shared collection) can hide the loss of this one's in a
+                # count: compare this machine's own vector ids with its passages.
+                return rebuild_missing(self.catalog, self.vectors, self.embedder, collection, cancel)
+        if collection.uid not in self.short:
+            return 0
+        rebuilt = rebuild_missing(self.catalog, self.vectors, self.embedder, collection, cancel)
+        if not (cancel and cancel.cancelled):
+            self.short.pop(collection.uid, None)
+        log.warning("library: rebuilt %d lost vectors of '%s'", rebuilt, collection.name)
+        return rebuilt
 
     def _reindex(self, collection: CollectionInfo) -> None:
         """Every file marked to be redone (and the new embedder recorded) in one transaction, then
@@ -277,19 +360,46 @@ class Library:
         collections, missing = self.resolve(refs)
         if missing:
             self.catalog.collection(missing[0])  # raises, listing the collections there are
-        return self._search(query, collections, k)
+        return self._search(query, collections, k, self.vectors)
 
     def retrieve(self, query: str, refs: list[str], k: int | None = None) -> Retrieved:
-        """For a chat turn: collections that no longer exist are left out and reported, not an error."""
+        """For a chat turn: collections that no longer exist are left out and reported, not an error;
+        a vector store that fails leaves keyword search, and the turn is told so."""
         found = self._lookup(refs)
         collections, missing = self.resolve(refs)
         ids = {ref: c.uid for ref, c in found.items() if c is not None}
-        return Retrieved(self._search(query, collections, k), missing, ids)
+        notices: list[str] = []
+        vectors: VectorStore | None = None
+        try:
+            vectors = self.vectors
+            for collection in collections:
+                short = self.short.get(collection.uid)
+                if short is not None:
+                    notices.append(short.notice(later=short.missing > REBUILD_IN_TURN))
+                    if short.missing <= REBUILD_IN_TURN:
+                        self._repair(collection)
+        except VectorStoreError as exc:
+            vectors = None
+            notices.append(f"{exc.message} This answer used keyword search only.")
 
-    def _search(self, query: str, collections: list[CollectionInfo], k: int | None) -> list[Passage]:
+        def failed(exc: VectorStoreError) -> None:
+            notices.append(f"{exc.message} This answer used keyword search only.")
+
+        passages = self._search(query, collections, k, vectors, failed)
+        return Retrieved(passages, missing, ids, notices)
+
+    def _search(
+        self,
+        query: str,
+        collections: list[CollectionInfo],
+        k: int | None,
+        vectors: VectorStore | None,
+        on_failure: Callable[[VectorStoreError], None] | None = None,
+    ) -> list[Passage]:
+        """``vectors``: None to search by keywords only."""
         for collection in collections:
             self._check_embedder(collection)
         retriever = HybridRetriever(
-            self.catalog, self.vectors, self.embedder, self.settings.top_k, self.settings.min_similarity
+            self.catalog, vectors, self.embedder, self.settings.top_k, self.settings.min_similarity
         )
-        return retriever.search(query, collections, k)
+        return retriever.search(query, collections, k, on_failure)

@@ -9,6 +9,7 @@ Waiting on a worker is waiting on a queue, which leaves the GIL free for the UI.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import queue
 import sys
@@ -56,13 +57,15 @@ class ParseWorker:
         """``log_path``: where the worker's stderr goes (None: nowhere)."""
         self._pipe = WorkerPipe(command or worker_command(memory_mib), "hearth-parse", log_path)
 
-    def load(self, path: Path, timeout_s: float) -> LoadedDocument | LoadError:
-        result = self._load(path, timeout_s, {})
+    def load(self, path: Path, timeout_s: float, page: int | None = None) -> LoadedDocument | LoadError:
+        """``page``: of a PDF, only that page is read (what a citation shows)."""
+        options: dict[str, object] = {"page": page} if page else {}
+        result = self._load(path, timeout_s, options)
         if isinstance(result, LoadError) and CRASHED in result.reason and path.suffix.lower() == ".pdf":
-            return self._load(path, timeout_s, {"pdf_reader": "pdfminer"})
+            return self._load(path, timeout_s, {**options, "pdf_reader": "pdfminer"})
         return result
 
-    def _load(self, path: Path, timeout_s: float, options: dict[str, str]) -> LoadedDocument | LoadError:
+    def _load(self, path: Path, timeout_s: float, options: dict[str, object]) -> LoadedDocument | LoadError:
         for _ in range(2):  # a worker that died while idle gets one fresh replacement
             try:
                 self._pipe.spawn()
@@ -128,14 +131,15 @@ class ParsePool:
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
 
-    def load(self, path: Path) -> LoadedDocument | LoadError:
+    def load(self, path: Path, page: int | None = None) -> LoadedDocument | LoadError:
+        """``page``: of a PDF, only that page is read (what a citation shows)."""
         worker = self._checkout()
         try:
             try:
                 size = path.stat().st_size
             except OSError as exc:
                 return LoadError(path, f"cannot be read: {exc.strerror or exc}")
-            return worker.load(path, timeout_for(size, self.base_timeout_s))
+            return worker.load(path, timeout_for(size, self.base_timeout_s), page)
         finally:
             self._idle.put(worker)
 
@@ -176,6 +180,22 @@ class ParsePool:
             worker.close()
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
+
+
+_shared: ParsePool | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_pool() -> ParsePool:
+    """The process-wide reader (one worker, started on first use, stopped when Hearth exits) for
+    reads outside indexing: ``files_read`` and the citation viewer. Nothing parses a user's file in
+    Hearth's own process."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = ParsePool(size=1)
+            atexit.register(_shared.close)
+        return _shared
 
 
 def _too_long(timeout_s: float) -> str:

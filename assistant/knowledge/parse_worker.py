@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.worker_process import serve
-from assistant.knowledge.documents import LoadedDocument, LoadError, Section, load
+from assistant.knowledge.documents import LoadedDocument, LoadError, Section, load, load_context
 
 WORKER_FLAG = "--parse-worker"
 TOO_LARGE = "too large to read"
@@ -71,7 +71,11 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "reason": f"cannot be read: {exc.strerror or exc}"}
     log.info("reading %s", path)
     try:
-        result = load(Path(path), pdf_reader=str(request.get("pdf_reader") or "pdfium"))
+        page, reader = request.get("page"), str(request.get("pdf_reader") or "pdfium")
+        if isinstance(page, int) and page > 0 and reader == "pdfium":
+            result = load_context(Path(path), page)  # a citation's page, not the whole book
+        else:
+            result = load(Path(path), pdf_reader=reader)
         if isinstance(result, LoadError):
             return {"ok": False, "reason": result.reason, "sha256": digest}
         return {"ok": True, "document": document_to_json(result), "sha256": digest}

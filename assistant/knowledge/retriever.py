@@ -12,6 +12,7 @@ text and metadata stored with the vector.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from assistant.knowledge.catalog import Catalog, CollectionInfo, StoredChunk
 from assistant.knowledge.embedder import Embedder
 from assistant.knowledge.readable import unreadable
 from assistant.knowledge.tokens import TokenCounter, counter_for
-from assistant.knowledge.vectors import VectorHit, VectorStore
+from assistant.knowledge.vectors import VectorHit, VectorStore, VectorStoreError
 
 RRF_K = 60
 
@@ -64,12 +65,19 @@ class Retrieved:
     passages: list[Passage]
     missing: list[str] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # what the turn should tell (a vector store that failed)
 
 
 class HybridRetriever:
     def __init__(
-        self, catalog: Catalog, vectors: VectorStore, embedder: Embedder, top_k: int = 5, min_similarity: float = 0.25
+        self,
+        catalog: Catalog,
+        vectors: VectorStore | None,
+        embedder: Embedder,
+        top_k: int = 5,
+        min_similarity: float = 0.25,
     ) -> None:
+        """``vectors``: None searches by keywords only (the vector store cannot be used)."""
         self.catalog = catalog
         self.vectors = vectors
         self.embedder = embedder
@@ -77,7 +85,15 @@ class HybridRetriever:
         self.min_similarity = min_similarity
         self._unreadable_texts: dict[int, bool] = {}
 
-    def search(self, query: str, collections: list[CollectionInfo], k: int | None = None) -> list[Passage]:
+    def search(
+        self,
+        query: str,
+        collections: list[CollectionInfo],
+        k: int | None = None,
+        on_vector_failure: Callable[[VectorStoreError], None] | None = None,
+    ) -> list[Passage]:
+        """``on_vector_failure``: given a vector search that failed, the search goes on by keywords
+        only; without it, the failure is raised."""
         k = k or self.top_k
         if not query.strip() or not collections:
             return []
@@ -85,14 +101,22 @@ class HybridRetriever:
         counter = counter_for(self.embedder)
         similarity: dict[str, float] = {}
         hits: dict[str, VectorHit] = {}
-        if not unreadable([query], counter)[0]:  # a vector of [UNK]s is near every other (readable.py)
+        # a vector of [UNK]s is near every other (readable.py)
+        if self.vectors is not None and not unreadable([query], counter)[0]:
             vector = self.embedder.embed([query])[0]
-            for collection in collections:
-                for hit in self.vectors.query(
-                    collection.vector_name, collection.embedder, collection.dimension, vector, candidates
-                ):
-                    similarity[hit.id] = 1.0 - hit.distance
-                    hits[hit.id] = hit
+            try:
+                for collection in collections:
+                    for hit in self.vectors.query(
+                        collection.vector_name, collection.embedder, collection.dimension, vector, candidates
+                    ):
+                        similarity[hit.id] = 1.0 - hit.distance
+                        hits[hit.id] = hit
+            except VectorStoreError as exc:
+                if on_vector_failure is None:
+                    raise
+                on_vector_failure(exc)
+                similarity.clear()
+                hits.clear()
         vector_ranked = sorted(similarity, key=lambda cid: similarity[cid], reverse=True)[:candidates]
         keyword_ranked = self.catalog.keyword_search([c.id for c in collections], query, candidates)
         fused: dict[str, float] = {}

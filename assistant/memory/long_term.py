@@ -96,6 +96,8 @@ class LongTermMemory:
         self._recovered = False
         self._failed_this_turn = False
         self._swept = False
+        self._checked = False  # the vectors against the memories, once a run (store.restore_vectors)
+        self._notices: list[str] = []
         self.duplicate_similarity = DUPLICATE_SIMILARITY
         self.related_similarity = RELATED_SIMILARITY
         try:
@@ -119,6 +121,7 @@ class LongTermMemory:
         return self.settings.enabled
 
     def close(self) -> None:
+        self.store.vectors.close()
         self.db.close()
 
     def _failed(self, what: str, exc: Exception) -> None:
@@ -142,7 +145,7 @@ class LongTermMemory:
         if self._recovered:
             self._recovered = False
             return "Memory works again."
-        return None
+        return self._notices.pop(0) if self._notices else None
 
     # ----- before a reply -----------------------------------------------------------------------
 
@@ -162,6 +165,7 @@ class LongTermMemory:
         if not self._has_anything(profile_id):
             return recalled  # nothing to find: spare the embedder (and torch's import) entirely
         try:
+            self._check_vectors()
             memories = self.store.similar(profile_id, query, self.settings.recall_k)
             digests = self.store.similar_conversations(profile_id, query, RECALLED_CONVERSATIONS + 1)
         except Exception as exc:
@@ -183,6 +187,20 @@ class LongTermMemory:
                 continue  # over budget: a shorter one further down may still fit
             recalled = trial
         return recalled
+
+    def _check_vectors(self) -> None:
+        """Once a run, at the first recall: memories whose vectors the store lost are given them
+        again from their text, and the user is told."""
+        if self._checked:
+            return
+        restored = self.store.restore_vectors()
+        self._checked = True
+        if restored:
+            log.warning("memory: %d lost vectors rebuilt", restored)
+            self._notices.append(
+                f"{restored} saved memories had no vectors (the vector store lost them, or a failure kept them "
+                "from being written), so recall could not find them; they were rebuilt from the saved text."
+            )
 
     def _has_anything(self, profile_id: int) -> bool:
         rows = self.db.rows(

@@ -97,9 +97,27 @@ class MemoryVectors:
         # No document text in Chroma: the words live only in SQLite.
         store.upsert(collection, name, dimension, [key], [vector], [""], [{"profile_id": profile_id}])
 
+    def put_many(self, items: list[tuple[str, str, int]]) -> None:
+        """(key, text, profile id) each, embedded together."""
+        store, collection, name, dimension = self._args()
+        for start in range(0, len(items), 64):
+            part = items[start : start + 64]
+            vectors = self._embedder.embed([text for _, text, _ in part])  # type: ignore[union-attr]
+            metadatas = [{"profile_id": profile_id} for *_, profile_id in part]
+            store.upsert(collection, name, dimension, [key for key, *_ in part], vectors, [""] * len(part), metadatas)
+
     def remove(self, keys: list[str]) -> None:
         store, collection, name, dimension = self._args()
         store.delete(collection, name, dimension, keys)
+
+    def count(self) -> int:
+        store, collection, _, _ = self._args()
+        return int(store.size(collection))
+
+    def close(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
 
     def keys(self) -> set[str]:
         store, collection, name, dimension = self._args()
@@ -273,6 +291,29 @@ class MemoryStore:
         if orphans:
             self.vectors.remove(orphans)
         return len(orphans)
+
+    def restore_vectors(self) -> int:
+        """Vectors made again, from the text in SQLite, for memories and digests that have none (the
+        vector store lost them: ``vectors/chroma.sqlite3`` deleted, say); returns how many. Cheap
+        when nothing is missing: one count."""
+        expected = self.db.rows("SELECT (SELECT COUNT(*) FROM memories) + (SELECT COUNT(*) FROM conversation_digests)")[
+            0
+        ][0]
+        if not expected or self.vectors.count() >= expected:
+            return 0
+        present = self.vectors.keys()
+        items = [
+            (f"m{row['id']}", row["text"], row["profile_id"])
+            for row in self.db.rows("SELECT id, text, profile_id FROM memories")
+            if f"m{row['id']}" not in present
+        ]
+        items += [
+            (f"c{row['conversation_id']}", f"{row['title']}\n{row['summary']}", row["profile_id"])
+            for row in self.db.rows("SELECT conversation_id, title, summary, profile_id FROM conversation_digests")
+            if f"c{row['conversation_id']}" not in present
+        ]
+        self.vectors.put_many(items)
+        return len(items)
 
     def export(self) -> list[dict[str, Any]]:
         return [m.to_dict() for m in self.memories()]

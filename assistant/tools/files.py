@@ -5,7 +5,9 @@ roots, so neither ``../../etc/passwd`` nor a symlink inside an allowed folder po
 gets through. The check is then repeated on what was actually opened: the file is opened without
 following a final symlink and without blocking (a FIFO swapped in cannot hang the call), and the
 open descriptor must be a regular file inside the allowed folders, so a path swapped between the
-check and the open is refused. Text is returned a page at a time.
+check and the open is refused. Text is returned a page at a time. PDFs and Word files are parsed
+in the limited reader process (parse_pool.py), never in Hearth's own: the reader's hash of what it
+parsed must match the bytes of the checked descriptor, or nothing is returned.
 
 The allowed folders are read on every call from an ``AllowedFolders``, which the front ends
 replace whenever the collections or the settings change.
@@ -14,6 +16,7 @@ replace whenever the collections or the settings change.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import stat
 import sys
@@ -21,7 +24,7 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
 
-from assistant.knowledge.documents import LoadedDocument, load
+from assistant.knowledge.documents import LoadedDocument
 from assistant.tools.registry import ToolError
 
 MAX_READ_BYTES = 200_000
@@ -108,7 +111,7 @@ class FileAccess:
             if suffix in (".pdf", ".docx"):
                 if os.fstat(fd).st_size > MAX_DOCUMENT_BYTES:
                     raise ToolError(f"{path} is larger than {MAX_DOCUMENT_BYTES // 2**20} MB.")
-                text = _document_text(path, _reopenable(fd, resolved), suffix, first_page, last_page)
+                text = _document_text(path, fd, resolved, first_page, last_page)
             else:
                 raw = handle.read(MAX_READ_BYTES + 1)
                 if b"\x00" in raw[:8192]:
@@ -179,8 +182,15 @@ def _page(text: str, page: int, path: str) -> str:
     return f"{chunk}\n[page {page} of {pages} of this file's text.{more}]"
 
 
-def _document_text(path: str, source: Path, suffix: str, first_page: int, last_page: int) -> str:
-    loaded = load(source, suffix)
+def _document_text(path: str, fd: int, checked: Path, first_page: int, last_page: int) -> str:
+    from assistant.knowledge.parse_pool import shared_pool
+
+    digest = hashlib.sha256()
+    for block in iter(lambda: os.read(fd, 1 << 20), b""):
+        digest.update(block)
+    loaded = shared_pool().load(checked)
+    if loaded.digest and loaded.digest != digest.hexdigest():
+        raise ToolError(f"{path} changed while it was being read; it was not read.")
     if not isinstance(loaded, LoadedDocument):
         raise ToolError(f"{path}: {loaded.reason}")
     sections = [
@@ -202,10 +212,3 @@ def _descriptor_path(fd: int) -> Path | None:
             raw = fcntl.fcntl(fd, getattr(fcntl, "F_GETPATH", 50), b"\0" * 1024)
             return Path(raw.rstrip(b"\0").decode())
     return None
-
-
-def _reopenable(fd: int, checked: Path) -> Path:
-    """A path for parsers that open files by name: the open descriptor itself where the system
-    has one (so the parser reads exactly the checked file), else the checked path."""
-    proc = Path(f"/proc/self/fd/{fd}")
-    return proc if proc.exists() else checked

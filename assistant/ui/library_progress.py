@@ -25,6 +25,8 @@ def report_text(name: str, report: IndexReport) -> str:
         f"{report.updated} updated, {report.removed} removed, {report.unchanged} unchanged, "
         f"{report.chunks} passages in {report.seconds:.1f} s."
     ]
+    if report.rebuilt:
+        lines.append(f"The vector store had lost {report.rebuilt} passages' vectors: rebuilt from the stored passages.")
     lines += [f"Not indexed: {p.path} — {p.reason}" for p in report.failed]
     lines += [f"Note: {p.path} — {p.reason}" for p in report.warnings]
     return "\n".join(lines)

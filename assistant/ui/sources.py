@@ -1,4 +1,9 @@
-"""A cited passage shown in its page or section, highlighted, with a way to open the file."""
+"""A cited passage shown in its page or section, highlighted, with a way to open the file.
+
+The file is read by the limited reader process (parse_pool.py), on a thread of its own: a hostile
+PDF never reaches PDFium in Hearth's process, and a slow one never freezes the window. The stored
+passage shows at once; its page replaces it when read.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,36 @@ import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtCore import QObject, Qt, QThread, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from assistant.knowledge.documents import LoadedDocument, load_context
+from assistant.knowledge.documents import LoadedDocument
+from assistant.ui.threads import start_on_thread, stop_thread
+
+# Readers still reading for a dialog that may have closed: kept until their thread ends.
+_READING: set[QThread] = set()
+
+
+def stop_readers() -> None:
+    """Wait for the citation readers still reading (at exit: a running QThread must not be destroyed)."""
+    for thread in list(_READING):
+        stop_thread(thread)
 
 
 def passage_in_context(source: dict[str, Any]) -> str:
     """HTML of the passage's page or section with the passage highlighted (the passage alone if the
-    file changed or is gone)."""
+    file changed or is gone). Reads the file in the reader process: call it off the UI thread."""
+    from assistant.knowledge.parse_pool import shared_pool
+
+    path = Path(str(source.get("path", "")))
+    document = shared_pool().load(path, source.get("page") or None) if path.is_file() else None
+    return passage_html(source, document)
+
+
+def passage_html(source: dict[str, Any], document: object = None) -> str:
+    """HTML of the passage highlighted in ``document``'s matching section (alone without one)."""
     passage = str(source.get("text", ""))
-    document = load_context(Path(str(source.get("path", ""))), source.get("page") or None)
     context = ""
     if isinstance(document, LoadedDocument):
         for section in document.sections:
@@ -39,7 +62,24 @@ def file_url(source: dict[str, Any]) -> QUrl:
     return url
 
 
+class ContextReader(QObject):
+    """Reads a cited passage's page on its own thread."""
+
+    readRequested = Signal(object)  # the source
+    read = Signal(str)  # HTML of the passage in its page
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.readRequested.connect(self._read)
+
+    @Slot(object)
+    def _read(self, source: dict[str, Any]) -> None:
+        self.read.emit(passage_in_context(source))
+
+
 class SourceDialog(QDialog):
+    contextShown = Signal()  # the passage's page is shown
+
     def __init__(self, source: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         name = Path(str(source.get("path", ""))).name
@@ -56,7 +96,7 @@ class SourceDialog(QDialog):
             where += f"<br><i>{html.escape(str(source.get('path', '')))}: {elsewhere}. Showing the stored passage.</i>"
         heading = QLabel(f"<b>{html.escape(name)}{page}</b><br>{where}")
         self.text = QTextBrowser()
-        self.text.setHtml(passage_in_context(source))
+        self.text.setHtml(passage_html(source))  # at once; its page when read
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         open_button = buttons.addButton("Open file", QDialogButtonBox.ButtonRole.ActionRole)
         open_button.clicked.connect(self.open_file)
@@ -68,11 +108,34 @@ class SourceDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(self.text, 1)
         layout.addWidget(buttons)
-        cursor = self.text.document().find(str(source.get("text", ""))[:80])
+        self._reading = on_disk  # started when first shown
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._reading:
+            self._reading = False
+            self._read_context(self.source)
+
+    def _read_context(self, source: dict[str, Any]) -> None:
+        reader = ContextReader()
+        thread = start_on_thread(reader, "hearth-citation")
+        _READING.add(thread)
+        reader.read.connect(self._show_context)
+        reader.read.connect(thread.quit)
+        thread.finished.connect(reader.deleteLater)
+        thread.finished.connect(lambda: _READING.discard(thread))
+        self._reader = reader  # the dialog's reference; the thread outlives a closed dialog
+        reader.readRequested.emit(source)
+
+    @Slot(str)
+    def _show_context(self, html_text: str) -> None:
+        self.text.setHtml(html_text)
+        cursor = self.text.document().find(str(self.source.get("text", ""))[:80])
         if not cursor.isNull():
             cursor.clearSelection()  # scroll to the passage; a selection would hide its highlight
             self.text.setTextCursor(cursor)
             self.text.ensureCursorVisible()
+        self.contextShown.emit()
 
     def open_file(self) -> None:
         """Open the file in the program the desktop chooses; where none opens it, say so and offer

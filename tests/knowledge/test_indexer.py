@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.core.cancel import CancelToken
-from assistant.knowledge.vectors import EmbedderMismatchError
+from assistant.knowledge.vectors import EmbedderMismatchError, VectorStore
 from tests.fakes import HashingEmbedder
 from tests.knowledge.conftest import write_pdf
 
@@ -322,7 +322,9 @@ def test_a_library_from_before_stable_ids_whose_vectors_are_gone_is_indexed_agai
     library.sync("home")
     collection = library.collection("home")
     _as_before_stable_ids(library, "home")
-    library.vectors._client.delete_collection(f"hearth-{collection.id}")
+    store = VectorStore(tmp_path / "home" / "vectors")  # the library is closed: its store with it
+    store.drop(f"hearth-{collection.id}")
+    store.close()
 
     migrated = make_library()
     report = migrated.sync("home")

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.tools.files import MAX_READ_BYTES, PAGE_CHARS, AllowedFolders, FileAccess
 from assistant.tools.registry import ToolError
-from tests.knowledge.conftest import write_pdf
+from tests.knowledge.conftest import write_pdf, write_stream_bomb_pdf
 
 
 @pytest.fixture
@@ -30,6 +30,21 @@ def test_reading_and_searching_inside(access: FileAccess) -> None:
     assert access.search("*.md").endswith("plan.md")
     assert "notes.txt" in access.search("*", contains="SPARE KEY")
     assert access.search("*.xls") == "No file matches."
+
+
+def test_documents_are_parsed_in_the_reader_process_not_in_hearths_own(
+    access: FileAccess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PDFium on a hostile PDF inside Hearth's process could take it down: the limited reader reads it."""
+
+    def in_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a PDF was parsed in Hearth's own process")
+
+    monkeypatch.setattr("assistant.knowledge.documents.read_pdf", in_process)
+    assert access.read("manual.pdf", 2, 3) == "[page 2]\nPage two.\n\n[page 3]\nPage three."
+    bomb = write_stream_bomb_pdf(tmp_path / "allowed" / "bomb.pdf")
+    with pytest.raises(ToolError, match="decompression bomb"):
+        access.read(str(bomb))
 
 
 @pytest.mark.parametrize("path", ["../secret.txt", "../../etc/passwd", "/etc/passwd", "sub/../../secret.txt"])

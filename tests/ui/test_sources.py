@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.ui.sources import passage_in_context
+import pytest
+from pytestqt.qtbot import QtBot
+
+from assistant.ui.sources import _READING, SourceDialog, passage_in_context
 from tests.knowledge.conftest import write_pdf
 
 
@@ -51,3 +54,25 @@ def test_open_file_without_a_launcher_says_where_the_file_is(  # type: ignore[no
     assert "file manager" in box.where.text()
     qtbot.mouseClick(buttons["Close"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not box.isVisible())
+    qtbot.waitUntil(lambda: not _READING, timeout=10_000)  # the page it read on opening
+
+
+def test_the_citation_viewer_reads_off_the_ui_thread_in_the_reader_process(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile PDF must not reach PDFium in Hearth's process, nor a slow one freeze the window."""
+
+    def in_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a PDF was parsed in Hearth's own process")
+
+    monkeypatch.setattr("assistant.knowledge.documents.read_pdf", in_process)
+    path = write_pdf(tmp_path / "manual.pdf", ["Unpacking.", "Descale every 90 days.", "Warranty."])
+    source = {"n": 1, "path": str(path), "page": 2, "heading": "", "text": "every 90 days"}
+    dialog = SourceDialog(source)
+    qtbot.addWidget(dialog)
+    assert dialog.text.toPlainText() == "every 90 days"  # the stored passage at once; nothing parsed yet
+    with qtbot.waitSignal(dialog.contextShown, timeout=60_000):
+        dialog.open()
+    assert "Descale every 90 days." in dialog.text.toPlainText()
+    assert "Warranty" not in dialog.text.toPlainText()
+    qtbot.waitUntil(lambda: not _READING, timeout=10_000)
