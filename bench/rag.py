@@ -252,7 +252,7 @@ def runners_bench(home: Path, texts: list[str], torch_embedder: SentenceTransfor
     import numpy as np
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from assistant.knowledge.embedder import bundled_embedder_path
+    from assistant.knowledge.bundled_embedder import bundled_embedder_path
     from assistant.knowledge.onnx_embedder import OnnxEmbedder, export_onnx
 
     source = bundled_embedder_path()

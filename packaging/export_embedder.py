@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.knowledge.embedder import bundled_embedder_path  # noqa: E402
-from assistant.knowledge.onnx_embedder import export_onnx  # noqa: E402
+from assistant.knowledge.bundled_embedder import bundled_embedder_path
+from assistant.knowledge.onnx_embedder import export_onnx
 
 source = bundled_embedder_path()
 if source is None:

@@ -115,7 +115,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_local(rows: list[dict[str, Any]]) -> None:
-    from assistant.engine.gguf import human_bytes, human_count
+    from assistant.core.units import human_bytes, human_count
 
     print("On this machine:")
     if not rows:
@@ -135,7 +135,7 @@ def _print_local(rows: list[dict[str, Any]]) -> None:
 
 
 def _print_catalogue(rows: list[dict[str, Any]]) -> None:
-    from assistant.engine.gguf import human_bytes
+    from assistant.core.units import human_bytes
 
     print("\nCatalogue (download with: hearth models download KEY):")
     for row in rows:
@@ -146,7 +146,7 @@ def _print_catalogue(rows: list[dict[str, Any]]) -> None:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from assistant.engine.gguf import human_bytes
+    from assistant.core.units import human_bytes
     from assistant.engine.hub_search import gguf_files, search_gguf_repos
 
     if args.action == "search":
@@ -189,7 +189,7 @@ def _download(args: argparse.Namespace) -> int:
     print(f"Downloading {filename} from {downloader.endpoint}/{repo} ({revision})", file=sys.stderr)
     part = downloader.part_path(repo, filename, revision)
     if part.exists():
-        from assistant.engine.gguf import human_bytes
+        from assistant.core.units import human_bytes
 
         print(f"Resuming: {human_bytes(part.stat().st_size)} already downloaded.", file=sys.stderr)
     try:
@@ -213,7 +213,7 @@ class ProgressBar:
         self._drawn = False
 
     def update(self, report: Any) -> None:
-        from assistant.engine.gguf import human_bytes
+        from assistant.core.units import human_bytes
 
         now = time.monotonic()
         final = report.done >= report.total

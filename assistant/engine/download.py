@@ -291,7 +291,7 @@ class ModelDownloader:
     def _check_space(self, needed: int, name: str) -> None:
         free = self.free_space(self.downloads_folder)
         if needed + SPACE_MARGIN > free:
-            from assistant.engine.gguf import human_bytes
+            from assistant.core.units import human_bytes
 
             raise DiskFullError(
                 f"Not enough disk space for {name}: it needs {human_bytes(needed)} more, "

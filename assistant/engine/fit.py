@@ -135,7 +135,7 @@ class FitEstimate:
         return self.verdict == "fits comfortably" and (self.speed is None or self.speed.usable)
 
     def summary(self) -> str:
-        from assistant.engine.gguf import human_bytes
+        from assistant.core.units import human_bytes
 
         speed, verdict = "", str(self.verdict)
         if self.verdict == "fits comfortably" and not self.usable:

@@ -365,18 +365,3 @@ def _check_complete(info: GGUFInfo) -> None:
             f"{info.path.name} is truncated: {missing:,} bytes of its weights are missing "
             f"(expected at least {end:,} bytes, found {info.file_size:,})."
         )
-
-
-def human_bytes(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(count) < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} TB"
-
-
-def human_count(count: int) -> str:
-    for unit, scale in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if count >= scale:
-            return f"{count / scale:.1f}{unit}"
-    return str(count)

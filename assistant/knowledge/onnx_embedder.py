@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.errors import HearthError
-from assistant.knowledge.embedder import MINILM_DIMENSION, MINILM_NAME
+from assistant.knowledge.bundled_embedder import MINILM_DIMENSION, MINILM_NAME
 
 MAX_TOKENS = 256  # the model's max_seq_length, as sentence-transformers truncates
 ONNX_DIR_NAME = "embedder-onnx"

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.knowledge.embedder import MINILM_NAME, bundled_embedder_path
+from assistant.knowledge.bundled_embedder import MINILM_NAME, bundled_embedder_path
 
 MINILM_MAX_TOKENS = 256  # the model's max_seq_length
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]

@@ -10,32 +10,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QMimeData, QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QWidget
 
-from assistant.core.attachments import Attachment, add_attachment, attachments, remove_attachment
+from assistant.core.attachments import add_attachment, attachments, remove_attachment
 from assistant.core.errors import HearthError
 from assistant.ui.operations import OpChanges, StoreOp
 from assistant.ui.threads import start_on_thread, stop_thread
 
 if TYPE_CHECKING:
+    from assistant.core.store import ConversationStore
     from assistant.knowledge.parse_pool import ParsePool
     from assistant.ui.chat_pane import ChatPane
-    from assistant.ui.main_window import MainWindow
+    from assistant.ui.operations import Operations
 
 
-def dropped_files(mime: QMimeData) -> list[Path]:
-    """The local files a drag carries; none when any is not local, or is a model (.gguf: the
-    model drop handler takes those)."""
-    if not mime.hasUrls():
-        return []
-    urls = mime.urls()
-    paths = [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
-    if not paths or len(paths) != len(urls) or any(p.suffix.lower() == ".gguf" for p in paths):
-        return []
-    return paths
+class AttachHost(Protocol):
+    """What attaching needs of the window (the main window provides it)."""
+
+    conversation_id: int | None
+    operations: Operations
+
+    def create_conversation(self, then: Callable[[int], None] | None = None) -> None: ...
+    def store_for(self, conversation_id: int) -> ConversationStore: ...
+    def show_notice(self, text: str) -> None: ...
+    def show_error(self, message: str, hint: str = "", parent: QWidget | None = None) -> object: ...
+    def request_preview(self) -> None: ...
 
 
 class AttachWorker(QObject):
@@ -72,56 +74,13 @@ class AttachWorker(QObject):
             self._pool = None
 
 
-class AttachmentBar(QWidget):
-    """One chip per attached file (and per file being read), above the message input."""
-
-    removeRequested = Signal(int)  # attachment id
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("attachmentBar")
-        self.setAccessibleName("Attached files")
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self.chips: list[QWidget] = []
-        self.hide()
-
-    def show_files(self, attached: list[Attachment], reading: list[str]) -> None:
-        for chip in self.chips:
-            self._layout.removeWidget(chip)
-            chip.deleteLater()
-        self.chips = []
-        for item in attached:
-            chip = QToolButton()
-            chip.setObjectName("attachmentChip")
-            chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            chip.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
-            chip.setText(f"{item.name}  ×")
-            chip.setToolTip(f"{item.path}\nUsed in this conversation only. Click to take it off.")
-            chip.setAccessibleName(f"Attached: {item.name}. Remove")
-            chip.setProperty("attachment_id", item.id)
-            chip.clicked.connect(lambda _=False, i=item.id: self.removeRequested.emit(i))
-            self.chips.append(chip)
-        for path in reading:
-            label = QLabel(f"Reading {Path(path).name}…")
-            label.setObjectName("attachmentReading")
-            self.chips.append(label)
-        while self._layout.count():
-            self._layout.takeAt(0)
-        for chip in self.chips:
-            self._layout.addWidget(chip)
-            chip.show()  # now, not when the layout gets round to it
-        self._layout.addStretch(1)
-        self.setVisible(bool(self.chips))
-
-
 class AttachmentControls(QObject):
     """Wires the paperclip, drops and chips of the chat pane to the reader and the store."""
 
     attached = Signal(int, str)  # conversation id, file name (for tests and notices)
 
-    def __init__(self, window: MainWindow, pane: ChatPane, max_bytes: Callable[[], int]) -> None:
-        super().__init__(window)
+    def __init__(self, window: AttachHost, pane: ChatPane, max_bytes: Callable[[], int]) -> None:
+        super().__init__(pane)
         self.window = window
         self.pane = pane
         self.max_bytes = max_bytes
@@ -133,7 +92,7 @@ class AttachmentControls(QObject):
         pane.attachment_bar.removeRequested.connect(self.remove)
 
     def choose_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self.window, "Attach files to this conversation")
+        files, _ = QFileDialog.getOpenFileNames(self.pane.window(), "Attach files to this conversation")
         if files:
             self.attach([Path(f) for f in files])
 

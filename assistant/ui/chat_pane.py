@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.reasoning.reply import TurnStyle
-from assistant.ui.attachments import AttachmentBar, dropped_files
+from assistant.ui.attachment_bar import AttachmentBar, dropped_files
 from assistant.ui.chat_view import ChatView
 from assistant.ui.composer import MessageInput
 from assistant.ui.gauge import ContextGauge

@@ -6,7 +6,7 @@ from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-from assistant.ui.attachments import dropped_files
+from assistant.ui.attachment_bar import dropped_files
 
 
 class MessageInput(QPlainTextEdit):

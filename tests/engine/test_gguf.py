@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from assistant.core.errors import CorruptModelError, ModelNotFoundError, NotGGUFError
-from assistant.engine.gguf import human_bytes, human_count, read_gguf
+from assistant.core.units import human_bytes, human_count
+from assistant.engine.gguf import read_gguf
 
 
 def test_reads_the_bundled_models_header(model_path: Path) -> None:

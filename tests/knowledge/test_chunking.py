@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
+from assistant.knowledge.bundled_embedder import bundled_embedder_path
 from assistant.knowledge.chunking import MAX_CHARS, MAX_TOKENS, chunk_section, chunk_sections
 from assistant.knowledge.documents import Section
-from assistant.knowledge.embedder import bundled_embedder_path
 from assistant.knowledge.tokens import MINILM_MAX_TOKENS, EstimatingCounter, counter_for
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from assistant.core.errors import HearthError
-from assistant.knowledge.embedder import SentenceTransformerEmbedder, bundled_embedder_path
+from assistant.knowledge.bundled_embedder import bundled_embedder_path
+from assistant.knowledge.embedder import SentenceTransformerEmbedder
 from assistant.knowledge.library import default_embedder
 from assistant.knowledge.onnx_embedder import OnnxEmbedder, export_onnx
 
