@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,9 +35,23 @@ class Database:
                 self._check_length()
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=self.timeout_s)
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+
+    def _use_wal(self) -> None:
+        """Switch to write-ahead logging. The switch takes an exclusive lock and, on a new file that
+        another process is creating at the same moment, SQLite answers "locked" at once rather than
+        through its busy handler: so it is retried here, up to the same timeout as a write."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def _check_length(self) -> None:
         """A file shorter than its header says was cut (a copy or a disk that stopped): damaged,

@@ -318,11 +318,13 @@ class ModelDownloader:
 class _Meter:
     """Turns byte counts into progress reports with speed and time left (averaged over a few seconds).
 
-    Chunks arrive every 64 KiB, thousands a second on a fast line: the meter reports at most every
-    ``REPORT_EVERY_S`` (and always the last byte), so the window gets a handful of queued signals a
-    second, as every other stream in it does, rather than one per chunk."""
+    Chunks arrive every 64 KiB, thousands a second on a fast line: the meter reports when
+    ``REPORT_EVERY_S`` has passed or another ``REPORT_EVERY_FRACTION`` of the file has come (and
+    always the last byte), so the window gets at most a hundred reports a file plus ten a second,
+    rather than one per chunk; a fast download still reports (and can be stopped) part way."""
 
     REPORT_EVERY_S = 0.1
+    REPORT_EVERY_FRACTION = 0.01
     WINDOW_S = 5.0
 
     def __init__(
@@ -338,17 +340,23 @@ class _Meter:
         self._clock = clock
         self._samples: deque[tuple[float, int]] = deque([(clock(), start)])
         self._reported_at: float | None = None
+        self._reported_done = start
 
     def restart(self) -> None:
         self._samples = deque([(self._clock(), 0)])
         self._reported_at = None
+        self._reported_done = 0
 
     def advance(self, done: int) -> None:
         now = self._clock()
-        due = self._reported_at is None or now - self._reported_at >= self.REPORT_EVERY_S
+        due = (
+            self._reported_at is None
+            or now - self._reported_at >= self.REPORT_EVERY_S
+            or done - self._reported_done >= self.total * self.REPORT_EVERY_FRACTION
+        )
         if not due and done < self.total:
             return
-        self._reported_at = now
+        self._reported_at, self._reported_done = now, done
         self._samples.append((now, done))
         while len(self._samples) > 2 and now - self._samples[0][0] > self.WINDOW_S:
             self._samples.popleft()
