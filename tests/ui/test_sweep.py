@@ -141,7 +141,7 @@ def test_every_button_and_action_in_every_window(  # type: ignore[no-untyped-def
             lambda: (
                 not window.busy
                 and window.model_state != "loading"
-                and controls.jobs.pending == 0
+                and controls.operations.pending == 0
                 and QApplication.activeModalWidget() in (None, *watcher.protected)
             ),
             timeout=20_000,
