@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 from assistant.memory.extraction import Candidate
 from assistant.memory.long_term import LongTermMemory
@@ -87,8 +88,9 @@ def test_export_writes_the_picked_file_and_import_reads_it_back(  # type: ignore
     assert TEA in json.dumps(json.loads(target.read_text(encoding="utf-8")), ensure_ascii=False)
 
     dialog.list.setCurrentRow(0)
-    _click(qtbot, dialog, "Delete")
-    qtbot.waitUntil(lambda: dialog.list.count() == 0, timeout=10_000)
+    with answer_dialogs(press(QMessageBox.StandardButton.Yes)):
+        _click(qtbot, dialog, "Delete")
+        qtbot.waitUntil(lambda: dialog.list.count() == 0, timeout=10_000)
     with answer_dialogs(pick_file(str(target)), press(QMessageBox.StandardButton.Ok)) as answered:
         _click(qtbot, dialog, "Import…")
         qtbot.waitUntil(lambda: len(answered) == 2, timeout=10_000)
@@ -104,3 +106,32 @@ def test_export_and_import_cancelled_do_nothing(qtbot, dialog, memory, operation
         qtbot.waitUntil(lambda: len(answered) == 2, timeout=10_000)
     qtbot.wait(50)
     assert operations.pending == 0 and dialog.problem.isHidden() and _texts(memory) == [TEA]
+
+
+def _press_enter(dialog: QDialog) -> None:
+    """Enter, as a person who hurries past the question: its default button answers."""
+    QTest.keyClick(dialog, Qt.Key.Key_Return)
+
+
+def test_delete_asks_first_and_enter_keeps_the_memory(qtbot, dialog, memory, operations) -> None:  # type: ignore[no-untyped-def]
+    dialog.list.setCurrentRow(0)
+    with answer_dialogs(_press_enter) as answered:
+        _click(qtbot, dialog, "Delete")
+        qtbot.waitUntil(lambda: len(answered) == 1, timeout=10_000)
+    assert answered[0].kind == "QMessageBox" and answered[0].title == "Delete memory"
+    assert TEA in answered[0].text, "the question names the memory"
+    qtbot.wait(50)
+    assert operations.pending == 0 and _texts(memory) == [TEA] and dialog.list.count() == 1
+
+
+def test_delete_answered_no_keeps_and_yes_deletes(qtbot, dialog, memory, operations) -> None:  # type: ignore[no-untyped-def]
+    dialog.list.setCurrentRow(0)
+    with answer_dialogs(press(QMessageBox.StandardButton.No)) as answered:
+        _click(qtbot, dialog, "Delete")
+        qtbot.waitUntil(lambda: len(answered) == 1, timeout=10_000)
+    qtbot.wait(50)
+    assert _texts(memory) == [TEA]
+    with answer_dialogs(press(QMessageBox.StandardButton.Yes)) as answered:
+        _click(qtbot, dialog, "Delete")
+        qtbot.waitUntil(lambda: len(answered) == 1 and dialog.list.count() == 0, timeout=10_000)
+    assert _texts(memory) == []
