@@ -85,8 +85,9 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
         qtbot.mouseClick(button(dialog, "Edit…"), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "green tea" in dialog.list.item(0).text(), timeout=10_000)
     screenshot(dialog, "memory-panel")
-    qtbot.mouseClick(button(dialog, "Delete"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.list.count() == 0, timeout=10_000)
+    with answer_dialogs(press(QMessageBox.StandardButton.Yes)):  # Delete asks first
+        qtbot.mouseClick(button(dialog, "Delete"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.list.count() == 0, timeout=10_000)
     dialog.pause.setChecked(True)
     assert not memory.active and not window.settings.memory.enabled
     dialog.pause.setChecked(False)
