@@ -125,8 +125,19 @@ class MemoryDialog(QDialog):
         self._write(lambda: self.memory.store.update(memory_id, text), "change the memory", text)
 
     def delete_selected(self) -> None:
+        """Asks first (No is the default); then the selected memory is deleted."""
         memory_id = self._selected_id()
-        if memory_id is not None:
+        if memory_id is None:
+            return
+        text = self.memory.store.get(memory_id).text
+        answer = QMessageBox.question(
+            self,
+            "Delete memory",
+            f"Delete this memory? Hearth will no longer remember:\n\n{text}",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
             self._write(lambda: self.memory.store.delete([memory_id]), "delete the memory")
 
     def _on_pause(self, paused: bool) -> None:

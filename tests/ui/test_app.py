@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from assistant.core.messages import MessageStatus
+from tests.ui.waits import new_chat
 
 pytestmark = pytest.mark.real_model
 
@@ -58,6 +59,6 @@ def test_a_whole_session_with_every_connection_refused(qtbot, make_hearth, monke
     assert dialog is not None and dialog.isVisible()
     screenshot(dialog, "10-settings-offline")
     dialog.accept()
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     window.close()
     assert attempts == []

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QToolButton
 from assistant.core.attachments import attachments
 from assistant.ui.attachments import AttachmentControls
 from tests.knowledge.conftest import write_pdf
+from tests.ui.waits import new_chat, writes_done
 
 WAIT_MS = 60_000
 
@@ -35,7 +36,7 @@ def test_a_file_dropped_on_the_chat_answers_in_that_conversation(
     window = hearth.window
     controls = window.attachment_controls
     manual = write_pdf(tmp_path / "kettle.pdf", ["Unpacking the kettle.", "Descale the kettle every 90 days."])
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     first = window.conversation_id
     with qtbot.waitSignal(controls.attached, timeout=WAIT_MS):
         assert drop(window.centre, manual).isAccepted()
@@ -50,11 +51,12 @@ def test_a_file_dropped_on_the_chat_answers_in_that_conversation(
     assert any("kettle.pdf p.2" in button.text() for button in reply.source_buttons)
     screenshot(window, "18-attached-file")
 
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     assert chips(controls) == [] and not controls.pane.attachment_bar.isVisible()
     window.open_conversation(first)
     assert chips(controls) == ["kettle.pdf  ×"]
     next(c for c in controls.pane.attachment_bar.chips if isinstance(c, QToolButton)).click()
+    writes_done(qtbot, window)
     assert chips(controls) == [] and attachments(hearth.store, first) == []
 
 
@@ -62,7 +64,7 @@ def test_a_file_pasted_into_the_input_is_attached_not_typed(qtbot, hearth, tmp_p
     window = hearth.window
     notes = tmp_path / "notes.md"
     notes.write_text("# Shed\n\nThe shed key hangs by the back door.")
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     window.input.setPlainText("Where is the key?")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(notes))])
@@ -77,7 +79,7 @@ def test_a_file_that_cannot_be_attached_is_explained_and_nothing_changes(qtbot, 
     window = hearth.window
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4 nonsense")
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     with qtbot.waitSignal(window.errorShown, timeout=WAIT_MS) as shown:
         drop(window.centre, broken)
     assert "broken.pdf could not be read: corrupt PDF" in shown.args[0]
@@ -88,6 +90,6 @@ def test_a_file_that_cannot_be_attached_is_explained_and_nothing_changes(qtbot, 
 def test_a_model_file_dropped_is_not_attached(qtbot, hearth, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     model = tmp_path / "model.gguf"
     model.write_bytes(b"not really a model")
-    hearth.window.new_action.trigger()
+    new_chat(qtbot, hearth.window)
     with qtbot.assertNotEmitted(hearth.window.centre.filesDropped):
         drop(hearth.window.centre, model)

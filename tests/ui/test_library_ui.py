@@ -14,6 +14,7 @@ from assistant.config import KnowledgeSettings, Settings
 from assistant.knowledge.library import Library
 from tests.fakes import HashingEmbedder, ScriptedEngine
 from tests.knowledge.conftest import write_pdf
+from tests.ui.waits import new_chat, writes_done
 
 
 def test_index_choose_ask_and_open_a_source(qtbot, hearth_home: Path, tmp_path: Path, screenshot) -> None:  # type: ignore[no-untyped-def]
@@ -40,11 +41,12 @@ def test_index_choose_ask_and_open_a_source(qtbot, hearth_home: Path, tmp_path: 
         screenshot(dialog, "12-library")
         dialog.done(0)
 
-        window.new_action.trigger()
+        new_chat(qtbot, window)
         panel_item = window.panel.collections.item(0)
         assert panel_item.text() == "Manuals"
         panel_item.setCheckState(Qt.CheckState.Checked)
         window.panel.flush()
+        writes_done(qtbot, window)
         assert hearth.store.get(window.conversation_id).options["collections"] == [library.collection("Manuals").uid]
 
         window.input.setPlainText("How often do I descale the kettle?")
@@ -157,9 +159,10 @@ def test_the_real_model_answer_shows_as_cited_only_what_it_cites(
     settings.sampling.temperature = 0.0
     hearth = make_hearth(settings=settings, library=library)
     window = hearth.window
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     window.panel.collections.item(0).setCheckState(Qt.CheckState.Checked)
     window.panel.flush()
+    writes_done(qtbot, window)
     window.input.setPlainText("How often should I descale the kettle? Cite the passage.")
     with qtbot.waitSignal(window.busyChanged, timeout=120_000, check_params_cb=lambda busy: not busy):
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)

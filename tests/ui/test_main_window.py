@@ -13,6 +13,7 @@ from assistant.core.errors import EngineError
 from assistant.core.messages import MessageStatus
 from tests.fakes import ScriptedEngine
 from tests.ui.dialogs import answer_dialogs, context_menu_action, press, type_text
+from tests.ui.waits import new_chat, writes_done
 
 
 def _send(qtbot, hearth: Hearth, text: str, timeout: int = 30_000) -> None:  # type: ignore[no-untyped-def]
@@ -131,7 +132,8 @@ def test_conversations_new_search_rename_delete(qtbot, hearth: Hearth, scripted:
     _send(qtbot, hearth, "tomatoes in the garden")
     first = window.conversation_id
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert window.conversation_id != first and window.messages.rowCount() == 0
+    qtbot.waitUntil(lambda: window.conversation_id != first, timeout=5_000)
+    assert window.messages.rowCount() == 0
     _send(qtbot, hearth, "tax forms")
     window.search_box.setText("tomatoes")
     qtbot.waitUntil(lambda: window.conversations.rowCount() == 2, timeout=3_000)  # header + one match
@@ -141,14 +143,17 @@ def test_conversations_new_search_rename_delete(qtbot, hearth: Hearth, scripted:
     listed = window.conversation_list
     with answer_dialogs(type_text("Garden")):  # right click › Rename…, typed into the box it opens
         context_menu_action(listed, window.conversations.row_of(first), "Rename…").trigger()
+    writes_done(qtbot, window)
     assert hearth.store.get(first).title == "Garden"
     with answer_dialogs(press(QMessageBox.StandardButton.Cancel)) as answered:
         context_menu_action(listed, window.conversations.row_of(first), "Delete…").trigger()
         qtbot.waitUntil(lambda: len(answered) == 1, timeout=3_000)
+    writes_done(qtbot, window)
     assert hearth.store.get(first)  # cancelled: still there
     with answer_dialogs(press(QMessageBox.StandardButton.Yes)) as answered:
         context_menu_action(listed, window.conversations.row_of(first), "Delete…").trigger()
         qtbot.waitUntil(lambda: len(answered) == 1, timeout=3_000)
+    writes_done(qtbot, window)
     assert all(c.id != first for c in hearth.store.conversations())
 
 
@@ -156,7 +161,7 @@ def test_switching_conversations_shows_their_messages(qtbot, hearth: Hearth) -> 
     window = hearth.window
     _send(qtbot, hearth, "in the first")
     first = window.conversation_id
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     _send(qtbot, hearth, "in the second")
     row = window.conversations.row_of(first)
     window.conversation_list.setCurrentIndex(window.conversations.index(row))
@@ -166,11 +171,12 @@ def test_switching_conversations_shows_their_messages(qtbot, hearth: Hearth) -> 
 
 def test_conversation_settings_are_saved_and_used(qtbot, hearth: Hearth, scripted: ScriptedEngine) -> None:  # type: ignore[no-untyped-def]
     window = hearth.window
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     window.panel.system_prompt.setPlainText("Answer like a pirate.")
     window.panel.temperature.setValue(0.2)
     window.panel.max_tokens.setValue(33)
     window.panel.flush()
+    writes_done(qtbot, window)
     stored = hearth.store.get(window.conversation_id)
     assert stored.system_prompt == "Answer like a pirate."
     assert stored.options == {"profile_id": 1, "temperature": 0.2, "max_tokens": 33}
@@ -222,7 +228,7 @@ def test_a_broken_model_file_is_an_error_dialog(qtbot, make_hearth, tmp_path: Pa
     screenshot(window.last_error, "06-error-broken-model-dialog")
     window.last_error.done(0)
     # Still usable: conversations can be created and browsed; sending says why it cannot answer.
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     window.input.setPlainText("hello?")
     with qtbot.waitSignal(hearth.window.errorShown, timeout=5_000):
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)

@@ -17,6 +17,7 @@ from assistant.config import Settings
 from assistant.memory.long_term import LongTermMemory
 from tests.fakes import ScriptedEngine
 from tests.ui.dialogs import answer_dialogs, button, context_menu_action, press, type_text
+from tests.ui.waits import new_chat, writes_done
 
 MIRA = "The user's daughter is called Mira."
 
@@ -48,7 +49,7 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     controls = window.memory_controls
     assert controls is not None and controls.picker.currentText() == "Default"
 
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     first = window.conversation_id
     _send(qtbot, hearth, "My daughter is called Mira.")
     qtbot.waitUntil(lambda: [m.text for m in memory.store.memories()] == [MIRA], timeout=10_000)
@@ -61,7 +62,7 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     assert reopened.learned_note.isVisibleTo(reopened)
     assert reopened.learned_note.text() == f"Remembered: {MIRA}"
 
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     _send(qtbot, hearth, "What is my daughter's name?")
     qtbot.waitUntil(lambda: engine.pending == 0, timeout=10_000)
     assert MIRA in engine.history[2][-1].content, "the memory reached the prompt"
@@ -84,8 +85,9 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
         qtbot.mouseClick(button(dialog, "Edit…"), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "green tea" in dialog.list.item(0).text(), timeout=10_000)
     screenshot(dialog, "memory-panel")
-    qtbot.mouseClick(button(dialog, "Delete"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.list.count() == 0, timeout=10_000)
+    with answer_dialogs(press(QMessageBox.StandardButton.Yes)):  # Delete asks first
+        qtbot.mouseClick(button(dialog, "Delete"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.list.count() == 0, timeout=10_000)
     dialog.pause.setChecked(True)
     assert not memory.active and not window.settings.memory.enabled
     dialog.pause.setChecked(False)
@@ -97,28 +99,34 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     assert profiles is not None and profiles.isVisible()
     with answer_dialogs(type_text("Work")):
         qtbot.mouseClick(button(profiles, "New…"), Qt.MouseButton.LeftButton)
+    writes_done(qtbot, window)
     profiles.about.setPlainText("I am a nurse.")
     profiles.temperature.setValue(0.3)
     qtbot.mouseClick(button(profiles, "Save"), Qt.MouseButton.LeftButton)
+    writes_done(qtbot, window)
     assert profiles.error.text() == ""
     assert memory.profiles.get("Work").sampling == {"temperature": 0.3}
     memory.profiles.set_tool_policy("Work", "files_read", "allow")
     profiles._fill(memory.profiles.get("Work").id)
     profiles.approval_boxes["files_read"].setCurrentText("deny")
     qtbot.mouseClick(button(profiles, "Save"), Qt.MouseButton.LeftButton)
+    writes_done(qtbot, window)
     assert memory.profiles.get("Work").tool_approvals == {"files_read": "deny"}
     profiles.temperature.setValue(profiles.temperature.minimum())
     qtbot.mouseClick(button(profiles, "Save"), Qt.MouseButton.LeftButton)
+    writes_done(qtbot, window)
     assert memory.profiles.get("Work").sampling == {}
     qtbot.wait(50)  # the rebuilt rows take their room on the next event loop
     screenshot(profiles, "profiles")
     qtbot.mouseClick(button(profiles, "Close"), Qt.MouseButton.LeftButton)
     work = memory.profiles.get("Work")
     controls.picker.choose(work.id)
+    writes_done(qtbot, window)
     assert _listed(window) == [] and window.conversation_id is None
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     assert hearth.store.get(window.conversation_id).options["profile_id"] == work.id
     controls.picker.choose(memory.profiles.get("Default").id)
+    writes_done(qtbot, window)
     assert sorted(_listed(window)) == [first, first + 1], "only Default's two conversations"
 
     # Forget the first conversation: it and the memory drawn from it are gone.
@@ -134,6 +142,7 @@ def test_memory_profiles_forget_and_incognito(  # type: ignore[no-untyped-def]
     saved_conversations = len(hearth.store.conversations())
     engine.enqueue("Incognito answer.")
     window.incognito_action.trigger()
+    writes_done(qtbot, window)
     assert "incognito" in window.windowTitle()
     _send(qtbot, hearth, "Remember that my cat is called Tom.")
     assert [m.content for m in window.messages.messages()][-1] == "Incognito answer."
@@ -152,7 +161,7 @@ def test_a_damaged_memory_database_leaves_chat_working(  # type: ignore[no-untyp
     window = hearth.window
     assert hearth.memory is None and window.memory_controls is None
     assert "memory database" in window.statusBar().currentMessage()
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     _send(qtbot, hearth, "hello")
     assert [m.content for m in window.messages.messages()] == ["hello", "Still here."]
 
@@ -184,6 +193,7 @@ def test_picking_a_model_or_a_profile_with_one_reloads_the_engine(  # type: igno
     assert window.memory_controls is not None
     with qtbot.waitSignal(window.modelStateChanged, timeout=10_000, check_params_cb=lambda s: s == "ready"):
         window.memory_controls.picker.choose(home.id)
+        writes_done(qtbot, window)
     assert loaded[-1] is None, "the profile's model (the bundled one) was loaded"
     assert window.settings.model.path == other, "a profile's model never leaks into the settings"
     from assistant.config import load_settings
@@ -193,6 +203,7 @@ def test_picking_a_model_or_a_profile_with_one_reloads_the_engine(  # type: igno
     default = memory.profiles.get("Default")
     with qtbot.waitSignal(window.modelStateChanged, timeout=10_000, check_params_cb=lambda s: s == "ready"):
         window.memory_controls.picker.choose(default.id)
+        writes_done(qtbot, window)
     assert loaded[-1] == other
 
 
@@ -236,6 +247,7 @@ def test_a_profiles_model_is_picked_from_the_models_on_disk_and_checked(  # type
     assert str(broken) not in offered, "an unreadable file is not offered"
     dialog.model.setCurrentIndex(offered.index(str(model_path)))
     qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    writes_done(qtbot, hearth.window)
     assert dialog.error.text() == ""
     assert memory.profiles.active().model == str(model_path)
     assert hearth.window.settings.model.path is None, "the profile's model stays the profile's"
@@ -247,5 +259,6 @@ def test_a_profiles_model_is_picked_from_the_models_on_disk_and_checked(  # type
     assert "not a GGUF model file" in dialog.error.text()
     dialog.model.setCurrentIndex(0)
     qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    writes_done(qtbot, hearth.window)
     assert memory.profiles.active().model is None
     qtbot.mouseClick(button(dialog, "Close"), Qt.MouseButton.LeftButton)

@@ -10,6 +10,7 @@ from assistant.app import Hearth
 from assistant.ui.chat_view import MessageWidget
 from assistant.ui.message_frame import FLASH_MS
 from tests.fakes import ScriptedEngine
+from tests.ui.waits import new_chat
 
 
 def _send(qtbot, hearth: Hearth, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +80,7 @@ def test_yours_on_the_right_replies_on_the_left_within_a_readable_width(
 def test_the_confidence_tint_has_a_legend(qtbot, make_hearth) -> None:  # type: ignore[no-untyped-def]
     engine = ScriptedEngine(["Three spiders have 24 legs."], token_delay_s=0.001)
     hearth = make_hearth(lambda s: engine)
-    hearth.window.new_action.trigger()
+    new_chat(qtbot, hearth.window)
     hearth.window.centre.probs_box.setChecked(True)
     _send(qtbot, hearth, "How many legs?")
     reply = hearth.window.chat_view.message_widgets[-1]

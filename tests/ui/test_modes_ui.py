@@ -7,6 +7,7 @@ import json
 from PySide6.QtCore import Qt, QUrl
 
 from tests.fakes import ScriptedEngine
+from tests.ui.waits import new_chat
 
 
 def _send(qtbot, window, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -22,7 +23,7 @@ def test_refine_stages_unfold_and_confidence_tints_the_reply(qtbot, make_hearth,
     )
     hearth = make_hearth(lambda s: engine)
     window = hearth.window
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     pane = window.centre
     pane.mode_picker.setCurrentIndex(pane.mode_picker.findData("refine"))
     pane.probs_box.setChecked(True)
@@ -53,7 +54,7 @@ def test_the_settings_rounds_and_votes_reach_the_modes(qtbot, make_hearth) -> No
     hearth = make_hearth(lambda s: engine)
     window = hearth.window
     window.settings.reasoning.votes = 5
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     window.centre.mode_picker.setCurrentIndex(window.centre.mode_picker.findData("vote"))
     engine.enqueue("merged")
     _send(qtbot, window, "Pick a letter")

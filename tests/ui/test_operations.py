@@ -216,7 +216,8 @@ def test_a_rename_the_database_refuses_is_one_message_and_changes_nothing(qtbot,
     writes_done(qtbot, window)
     assert len(_errors(window)) == 1
     box = _errors(window)[0]
-    assert "Could not rename the conversation" in box.text() and "Nothing was changed" in box.informativeText()
+    # The hint is the database error's own (a read-only database says how to make it writable).
+    assert "Could not rename the conversation" in box.text() and box.informativeText()
     assert "What you typed: Garden" in box.informativeText()  # given back, not lost
     assert "Tomatoes" in _listed_titles(window) and "Garden" not in _listed_titles(window)
     hearth.store._db.execute("PRAGMA query_only = OFF")
@@ -302,7 +303,8 @@ def test_memory_edit_and_delete_in_the_memory_window_are_written_off_the_ui_thre
     qtbot.waitUntil(lambda: any("green tea" in text for text in shown()), timeout=10_000)
     assert sorted(m.text for m in memory.store.memories()) == ["The user likes green tea.", "The user lives in Lyon."]
     dialog.list.setCurrentRow(next(i for i in range(2) if "Lyon" in dialog.list.item(i).text()))
-    qtbot.mouseClick(_button(dialog, "Delete"), Qt.MouseButton.LeftButton)
+    _when_shown(lambda: _modal(QMessageBox), lambda box: box.button(QMessageBox.StandardButton.Yes).click())
+    qtbot.mouseClick(_button(dialog, "Delete"), Qt.MouseButton.LeftButton)  # it asks first: Yes
     qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=10_000)
     assert [m.text for m in memory.store.memories()] == ["The user likes green tea."]
     assert recorded.on_ui_thread() == [] and recorded.threads() == {WRITER}

@@ -8,6 +8,7 @@ from assistant.config import Settings
 from assistant.core.store import ConversationStore
 from assistant.knowledge.catalog import CollectionInfo
 from assistant.ui.side_panel import ConversationPanel
+from tests.ui.waits import new_chat, writes_done
 
 
 def _collection(uid: str, name: str) -> CollectionInfo:
@@ -77,15 +78,16 @@ def test_a_new_chat_searches_the_only_collection(make_hearth, scripted, qtbot) -
     _library_with("Manuals")
     hearth = make_hearth(lambda settings: scripted)
     window = hearth.window
-    window.toolbar.new_action.trigger()
+    new_chat(qtbot, window)  # the toolbar's New chat; the chat is made off the UI thread
     assert window.conversation_id is not None
     assert _ticked(window.panel) == ["Manuals"]
     options = hearth.store.get(window.conversation_id).options
     assert options["collections"] == window.panel.collection_ids()  # stored, so the first turn searches it
     # Unticked in this chat: the next new chat still starts with the only collection.
     _click_tick(qtbot, window.panel, "Manuals")
+    writes_done(qtbot, window)
     assert _ticked(window.panel) == []
-    window.toolbar.new_action.trigger()
+    new_chat(qtbot, window)  # the toolbar's New chat; the chat is made off the UI thread
     assert _ticked(window.panel) == ["Manuals"]
 
 
@@ -93,10 +95,11 @@ def test_a_new_chat_keeps_the_collections_of_the_last_one(make_hearth, scripted,
     _library_with("Manuals", "Recipes")
     hearth = make_hearth(lambda settings: scripted)
     window = hearth.window
-    window.toolbar.new_action.trigger()
+    new_chat(qtbot, window)  # the toolbar's New chat; the chat is made off the UI thread
     assert _ticked(window.panel) == []  # two collections and no earlier choice: the user picks
     _click_tick(qtbot, window.panel, "Recipes")
+    writes_done(qtbot, window)
     assert _ticked(window.panel) == ["Recipes"]
     first = window.conversation_id
-    window.toolbar.new_action.trigger()
+    new_chat(qtbot, window)  # the toolbar's New chat; the chat is made off the UI thread
     assert window.conversation_id != first and _ticked(window.panel) == ["Recipes"]

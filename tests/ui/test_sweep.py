@@ -141,7 +141,7 @@ def test_every_button_and_action_in_every_window(  # type: ignore[no-untyped-def
             lambda: (
                 not window.busy
                 and window.model_state != "loading"
-                and controls.jobs.pending == 0
+                and controls.operations.pending == 0
                 and QApplication.activeModalWidget() in (None, *watcher.protected)
             ),
             timeout=20_000,
@@ -158,12 +158,30 @@ def test_every_button_and_action_in_every_window(  # type: ignore[no-untyped-def
         for text in texts + titles:
             if text.strip() in ("", "False", "True", "None"):
                 wrong.append(f"{what}: a memory or title became {text!r}")
+        now = kept()
+        for kind, ids in at_start.items():
+            if ids - now[kind]:
+                wrong.append(f"{what}: a {kind} was deleted without asking")
+            at_start[kind] &= now[kind]  # reported once
         dialog = controls.memory_dialog
         if dialog is not None and shiboken6.isValid(dialog) and dialog.isVisible() and dialog.problem.isVisible():
             wrong.append(f"{what}: the memory window says {dialog.problem.text()!r}")
         return wrong
 
     sweep = Sweep(qtbot, watcher, settle, check)
+
+    # Every question is answered No or Cancel, so nothing that was there may go: a deletion that
+    # happened anyway did not ask.
+    def kept() -> dict[str, set[object]]:
+        return {
+            "memory": {m.id for m in memory.store.memories()},
+            "conversation": {c.id for c in hearth.store.conversations()},
+            "profile": {p.id for p in memory.profiles.all()},
+            "collection": {c.name for c in hearth.library.collections()},
+        }
+
+    at_start = kept()
+
     skip_network = lambda label: label.startswith(NETWORK)  # noqa: E731
     try:
         # The dialogs first, while the conversation is as prepared.
@@ -236,7 +254,7 @@ def test_every_button_and_action_in_every_window(  # type: ignore[no-untyped-def
     lines = [summary, "", *sweep.triggered, "", *opened, ""]
     (RECORD / f"sweep-{theme}.txt").write_text("\n".join(lines), encoding="utf-8")
     assert not watcher.problems, "\n".join(watcher.problems)
-    assert [m.text for m in memory.store.memories()] != [], "the memories are still there (Delete removes one)"
+    assert sorted(m.text for m in memory.store.memories()) == sorted(MEMORIES), "Delete asked; the answer was No"
     # What the buttons did is what they say: Continue went on from the reply cut at the length limit.
     written = [m.content for m in hearth.store.all_messages(conversation_id)]
     assert "Kettles were first made of the rest of the story." in written, written

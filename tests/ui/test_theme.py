@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QMainWindow, QToolBar, QToolButton
 
 from assistant.app import Hearth, apply_theme
 from tests.fakes import ScriptedEngine
+from tests.ui.waits import new_chat
 
 CODE_REPLY = "Like this:\n\n```python\ndef greet(name):\n    return f'hello {name}'\n```\n\nThat is all."
 
@@ -99,7 +100,7 @@ def test_a_reply_tinted_by_confidence_reads_light_on_the_dark_theme(  # type: ig
     engine = ScriptedEngine(["Three spiders have twenty four legs."], token_delay_s=0.001)
     hearth = make_hearth(lambda s: engine)
     window = hearth.window
-    window.new_action.trigger()  # a new chat starts without probabilities: ask for them in this one
+    new_chat(qtbot, window)  # a new chat starts without probabilities: ask for them in this one
     window.centre.probs_box.setChecked(True)
     window.input.setPlainText("legs?")
     with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):

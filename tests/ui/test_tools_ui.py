@@ -12,6 +12,7 @@ from assistant.app import Hearth
 from assistant.config import KnowledgeSettings, Settings
 from assistant.knowledge.library import Library
 from tests.fakes import HashingEmbedder, ScriptedEngine
+from tests.ui.waits import new_chat, writes_done
 
 
 def test_approve_one_file_read_refuse_another_and_see_the_cards(
@@ -49,9 +50,10 @@ def test_approve_one_file_read_refuse_another_and_see_the_cards(
     try:
         with qtbot.waitSignal(window.modelStateChanged, timeout=10_000):
             hearth.show()
-        window.new_action.trigger()
+        new_chat(qtbot, window)
         window.panel.use_tools.setChecked(True)
         window.panel.flush()
+        writes_done(qtbot, window)
         assert hearth.store.get(window.conversation_id).options["tools"] is True
         QTimer.singleShot(20, answer_when_asked)
         window.input.setPlainText("What should the boiler pressure be?")

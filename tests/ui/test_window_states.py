@@ -9,6 +9,7 @@ from assistant.config import Settings
 from assistant.core.errors import EngineError
 from assistant.core.messages import MessageStatus
 from tests.fakes import ScriptedEngine
+from tests.ui.waits import new_chat, writes_done
 
 
 def _send(qtbot, hearth: Hearth, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -37,7 +38,7 @@ def test_send_after_a_failed_model_load_frees_the_window(qtbot, make_hearth, scr
     window = hearth.window
     assert window.model_state == "failed"
     window.last_error.done(0)
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     window.input.setPlainText("hello?")
     with qtbot.waitSignal(window.busyChanged, timeout=5_000, check_params_cb=lambda busy: not busy):
         qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
@@ -109,7 +110,7 @@ def test_the_stats_line_belongs_to_the_reply_shown(qtbot, hearth: Hearth, script
     assert window.speed_label.text() == ""
     _send(qtbot, hearth, "hello again")
     assert "tokens/s" in window.speed_label.text()
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     assert window.speed_label.text() == ""
 
 
@@ -142,12 +143,13 @@ def test_dialogs_do_not_pile_up(qtbot, hearth: Hearth) -> None:  # type: ignore[
 def test_incognito_is_marked_while_open_and_modes_stay_with_their_chat(qtbot, hearth: Hearth, screenshot) -> None:  # type: ignore[no-untyped-def]
     window = hearth.window
     centre = window.centre
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     first = window.conversation_id
     assert not centre.incognito_banner.isVisible()
     centre.mode_picker.setCurrentIndex(centre.mode_picker.findData("think"))
     assert "step-by-step plan" in centre.mode_picker.toolTip()
     window.incognito_action.trigger()
+    writes_done(qtbot, window)
     assert centre.incognito_banner.isVisible()
     assert centre.mode_picker.currentData() == "direct"  # the choice did not carry into the new chat
     window.statusBar().clearMessage()  # the notice fades; the banner stays
