@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -20,6 +19,7 @@ from assistant.reasoning.reply import TurnStyle
 from assistant.ui.attachment_bar import AttachmentBar, dropped_files
 from assistant.ui.chat_view import ChatView
 from assistant.ui.composer import MessageInput
+from assistant.ui.eliding_label import ElidingLabel
 from assistant.ui.gauge import ContextGauge
 from assistant.ui.models import MessageListModel
 from assistant.ui.theme import colors, icon, is_dark
@@ -85,10 +85,8 @@ class ChatPane(QWidget):
         self._explain_mode()
         self.probs_box = QCheckBox("Confidence")
         self.probs_box.setToolTip("Record each word's probability and alternatives (a little slower)")
-        self.speed_label = QLabel("")
+        self.speed_label = ElidingLabel("")  # "…" where it does not fit, not cut mid-word
         self.speed_label.setAccessibleName("Generation speed")
-        # Numbers that change with every reply must not set the window's minimum width.
-        self.speed_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.gauge = ContextGauge()
         self.gauge.setMaximumWidth(220)
         self.gauge.setMinimumWidth(60)  # the window fits 800 pixels with both side panels open

@@ -6,6 +6,8 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from assistant.ui.theme import is_dark
+
 PARTS: list[tuple[str, str, str]] = [
     ("system", "#7e57c2", "Instructions: the system prompt"),
     ("profile", "#5c6bc0", "Your profile: instructions and facts about you"),
@@ -17,6 +19,8 @@ PARTS: list[tuple[str, str, str]] = [
     ("reply_reserve", "#bdbdbd", "Kept free for the reply"),
     ("free", "#eeeeee", "Free"),
 ]
+# The light greys drawn on the dark theme: the trough, and the parts kept free.
+DARK: dict[str, str] = {"trough": "#3a3a42", "reply_reserve": "#5a5a64", "free": "#2e2e35"}
 
 
 class ContextGauge(QWidget):
@@ -67,7 +71,8 @@ class ContextGauge(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 2.5, -0.5, -2.5)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#e0e0e0"))
+        dark = is_dark(self)
+        painter.setBrush(QColor(DARK["trough"] if dark else "#e0e0e0"))
         painter.drawRoundedRect(rect, 3, 3)
         total = self.total
         if total:
@@ -75,7 +80,7 @@ class ContextGauge(QWidget):
             for name, color, _ in PARTS:
                 width = rect.width() * self.breakdown.get(name, 0) / total
                 if width > 0:
-                    painter.setBrush(QColor(color))
+                    painter.setBrush(QColor(DARK.get(name, color) if dark else color))
                     painter.drawRect(QRectF(x, rect.top(), width, rect.height()))
                     x += width
         painter.end()

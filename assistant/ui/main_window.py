@@ -334,6 +334,8 @@ class MainWindow(ChatActions):
             self.panel.show_conversation(None)
             self.centre.show_conversation(None, False)
             self.attachment_controls.show_conversation(None)
+            self.gauge.set_breakdown({})  # not the deleted conversation's numbers under an empty window
+            self.speed_label.clear()
 
     def _on_conversation_forgotten(self, conversation_id: int) -> None:
         self._on_conversation_deleted(conversation_id)

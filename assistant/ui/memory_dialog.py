@@ -148,11 +148,20 @@ class MemoryDialog(QDialog):
         from assistant.memory.transfer import export_memory
 
         if path is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Export memory", "hearth-memory.json", "JSON (*.json)")
+            suggestion = str(Path.home() / "hearth-memory.json")  # not the folder Hearth was started from
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export memory", suggestion, "JSON (*.json)")
             if not chosen:
                 return
             path = Path(chosen)
-        path.write_text(json.dumps(export_memory(self.memory), ensure_ascii=False, indent=2), encoding="utf-8")
+        try:
+            path.write_text(json.dumps(export_memory(self.memory), ensure_ascii=False, indent=2), encoding="utf-8")
+        except OSError as exc:
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, "Memory", f"The memories could not be exported: {exc}", parent=self
+            )
+            box.setInformativeText("Choose another folder or file name.")
+            box.setObjectName("memoryExportError")
+            box.open()
 
     def import_file(self, path: Path | None = None) -> None:
         from assistant.memory.transfer import import_memory

@@ -139,3 +139,24 @@ def test_file_dialogs_are_dark_in_the_dark_theme(qtbot, hearth: Hearth, dark_the
     assert seen[0][1] < 128 and seen[0][2] < 128, seen
     apply_theme(dark_then_light, "system")
     assert not QApplication.testAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs), "the system's own"
+
+
+def test_the_context_gauge_turns_dark_with_the_theme(  # type: ignore[no-untyped-def]
+    qtbot, hearth: Hearth, scripted: ScriptedEngine, dark_then_light, screenshot
+) -> None:
+    apply_theme(dark_then_light, "light")
+    scripted.enqueue("A short answer.")
+    window = hearth.window
+    window.input.setPlainText("hello")
+    with qtbot.waitSignal(window.busyChanged, timeout=10_000, check_params_cb=lambda busy: not busy):
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.gauge.total > 0, timeout=5_000)
+
+    def free_part() -> QColor:  # the right end of the bar: the part of the window still free
+        image = window.gauge.grab().toImage()
+        return image.pixelColor(image.width() - 4, image.height() // 2)
+
+    assert free_part().lightness() > 200
+    apply_theme(dark_then_light, "dark")  # what saving the theme in Settings does
+    qtbot.waitUntil(lambda: free_part().lightness() < 80, timeout=5_000)  # not a white bar on the dark window
+    screenshot(window, "theme-dark-context-gauge")
