@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assistant.core.errors import HearthError
+from assistant.core.errors import HearthError, StorageFullError, StorageReadOnlyError
+from assistant.core.storage_errors import storage_error
 
 T = TypeVar("T")
 
@@ -88,6 +89,7 @@ class VectorStore:
 
         settings = Settings(anonymized_telemetry=False, allow_reset=False)
         self.location = url or str(path)
+        self._path = None if url else path  # a store on this machine's disk (not a server)
         self._client: Any = None
         try:
             if url:
@@ -108,10 +110,20 @@ class VectorStore:
             self.close()  # a client made before the failure: its connections go with it
             if isinstance(exc, HearthError):
                 raise
-            raise VectorStoreError(
+            raise self._failure(
                 f"The vector store at {self.location} cannot be opened: {_reason(exc)}",
+                exc,
                 "Check the Chroma server address in the settings, or that the data directory is writable.",
             ) from exc
+
+    def _failure(self, sentence: str, exc: BaseException, hint: str | None = None) -> HearthError:
+        """The error to raise for ``exc``: a full or read-only disk under a local store is told as
+        such (with what to do about it), anything else as a ``VectorStoreError``."""
+        if self._path is not None:
+            told = storage_error(exc, self._path / "chroma.sqlite3", "The vector store")
+            if isinstance(told, StorageFullError | StorageReadOnlyError):
+                return told
+        return VectorStoreError(sentence, hint) if hint else VectorStoreError(sentence)
 
     def _call(self, what: str, action: Callable[[], T]) -> T:
         """``action()``, with any failure of the store told as a ``VectorStoreError``."""
@@ -120,7 +132,9 @@ class VectorStore:
         except HearthError:
             raise
         except Exception as exc:
-            raise VectorStoreError(f"The vector store at {self.location} failed while {what}: {_reason(exc)}") from exc
+            raise self._failure(
+                f"The vector store at {self.location} failed while {what}: {_reason(exc)}", exc
+            ) from exc
 
     def _get(self, name: str) -> Any:
         """The Chroma collection, or None only when Chroma says there is none."""
@@ -129,8 +143,8 @@ class VectorStore:
         except Exception as exc:
             if _is_not_found(exc):
                 return None
-            raise VectorStoreError(
-                f"The vector store at {self.location} failed while opening collection {name}: {_reason(exc)}"
+            raise self._failure(
+                f"The vector store at {self.location} failed while opening collection {name}: {_reason(exc)}", exc
             ) from exc
 
     def close(self) -> None:
