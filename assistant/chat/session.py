@@ -7,6 +7,7 @@ while it streams, and folds old turns into a summary when they no longer fit the
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import replace
@@ -416,6 +417,8 @@ class ChatSession:
             reply = self.store.add_message(turn.conversation.id, "assistant", "", MessageStatus.STREAMING, stats)
             return reply, built.messages
         self.store.update_message(turn.continuing.id, turn.prefix, MessageStatus.STREAMING)
+        if self.engine.info.continues_replies:  # the model goes on from its own last word
+            return turn.continuing, [*built.messages, ChatMessage("assistant", turn.prefix)]
         return turn.continuing, [*built.messages, ChatMessage("user", CONTINUE_INSTRUCTION)]
 
     def _stream(
@@ -431,6 +434,8 @@ class ChatSession:
 
         try:
             sampling = self.sampling(self.store.get(turn.conversation.id))
+            if turn.continuing is not None and prompt[-1].role == "assistant":
+                sampling = dataclasses.replace(sampling, continue_last=True)
             joined = not turn.prefix
             for item in stream.run(prompt, sampling, cancel):
                 if isinstance(item, str):

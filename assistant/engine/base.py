@@ -11,17 +11,19 @@ from assistant.core.cancel import CancelToken
 from assistant.core.messages import ChatMessage, GenerationStats
 
 FinishReason = Literal["stop", "length", "cancelled"]
+_DEFAULTS = SamplingSettings()
 
 
 @dataclass(frozen=True)
 class SamplingOptions:
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 40
-    min_p: float = 0.05
-    repeat_penalty: float = 1.1
-    max_tokens: int = 512
-    seed: int | None = None
+    # The defaults are the settings' own (config.SamplingSettings): one definition.
+    temperature: float = _DEFAULTS.temperature
+    top_p: float = _DEFAULTS.top_p
+    top_k: int = _DEFAULTS.top_k
+    min_p: float = _DEFAULTS.min_p
+    repeat_penalty: float = _DEFAULTS.repeat_penalty
+    max_tokens: int = _DEFAULTS.max_tokens
+    seed: int | None = _DEFAULTS.seed
     # Constrain the reply to JSON matching this schema (a grammar in llama.cpp; response_format on
     # servers), so even a small model can only produce a valid tool call.
     json_schema: dict[str, Any] | None = None
@@ -30,10 +32,10 @@ class SamplingOptions:
     tools: list[dict[str, Any]] | None = None
     # Record each generated token's probability and this many alternatives (0: off; costs a little speed).
     logprobs: int = 0
-
-    @classmethod
-    def from_settings(cls, settings: SamplingSettings) -> SamplingOptions:
-        return cls(**settings.model_dump())
+    # The last message is the assistant's reply so far: the model carries it on from its last word
+    # (the generation prompt, then that text, no end of turn). Engines that cannot
+    # (EngineInfo.continues_replies False) are asked in words instead, by the chat.
+    continue_last: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,14 @@ class EngineInfo:
     name: str
     n_ctx: int
     backend: str
-    can_stream: bool = True
     supports_tools: bool = False
     # Tool results go back as tool messages (the template's own tool role, or OpenAI's API); without
     # it they are written into the user's turn as Hearth's own blocks.
     supports_tool_messages: bool = False
-    supports_logprobs: bool = False
     # The chat template opens a thinking block in the generation prompt (DeepSeek-R1's distills).
     opens_thinking: bool = False
-    exact_token_counts: bool = True  # False where counts are estimates (a remote server)
+    # A stopped reply can be carried on by the model itself (SamplingOptions.continue_last).
+    continues_replies: bool = False
 
 
 @dataclass

@@ -42,7 +42,6 @@ class OpenAICompatibleEngine:
             n_ctx=self.n_ctx,
             backend="openai-compatible",
             supports_tool_messages=True,  # OpenAI's API: the server renders them with its template
-            exact_token_counts=False,
         )
 
     def count_tokens(self, text: str) -> int:

@@ -92,7 +92,7 @@ class LlamaEngine:
             backend="llama.cpp",
             supports_tools=loaded and self._template.supports_tools,  # type: ignore[union-attr]
             supports_tool_messages=loaded and self._template.supports_tool_messages,  # type: ignore[union-attr]
-            supports_logprobs=True,
+            continues_replies=True,
             opens_thinking=loaded and self._template.opens_thinking,  # type: ignore[union-attr]
         )
 
@@ -228,8 +228,15 @@ class LlamaEngine:
         messages: Sequence[ChatMessage],
         add_generation_prompt: bool = True,
         tools: list[dict[str, Any]] | None = None,
+        continue_last: bool = False,
     ) -> list[int]:
         assert self._template is not None
+        if continue_last and messages and messages[-1].role == "assistant":
+            # The reply so far follows the generation prompt as the model's own text, with no end of
+            # turn: the model goes on from its last word instead of being asked to (small models,
+            # asked, start their answer over).
+            *before, partial = messages
+            return [*self._prompt_tokens(before, True, tools), *self._tokenize(partial.content, special=False)]
         pieces: list[PromptPiece] = self._template.render(messages, add_generation_prompt, tools)
         bos_text = self._template.bos_token
         template_adds_bos = bool(bos_text) and bool(pieces) and pieces[0].text.startswith(bos_text)
@@ -269,7 +276,8 @@ class LlamaEngine:
         llm = self._llm
         n_ctx = llm.n_ctx()
         started = time.perf_counter()
-        tokens = self._prompt_tokens(messages, tools=options.tools if self._template.supports_tools else None)  # type: ignore[union-attr]
+        tools = options.tools if self._template.supports_tools else None  # type: ignore[union-attr]
+        tokens = self._prompt_tokens(messages, tools=tools, continue_last=options.continue_last)
         if len(tokens) >= n_ctx:
             raise PromptTooLongError(f"The prompt needs {len(tokens):,} tokens but the context window holds {n_ctx:,}.")
 

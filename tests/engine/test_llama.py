@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from pathlib import Path
@@ -295,3 +296,17 @@ def test_a_regenerate_at_temperature_zero_repeats_the_reply(real_engine: LlamaEn
         second = [*first, ChatMessage("assistant", hello.text), ChatMessage("user", question)]
         reply = complete(real_engine, second, greedy).text
         assert complete(real_engine, second, greedy).text == reply, question
+
+
+@pytest.mark.real_model
+def test_a_stopped_reply_is_carried_on_from_its_last_word(real_engine: LlamaEngine) -> None:
+    """Continue renders the reply so far as the model's own unfinished turn: the model goes on from
+    "three," instead of being asked to continue (the bundled model, asked, started its answer over)."""
+    partial = "Sure: one, two, three,"
+    messages = [ChatMessage("user", "Count from one to ten in words."), ChatMessage("assistant", partial)]
+    greedy = SamplingOptions(temperature=0.0, max_tokens=8, seed=1)
+    carried = complete(real_engine, messages, dataclasses.replace(greedy, continue_last=True))
+    assert "four" in carried.text.lower() and not carried.text.lstrip().lower().startswith("sure")
+    # The prompt was the question's turn, the generation prompt, then the reply so far: nothing after it.
+    plain = real_engine.prompt_tokens([messages[0]])
+    assert carried.stats.prompt_tokens == plain + real_engine.count_tokens(partial)
