@@ -12,7 +12,7 @@ from typing import Any
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
 from assistant.core.transfer import export_json, import_json, to_markdown, to_record
-from assistant.knowledge.citations import cited_sources
+from assistant.knowledge.citations import source_lines
 
 
 def add_parsers(commands: Any) -> None:
@@ -68,7 +68,7 @@ def run_conversations(args: argparse.Namespace, store: ConversationStore) -> int
         if args.json:
             _print_json(to_record(conversation, messages))
         else:
-            print(to_markdown(conversation, messages, cited_sources), end="")
+            print(to_markdown(conversation, messages, source_lines), end="")
     elif action == "search":
         hits = store.search(args.query)
         if not hits:
@@ -118,7 +118,7 @@ def _export(args: argparse.Namespace, store: ConversationStore) -> int:
     if args.format == "json":
         text = export_json(store, ids)
     else:
-        text = "\n---\n\n".join(to_markdown(store.get(i), store.messages(i), cited_sources) for i in ids)
+        text = "\n---\n\n".join(to_markdown(store.get(i), store.messages(i), source_lines) for i in ids)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
         print(f"Wrote {len(ids)} conversation(s) to {args.output}.", file=sys.stderr)

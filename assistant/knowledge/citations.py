@@ -46,19 +46,24 @@ def cited_numbers(text: str, numbers: Collection[int]) -> list[int]:
     return found
 
 
-def cited_sources(message: StoredMessage) -> list[str]:
-    """The sources a reply cites, in the order it cites them, as a list under it: the ``[n]`` in the
-    text stay readable once exported. Passages retrieved but not cited are left out, as on screen."""
+def source_lines(message: StoredMessage) -> list[str]:
+    """A reply's sources as Markdown lists under it, as the window shows them: the sources it cites,
+    in the order it cites them (so its ``[n]`` stay readable once exported), then those retrieved but
+    not cited (small models often cite nothing: the file still says where the answer came from)."""
     sources: list[dict[str, Any]] = [s for s in message.stats.get("sources") or [] if isinstance(s, dict)]
     by_number = {int(s["n"]): s for s in sources if isinstance(s.get("n"), int)}
     cited = cited_numbers(message.content, by_number)
-    if not cited:
-        return []
-    lines = ["**Sources**", ""]
-    for n in cited:
-        source = by_number[n]
-        path = str(source.get("path", ""))
-        page = f", page {source['page']}" if source.get("page") else ""
-        heading = f", “{source['heading']}”" if source.get("heading") else ""
-        lines.append(f"- [{n}] {Path(path).name}{page}{heading}: `{path}`")
+    others = [n for n in sorted(by_number) if n not in cited]
+    lines: list[str] = []
+    for title, numbers in (("**Sources**", cited), ("**Retrieved, not cited**", others)):
+        if numbers:
+            lines += [*([""] if lines else []), title, ""]
+            lines += [_source_line(n, by_number[n]) for n in numbers]
     return lines
+
+
+def _source_line(n: int, source: dict[str, Any]) -> str:
+    path = str(source.get("path", ""))
+    page = f", page {source['page']}" if source.get("page") else ""
+    heading = f", “{source['heading']}”" if source.get("heading") else ""
+    return f"- [{n}] {Path(path).name}{page}{heading}: `{path}`"

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
 from assistant.core.transfer import export_json, to_markdown
-from assistant.knowledge.citations import cited_sources
+from assistant.knowledge.citations import source_lines
 
 FORMATS = {"md": ("Markdown", "Markdown (*.md)"), "json": ("JSON", "Hearth JSON (*.json)")}
 
@@ -18,7 +18,7 @@ FORMATS = {"md": ("Markdown", "Markdown (*.md)"), "json": ("JSON", "Hearth JSON 
 def conversation_text(store: ConversationStore, conversation_id: int, fmt: str) -> str:
     if fmt == "json":
         return export_json(store, [conversation_id])
-    return to_markdown(store.get(conversation_id), store.messages(conversation_id), cited_sources)
+    return to_markdown(store.get(conversation_id), store.messages(conversation_id), source_lines)
 
 
 def export_conversation(

@@ -92,8 +92,8 @@ def test_markdown_export_lists_the_sources_a_reply_cites(  # type: ignore[no-unt
     text = target.read_text(encoding="utf-8")
     reply = text.split("## Hearth")[1]
     assert "[2]" in reply and "**Sources**" in reply
-    listed = reply.split("**Sources**")[1]
+    listed, uncited = reply.split("**Sources**")[1].split("**Retrieved, not cited**")
     assert "- [2] toaster.pdf, page 3, “Cleaning”: `/home/ann/manuals/toaster.pdf`" in listed
     assert "- [1] kettle.txt: `/home/ann/manuals/kettle.txt`" in listed
     assert listed.index("[2]") < listed.index("[1]")  # in the order the reply cites them
-    assert "fridge.md" not in text  # retrieved, not cited
+    assert "fridge.md" not in listed and "- [3] fridge.md: `/home/ann/manuals/fridge.md`" in uncited
