@@ -23,8 +23,8 @@ from assistant.config import Settings, SettingsStore, data_dir, database_path
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
 from assistant.engine.base import Engine
-from assistant.knowledge.catalog import CollectionInfo
 from assistant.knowledge.library import Library
+from assistant.knowledge.library_index import CollectionInfo
 from assistant.knowledge.retriever import Retrieved
 from assistant.memory.long_term import LongTermMemory
 from assistant.tools.builtin import build_registry
@@ -87,7 +87,7 @@ def _dark_palette() -> QPalette:
 
 
 def default_engine_factory(settings: Settings) -> Engine:
-    from assistant.engine.catalogue import open_engine
+    from assistant.engine.model_choice import open_engine
 
     return open_engine(settings)
 

@@ -43,8 +43,8 @@ from assistant.core.cancel import CancelToken
 from assistant.core.messages import ChatMessage
 from assistant.core.store import ConversationStore
 from assistant.engine.base import SamplingOptions
-from assistant.engine.catalogue import bundled_model_path
 from assistant.engine.llama import LlamaEngine
+from assistant.engine.model_choice import bundled_model_path
 from assistant.knowledge.library import Library
 from assistant.memory.extraction import Candidate, extract, grounded, support
 from assistant.reasoning.modes import ThinkingRunner

@@ -29,8 +29,8 @@ from assistant.core.cancel import CancelToken
 from assistant.core.messages import ChatMessage
 from assistant.core.store import ConversationStore
 from assistant.engine.base import SamplingOptions, complete
-from assistant.engine.catalogue import bundled_model_path
 from assistant.engine.llama import LlamaEngine
+from assistant.engine.model_choice import bundled_model_path
 
 PROMPT = "Write a long, detailed story about a dragon who learns to bake bread in a small village."
 QUESTIONS = [

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.knowledge.catalog import Catalog
 from assistant.knowledge.chunking import Chunk
+from assistant.knowledge.library_index import LibraryIndex
 
 # Zipf-distributed vocabularies of 5,000 words: a few are everywhere, most are rare.
 ENGLISH = [f"{stem}{n}" for n, stem in enumerate(["term", "word", "name", "part"] * 1250)]
@@ -41,7 +41,7 @@ def chinese(rng: random.Random) -> str:
     return "".join(word + rng.choice(PARTICLES) for word in rng.choices(CHINESE, _ZIPF, k=120)) + "。"
 
 
-def write(catalog: Catalog, texts: list[str]) -> float:
+def write(catalog: LibraryIndex, texts: list[str]) -> float:
     collection = catalog.create_collection(f"c{time.monotonic_ns()}", "bench", 8)
     file_id = catalog.begin_file(collection.id, f"/bench/{collection.id}.txt")
     started = time.perf_counter()
@@ -63,8 +63,8 @@ def main() -> int:
         "Chinese": [chinese(rng) for _ in range(args.passages)],
     }
     with tempfile.TemporaryDirectory(prefix="hearth-bench-keywords-") as tmp:
-        with_pairs = Catalog(Path(tmp) / "pairs.db")
-        without = Catalog(Path(tmp) / "plain.db")
+        with_pairs = LibraryIndex(Path(tmp) / "pairs.db")
+        without = LibraryIndex(Path(tmp) / "plain.db")
         with without.transaction() as db:
             db.execute("DROP TRIGGER chunks_ngrams_ai")
             db.execute("DROP TRIGGER chunks_ngrams_ad")

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.knowledge.catalog import Catalog
 from assistant.knowledge.file_status import FAILED, file_statuses, needs_sync
 from assistant.knowledge.indexer import scan
+from assistant.knowledge.library_index import LibraryIndex
 from assistant.knowledge.watcher import FolderWatcher
 
 
@@ -40,7 +40,7 @@ def make_tree(root: Path, files: int, per_folder: int = 20) -> list[Path]:
     return paths
 
 
-def record_as_indexed(catalog: Catalog, collection_id: int, paths: list[Path]) -> None:
+def record_as_indexed(catalog: LibraryIndex, collection_id: int, paths: list[Path]) -> None:
     for path in paths:
         info = path.stat()
         file_id = catalog.begin_file(collection_id, str(path))
@@ -65,7 +65,7 @@ def main() -> None:
         root = Path(tmp) / "library"
         made = time.perf_counter()
         paths = make_tree(root, args.files)
-        catalog = Catalog(Path(tmp) / "library.db")
+        catalog = LibraryIndex(Path(tmp) / "library.db")
         collection = catalog.create_collection("Archive", "bench", 8)
         catalog.add_roots(collection.id, [root])
         record_as_indexed(catalog, collection.id, paths)

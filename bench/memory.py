@@ -26,8 +26,8 @@ from assistant.chat.events import MemoriesSaved, ReplyToken, TurnFinished
 from assistant.chat.session import ChatSession
 from assistant.config import MemorySettings, ModelSettings, Settings, apply_offline_environment
 from assistant.core.store import ConversationStore
-from assistant.engine.catalogue import bundled_model_path
 from assistant.engine.llama import LlamaEngine
+from assistant.engine.model_choice import bundled_model_path
 from assistant.knowledge.embedder import SentenceTransformerEmbedder
 from assistant.memory.long_term import LongTermMemory
 

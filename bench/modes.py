@@ -20,8 +20,8 @@ from assistant.chat.events import TurnFinished
 from assistant.chat.session import ChatSession
 from assistant.config import ModelSettings, Settings, apply_offline_environment
 from assistant.core.store import ConversationStore
-from assistant.engine.catalogue import bundled_model_path
 from assistant.engine.llama import LlamaEngine
+from assistant.engine.model_choice import bundled_model_path
 from assistant.reasoning.reply import TurnStyle
 
 EARLIER = ["I keep bees in my garden.", "How many hives do beginners keep?", "What do bees eat in winter?"]

@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.config import apply_offline_environment
-from assistant.engine.catalogue import bundled_model_path
 from assistant.engine.gguf import read_gguf
+from assistant.engine.model_choice import bundled_model_path
 from assistant.engine.speed import MachineSpeed, estimate_speed, llama_threads, measure_bandwidth
 
 PROMPT = "The quick brown fox jumps over the lazy dog while the kettle boils and the cat watches. "

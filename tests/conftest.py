@@ -12,7 +12,7 @@ import pytest
 
 from assistant.config import KnowledgeSettings, MemorySettings, ModelSettings, apply_offline_environment
 from assistant.core.store import ConversationStore
-from assistant.engine.catalogue import bundled_model_path
+from assistant.engine.model_choice import bundled_model_path
 from assistant.knowledge.library import Library
 from assistant.memory.long_term import LongTermMemory
 from tests.fakes import HashingEmbedder, ScriptedEngine

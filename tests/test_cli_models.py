@@ -12,7 +12,7 @@ import pytest
 
 from assistant import cli
 from assistant.config import models_dir
-from assistant.engine.curated import curated_model
+from assistant.engine.model_catalogue import curated_model
 from tests.engine.hub_server import FakeHub, running_hub
 
 REPO, FILE = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.core.store import ConversationStore
-from assistant.knowledge.catalog import CollectionInfo
+from assistant.knowledge.library_index import CollectionInfo
 from assistant.knowledge.retriever import Passage, Retrieved
 
 

@@ -30,14 +30,14 @@ from assistant.chat.summary import fold_into_summary
 from assistant.chat.turn import Turn, join_continuation
 from assistant.chat.turn_tools import profile_approver, tools_for_turn
 from assistant.config import Settings, read_section
-from assistant.core.attachments import attachments
+from assistant.core.attachment_store import attachments
 from assistant.core.cancel import Cancelled, CancelToken
 from assistant.core.context import BuiltContext, ContextBuilder, HistoryItem
 from assistant.core.errors import EmptyPromptError, HearthError
 from assistant.core.messages import ChatMessage, GenerationStats, MessageStatus, clean_text
 from assistant.core.store import Conversation, ConversationStore, StoredMessage
 from assistant.engine.base import Engine, GenerationResult, SamplingOptions
-from assistant.knowledge.attached import attached_passages
+from assistant.knowledge.attached_file import attached_passages
 from assistant.knowledge.retriever import Retrieved, format_passages
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import Profile

@@ -85,7 +85,7 @@ def _open_memory(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def _open_session(args: argparse.Namespace, settings: Settings) -> ChatSession:
-    from assistant.engine.catalogue import open_engine
+    from assistant.engine.model_choice import open_engine
 
     if args.incognito and args.conversation:
         raise HearthError("An incognito conversation cannot continue a saved one.", "Leave out --conversation.")

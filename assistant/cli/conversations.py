@@ -9,9 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.core.conversation_files import export_json, import_json, to_markdown, to_record
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
-from assistant.core.transfer import export_json, import_json, to_markdown, to_record
 from assistant.knowledge.citations import source_lines
 
 

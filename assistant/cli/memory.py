@@ -105,7 +105,7 @@ def run_memory(args: argparse.Namespace, settings: Settings) -> int:
                 return 1
             print(f"Deleted {memory.store.delete([m.id for m in items])} memories.")
         elif args.action == "export":
-            from assistant.memory.transfer import export_memory
+            from assistant.memory.memory_files import export_memory
 
             text = json.dumps(export_memory(memory), ensure_ascii=False, indent=2)
             if args.output:
@@ -114,7 +114,7 @@ def run_memory(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 print(text)
         elif args.action == "import":
-            from assistant.memory.transfer import import_memory
+            from assistant.memory.memory_files import import_memory
 
             created, added = import_memory(memory, args.file)
             print(f"Imported {added} memories and {created} profiles.")

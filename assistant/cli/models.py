@@ -41,9 +41,9 @@ def run_models(args: argparse.Namespace, settings: Settings) -> int:
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.config import models_dir
-    from assistant.engine.catalogue import list_models
-    from assistant.engine.curated import CURATED_MODELS, recommend
     from assistant.engine.fit import estimate_fit, machine_memory
+    from assistant.engine.model_catalogue import CURATED_MODELS, recommend
+    from assistant.engine.model_choice import list_models
     from assistant.engine.speed import USABLE_TOKENS_PER_S, machine_speed
 
     wanted_ctx = args.context or settings.model.n_ctx
@@ -170,8 +170,8 @@ def _search(args: argparse.Namespace) -> int:
 def _download(args: argparse.Namespace) -> int:
     from assistant.core.cancel import Cancelled
     from assistant.core.errors import DownloadNotFoundError
-    from assistant.engine.curated import curated_model
     from assistant.engine.download import ModelDownloader
+    from assistant.engine.model_catalogue import curated_model
 
     repo, filename, revision = args.repo, args.file, args.revision
     if filename is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from assistant.core.attachments import SCHEMA as ATTACHMENTS_SCHEMA
+from assistant.core.attachment_store import SCHEMA as ATTACHMENTS_SCHEMA
 from assistant.core.migrations import Step, add_column
 
 _SCHEMA = """
@@ -64,7 +64,7 @@ MIGRATIONS: tuple[Step, ...] = (
     # Per-conversation sampling overrides (temperature, top_p, max_tokens...), as JSON.
     "ALTER TABLE conversations ADD COLUMN options TEXT",
     _versions,
-    # Files attached to one conversation (attachments.py); files of schema 3 may have it already.
+    # Files attached to one conversation (attachment_store.py); files of schema 3 may have it already.
     ATTACHMENTS_SCHEMA,
     # Which process writes a STREAMING reply (core/liveness.py), so a reply whose writer died is
     # told apart from one still growing in another process, whatever their ages.

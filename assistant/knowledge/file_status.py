@@ -13,8 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.knowledge.catalog import Catalog, CollectionInfo, FileRecord
 from assistant.knowledge.indexer import scan
+from assistant.knowledge.library_index import CollectionInfo, FileRecord, LibraryIndex
 
 INDEXED, PENDING, SKIPPED, FAILED = "indexed", "pending", "skipped", "failed"
 STATUSES = (INDEXED, PENDING, SKIPPED, FAILED)
@@ -33,7 +33,7 @@ def _settled(record: FileRecord, info: os.stat_result) -> bool:
     return record.status in (INDEXED, FAILED) and (record.size, record.mtime) == (info.st_size, info.st_mtime)
 
 
-def file_statuses(catalog: Catalog, collection: CollectionInfo, max_bytes: int = sys.maxsize) -> list[FileStatus]:
+def file_statuses(catalog: LibraryIndex, collection: CollectionInfo, max_bytes: int = sys.maxsize) -> list[FileStatus]:
     """Every file the collection's folders hold or its index still has, sorted by path."""
     on_disk, problems = scan([Path(r) for r in collection.roots], max_bytes, collection.patterns)
     known = catalog.files(collection.id)
@@ -57,7 +57,7 @@ def file_statuses(catalog: Catalog, collection: CollectionInfo, max_bytes: int =
     return sorted(rows, key=lambda row: row.path)
 
 
-def needs_sync(catalog: Catalog, collection: CollectionInfo, max_bytes: int = sys.maxsize) -> bool:
+def needs_sync(catalog: LibraryIndex, collection: CollectionInfo, max_bytes: int = sys.maxsize) -> bool:
     """Whether a sync would have anything to do: a file new, changed, interrupted or gone."""
     on_disk, _ = scan([Path(r) for r in collection.roots], max_bytes, collection.patterns)
     known = catalog.files(collection.id)

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.cancel import CancelToken
-from assistant.knowledge.catalog import Catalog, CollectionInfo, FileRecord
 from assistant.knowledge.chunking import Chunk, chunk_sections, chunking_identity
 from assistant.knowledge.documents import SUPPORTED_SUFFIXES, LoadedDocument, LoadError, reader_version
 from assistant.knowledge.embedder import Embedder
+from assistant.knowledge.library_index import CollectionInfo, FileRecord, LibraryIndex
 from assistant.knowledge.parse_pool import ParsePool
 from assistant.knowledge.patterns import FilePatterns
 from assistant.knowledge.tokens import counter_for
@@ -173,7 +173,7 @@ def scan(
 class Indexer:
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: LibraryIndex,
         vectors: VectorStore,
         embedder: Embedder,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,

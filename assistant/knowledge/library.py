@@ -26,10 +26,10 @@ from pathlib import Path
 from assistant.config import KnowledgeSettings, read_section
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
-from assistant.knowledge.catalog import REINDEX, REMOVING, Catalog, CollectionInfo, vector_name
 from assistant.knowledge.embedder import Embedder, SentenceTransformerEmbedder
 from assistant.knowledge.file_status import FileStatus, file_statuses, needs_sync
 from assistant.knowledge.indexer import Checkpoint, Indexer, IndexReport, Progress
+from assistant.knowledge.library_index import REINDEX, REMOVING, CollectionInfo, LibraryIndex, vector_name
 from assistant.knowledge.onnx_embedder import OnnxEmbedder, onnx_embedder_path
 from assistant.knowledge.retriever import HybridRetriever, Passage, Retrieved
 from assistant.knowledge.vector_repair import REBUILD_IN_TURN, Shortfall, expected_count, rebuild_missing, shortfall
@@ -67,7 +67,7 @@ class Library:
         ``checkpoint``: called with each step's name as it is done (tests crash there)."""
         self.home = home
         self._settings = settings or KnowledgeSettings()
-        self.catalog = Catalog(home / "library.db")
+        self.catalog = LibraryIndex(home / "library.db")
         self.checkpoint = checkpoint
         self._embedder = embedder
         self._vectors: VectorStore | None = None

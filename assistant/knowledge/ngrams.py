@@ -3,7 +3,7 @@
 FTS5's ``unicode61`` tokenizer splits at spaces and punctuation, so a Chinese sentence is one
 "word" and 人工智能 inside it is never found. Such runs are indexed as overlapping pairs of
 characters instead (人工 工智 智能), the way Lucene's CJK analyzer does, in a table of their own
-(catalog.py, ``chunks_ngrams``); a query's runs become the same pairs, ranked by BM25. A pair
+(library_index.py, ``chunks_ngrams``); a query's runs become the same pairs, ranked by BM25. A pair
 needs no word list and no dictionary, finds two-character words (most Chinese words), and costs
 an English-only library nothing. The last character of each run is also indexed alone, so that a
 one-character query ("猫") finds every occurrence through a prefix match.

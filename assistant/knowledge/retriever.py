@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.knowledge.catalog import Catalog, CollectionInfo, StoredChunk
 from assistant.knowledge.embedder import Embedder
+from assistant.knowledge.library_index import CollectionInfo, LibraryIndex, StoredChunk
 from assistant.knowledge.readable import unreadable
 from assistant.knowledge.tokens import TokenCounter, counter_for
 from assistant.knowledge.vectors import VectorHit, VectorStore, VectorStoreError
@@ -71,7 +71,7 @@ class Retrieved:
 class HybridRetriever:
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: LibraryIndex,
         vectors: VectorStore | None,
         embedder: Embedder,
         top_k: int = 5,

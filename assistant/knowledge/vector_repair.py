@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.core.cancel import CancelToken
-from assistant.knowledge.catalog import Catalog, CollectionInfo
 from assistant.knowledge.embedder import Embedder
+from assistant.knowledge.library_index import CollectionInfo, LibraryIndex
 from assistant.knowledge.vectors import VectorStore
 
 REBUILD_BATCH = 64
@@ -66,7 +66,7 @@ def passage_metadata(
     }
 
 
-def expected_count(catalog: Catalog, collection: CollectionInfo) -> int:
+def expected_count(catalog: LibraryIndex, collection: CollectionInfo) -> int:
     """Passages of this collection's indexed files: each should have a vector."""
     rows = catalog.rows(
         "SELECT COUNT(*) FROM chunks c JOIN files f ON f.id = c.file_id"
@@ -76,7 +76,7 @@ def expected_count(catalog: Catalog, collection: CollectionInfo) -> int:
     return int(rows[0][0])
 
 
-def shortfall(catalog: Catalog, vectors: VectorStore, collection: CollectionInfo) -> Shortfall | None:
+def shortfall(catalog: LibraryIndex, vectors: VectorStore, collection: CollectionInfo) -> Shortfall | None:
     """Cheap: the collection's vector count against its passage count (None when not short)."""
     expected = expected_count(catalog, collection)
     if expected == 0:
@@ -86,7 +86,7 @@ def shortfall(catalog: Catalog, vectors: VectorStore, collection: CollectionInfo
 
 
 def rebuild_missing(
-    catalog: Catalog,
+    catalog: LibraryIndex,
     vectors: VectorStore,
     embedder: Embedder,
     collection: CollectionInfo,

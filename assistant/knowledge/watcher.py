@@ -45,8 +45,8 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
-from assistant.knowledge.catalog import Catalog, CollectionInfo
 from assistant.knowledge.documents import SUPPORTED_SUFFIXES
+from assistant.knowledge.library_index import CollectionInfo, LibraryIndex
 from assistant.knowledge.patterns import FilePatterns
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class _Root:
 class FolderWatcher:
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: LibraryIndex,
         on_change: Callable[[str], None],
         quiet_s: float = 1.0,
         max_delay_s: float = 10.0,

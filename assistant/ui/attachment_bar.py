@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
 
-from assistant.core.attachments import Attachment
+from assistant.core.attachment_store import Attachment
 
 
 def dropped_files(mime: QMimeData) -> list[Path]:

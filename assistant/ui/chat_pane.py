@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
 
 from assistant.reasoning.reply import TurnStyle
 from assistant.ui.attachment_bar import AttachmentBar, dropped_files
-from assistant.ui.chat_view import ChatView
 from assistant.ui.composer import MessageInput
 from assistant.ui.eliding_label import ElidingLabel
 from assistant.ui.gauge import ContextGauge
+from assistant.ui.message_list_view import ChatView
 from assistant.ui.models import MessageListModel
 from assistant.ui.theme import colors, icon, is_dark
 

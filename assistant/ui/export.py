@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from assistant.core.conversation_files import export_json, to_markdown
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
-from assistant.core.transfer import export_json, to_markdown
 from assistant.knowledge.citations import source_lines
 
 FORMATS = {"md": ("Markdown", "Markdown (*.md)"), "json": ("JSON", "Hearth JSON (*.json)")}

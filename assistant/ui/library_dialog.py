@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.knowledge.catalog import CollectionInfo
 from assistant.knowledge.file_status import STATUSES, FileStatus
 from assistant.knowledge.indexer import IndexReport, Progress
+from assistant.knowledge.library_index import CollectionInfo
 from assistant.knowledge.patterns import parse_patterns, pattern_problem
 from assistant.ui.library_files import STATUS_WORDS, FileFilter, FileListModel, is_scanned
 from assistant.ui.library_progress import progress_text, report_text

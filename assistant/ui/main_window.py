@@ -25,8 +25,11 @@ from assistant.config import Settings, SettingsStore
 from assistant.core.errors import HearthError
 from assistant.core.store import INCOGNITO_FIRST_ID, ConversationStore
 from assistant.memory.long_term import LongTermMemory
-from assistant.ui.attachments import AttachmentControls
+from assistant.ui.attach_controls import AttachmentControls
+from assistant.ui.chat_actions import ChatActions
 from assistant.ui.chat_pane import ChatPane
+from assistant.ui.conversation_list import ConversationSidebar
+from assistant.ui.conversation_settings import ConversationPanel
 from assistant.ui.library_worker import LibraryWorker
 from assistant.ui.main_toolbar import MainToolbar
 from assistant.ui.memory_controls import MemoryControls
@@ -35,9 +38,6 @@ from assistant.ui.new_conversations import NewConversations
 from assistant.ui.operations import OpChanges, Operations, StoreOp
 from assistant.ui.resources import app_icon
 from assistant.ui.settings_controller import SettingsController
-from assistant.ui.side_panel import ConversationPanel
-from assistant.ui.sidebar import ConversationSidebar
-from assistant.ui.window_chat import ChatActions
 from assistant.ui.window_state import WindowState, default_size
 from assistant.ui.worker import ChatWorker
 

@@ -18,11 +18,11 @@ from assistant.config import Settings
 from assistant.core.store import Conversation, ConversationStore
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import ProfileStore
+from assistant.ui.conversation_list import ConversationSidebar
 from assistant.ui.main_toolbar import MainToolbar
 from assistant.ui.memory_dialog import MemoryDialog
 from assistant.ui.operations import OpChanges, Operations, StoreOp
 from assistant.ui.profile_dialog import ProfileDialog, ProfilePicker
-from assistant.ui.sidebar import ConversationSidebar
 from assistant.ui.worker import ChatWorker
 
 

@@ -145,7 +145,7 @@ class MemoryDialog(QDialog):
         self.pausedChanged.emit(paused)
 
     def export(self, path: Path | None = None) -> None:
-        from assistant.memory.transfer import export_memory
+        from assistant.memory.memory_files import export_memory
 
         if path is None:
             suggestion = str(Path.home() / "hearth-memory.json")  # not the folder Hearth was started from
@@ -164,7 +164,7 @@ class MemoryDialog(QDialog):
             box.open()
 
     def import_file(self, path: Path | None = None) -> None:
-        from assistant.memory.transfer import import_memory
+        from assistant.memory.memory_files import import_memory
 
         if path is None:
             chosen, _ = QFileDialog.getOpenFileName(self, "Import memory", "", "JSON (*.json)")

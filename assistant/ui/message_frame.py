@@ -7,7 +7,7 @@ under the conversation's last message. The row keeps its place when it is faded 
 moves as the pointer crosses the conversation; a button that does not apply to the message is
 hidden, which is what ``isVisibleTo`` tells.
 
-What goes inside the bubble is MessageWidget's (chat_view.py): this module is its frame only.
+What goes inside the bubble is MessageWidget's (message_list_view.py): this module is its frame only.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 
 from assistant.config import Settings, models_dir
 from assistant.core.units import human_bytes
-from assistant.engine.catalogue import list_models
-from assistant.engine.curated import CURATED_MODELS, CuratedModel
 from assistant.engine.download import DownloadProgress
 from assistant.engine.fit import FitEstimate, MachineMemory, estimate_fit, machine_memory
+from assistant.engine.model_catalogue import CURATED_MODELS, CuratedModel
+from assistant.engine.model_choice import list_models
 from assistant.engine.speed import USABLE_TOKENS_PER_S, MachineSpeed, machine_speed
 from assistant.ui.download_worker import DownloadWorker
 

@@ -198,7 +198,7 @@ class ProfileDialog(QDialog):
         self.error.clear()
 
     def _fill_models(self, chosen: str | None) -> None:
-        from assistant.engine.catalogue import list_models
+        from assistant.engine.model_choice import list_models
 
         self.model.clear()
         self.model.addItem("Keep the model in use", None)

@@ -77,7 +77,7 @@ class SettingsController(QObject):
     def use_model(self, path: str | Path | None) -> None:
         """Switch to another GGUF file (the picker): saved as the settings' model, and loaded even
         while a profile's own model was in use."""
-        from assistant.engine.catalogue import bundled_model_path
+        from assistant.engine.model_choice import bundled_model_path
 
         bundled = bundled_model_path()
         self.profile_model = ""
@@ -102,7 +102,7 @@ class SettingsController(QObject):
     def use_profile_model(self, path: str) -> None:
         """Load a profile's model for as long as the profile is active, without writing it into the
         settings; "" goes back to the settings' model."""
-        from assistant.engine.catalogue import bundled_model_path
+        from assistant.engine.model_choice import bundled_model_path
 
         bundled = bundled_model_path()
         self.profile_model = "" if not path else None if bundled and str(bundled) == path else Path(path)

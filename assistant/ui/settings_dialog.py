@@ -142,9 +142,9 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def _update_fit(self) -> None:
-        from assistant.engine.catalogue import bundled_model_path
         from assistant.engine.fit import estimate_fit
         from assistant.engine.gguf import GGUFInfo
+        from assistant.engine.model_choice import bundled_model_path
 
         text = self.model_path.text().strip()
         path = Path(text).expanduser() if text else bundled_model_path()

@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QProgressBar, QPushB
 
 from assistant.config import Settings, models_dir
 from assistant.core.units import human_bytes
-from assistant.engine.curated import CuratedModel, recommend
 from assistant.engine.download import DownloadProgress
 from assistant.engine.fit import MachineMemory, machine_memory
+from assistant.engine.model_catalogue import CuratedModel, recommend
 from assistant.engine.speed import MachineSpeed, machine_speed
 from assistant.ui.download_worker import DownloadWorker
 from assistant.ui.models_dialog import describe_progress, fit_text

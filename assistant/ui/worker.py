@@ -223,7 +223,7 @@ class ChatWorker(QObject):
 
     @Slot(object)
     def _list_models(self, settings: Settings) -> None:
-        from assistant.engine.catalogue import list_models, resolve_model_path
+        from assistant.engine.model_choice import list_models, resolve_model_path
 
         try:
             current = resolve_model_path(settings)

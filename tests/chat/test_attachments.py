@@ -7,9 +7,9 @@ from pathlib import Path
 from assistant.chat.events import TurnFinished
 from assistant.chat.session import ChatSession
 from assistant.config import Settings
-from assistant.core.attachments import add_attachment, attachments, remove_attachment
+from assistant.core.attachment_store import add_attachment, attachments, remove_attachment
 from assistant.core.store import ConversationStore
-from assistant.knowledge.attached import read_attachment
+from assistant.knowledge.attached_file import read_attachment
 from assistant.knowledge.parse_pool import ParsePool
 from assistant.knowledge.retriever import Passage
 from tests.fakes import ScriptedEngine

@@ -19,8 +19,8 @@ from assistant.core.messages import MessageStatus
 from assistant.core.store import ConversationStore
 from assistant.core.store_schema import MIGRATIONS as CONVERSATION_STEPS
 from assistant.knowledge import ngrams
-from assistant.knowledge.catalog import Catalog
-from assistant.knowledge.catalog_schema import MIGRATIONS as CATALOG_STEPS
+from assistant.knowledge.library_index import LibraryIndex
+from assistant.knowledge.library_index_schema import MIGRATIONS as CATALOG_STEPS
 from assistant.memory.long_term import MemoryDatabase
 from assistant.memory.profiles import ProfileStore
 from assistant.memory.schema import MIGRATIONS as MEMORY_STEPS
@@ -88,7 +88,7 @@ def test_a_library_catalogue_of_each_old_version_opens_with_its_passages(
 
     path = tmp_path / "library.db"
     _old_file(path, CATALOG_STEPS, version, fill)
-    catalog = Catalog(path)
+    catalog = LibraryIndex(path)
     (collection,) = catalog.collections()
     old_name = "hearth-u1" if version >= 3 else f"hearth-{collection.id}"
     assert collection.uid and collection.vector_name == old_name  # keeps its vectors where they are
@@ -166,7 +166,7 @@ _RACER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from assistant.core.store import ConversationStore
-    from assistant.knowledge.catalog import Catalog
+    from assistant.knowledge.library_index import LibraryIndex
     from assistant.memory.long_term import MemoryDatabase
     from assistant.memory.profiles import ProfileStore
     home = Path(sys.argv[1])
@@ -176,7 +176,7 @@ _RACER = textwrap.dedent(
     conversation = store.create()
     for n in range(6):
         store.add_message(conversation.id, "user" if n % 2 == 0 else "assistant", f"{sys.argv[3]} {n}")
-    Catalog(home / "library.db").create_collection(sys.argv[3], "e", 8)
+    LibraryIndex(home / "library.db").create_collection(sys.argv[3], "e", 8)
     ProfileStore(MemoryDatabase(home / "memory.db")).create(sys.argv[3])
     print("done", flush=True)
     """
@@ -213,6 +213,6 @@ def test_two_processes_starting_on_a_new_data_directory_both_store_everything(tm
         f"{name} {n}" for name in NAMES for n in range(6)
     )
     store.close()
-    catalog = Catalog(home / "library.db")
+    catalog = LibraryIndex(home / "library.db")
     assert sorted(c.name for c in catalog.collections()) == sorted(NAMES)
     catalog.close()

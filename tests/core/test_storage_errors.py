@@ -24,7 +24,7 @@ from assistant.core.errors import (
 )
 from assistant.core.storage_errors import kind_of
 from assistant.core.store import ConversationStore
-from assistant.knowledge.catalog import Catalog
+from assistant.knowledge.library_index import LibraryIndex
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,7 @@ def test_a_full_disk_says_the_disk_is_full_and_keeps_what_was_saved(tmpfs: Calla
 
 def test_a_full_disk_while_indexing_is_a_plain_message(tmpfs: Callable[[str], Path]) -> None:
     home = tmpfs("1m")
-    catalog = Catalog(home / "library.db")
+    catalog = LibraryIndex(home / "library.db")
     collection = catalog.create_collection("home", "e", 8)
     with pytest.raises(StorageFullError):
         for n in range(2000):
@@ -80,7 +80,7 @@ def test_a_read_only_folder_is_not_called_damaged(tmpfs: Callable[[str], Path]) 
     store = ConversationStore(home / "conversations.db")
     store.add_message(store.create().id, "user", "hello")
     store.close()
-    Catalog(home / "library.db").close()
+    LibraryIndex(home / "library.db").close()
     _read_only(home)
     with pytest.raises(StorageReadOnlyError, match="read-only") as raised:
         ConversationStore(home / "conversations.db")

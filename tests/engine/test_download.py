@@ -18,9 +18,9 @@ from assistant.core.errors import (
     DownloadHashError,
     DownloadNotFoundError,
 )
-from assistant.engine.catalogue import list_models
 from assistant.engine.download import DownloadProgress, ModelDownloader, _Meter, resolve_url
 from assistant.engine.gguf import read_gguf
+from assistant.engine.model_choice import list_models
 from tests.engine.hub_server import FakeHub, running_hub
 
 REPO, FILE = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "SmolLM2-135M-Instruct.Q4_1.gguf"

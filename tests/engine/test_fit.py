@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine.curated import CURATED_MODELS, curated_model, recommend
 from assistant.engine.fit import GIB, MachineMemory, ModelShape, estimate_fit, machine_memory, memory_need
 from assistant.engine.gguf import read_gguf
 from assistant.engine.llama_log import route_llama_log
+from assistant.engine.model_catalogue import CURATED_MODELS, curated_model, recommend
 
 MIB = 1024 * 1024
 

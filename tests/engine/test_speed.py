@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from assistant.engine import speed
-from assistant.engine.curated import curated_model, recommend
 from assistant.engine.fit import GIB, MachineMemory
+from assistant.engine.model_catalogue import curated_model, recommend
 from assistant.engine.speed import USABLE_TOKENS_PER_S, MachineSpeed, estimate_speed, machine_speed
 
 ROOMY = MachineMemory(available=32 * GIB, total=32 * GIB)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.knowledge.catalog import Catalog
 from assistant.knowledge.documents import LoadedDocument, LoadError
 from assistant.knowledge.indexer import Indexer
+from assistant.knowledge.library_index import LibraryIndex
 from assistant.knowledge.parse_pool import ParsePool, ParseWorker, worker_command
 from assistant.knowledge.parse_worker import WORKER_FLAG
 from assistant.knowledge.vectors import VectorStore
@@ -96,7 +96,7 @@ def test_a_folder_of_hostile_files_is_indexed_and_failures_wait_for_a_change(
     write_stream_bomb_pdf(folder / "bomb.pdf")
     write_truncated_pdf(folder / "truncated.pdf")
     (folder / "good.txt").write_text("The boiler is serviced every October.")
-    catalog = Catalog(tmp_path / "library.db")
+    catalog = LibraryIndex(tmp_path / "library.db")
     vectors = VectorStore(tmp_path / "vectors")
     embedder = HashingEmbedder()
     collection = catalog.create_collection("docs", embedder.name, embedder.dimension)

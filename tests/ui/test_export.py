@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from assistant.app import Hearth
+from assistant.core.conversation_files import import_json
 from assistant.core.store import ConversationStore
-from assistant.core.transfer import import_json
 from tests.ui.dialogs import answer_dialogs, context_menu_action, pick_file
 
 

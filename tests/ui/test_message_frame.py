@@ -7,8 +7,8 @@ from PySide6.QtGui import QEnterEvent
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from assistant.app import Hearth
-from assistant.ui.chat_view import MessageWidget
 from assistant.ui.message_frame import FLASH_MS
+from assistant.ui.message_list_view import MessageWidget
 from tests.fakes import ScriptedEngine
 from tests.ui.waits import new_chat
 

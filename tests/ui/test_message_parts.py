@@ -7,7 +7,7 @@ from PySide6.QtCore import QUrl
 
 from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
-from assistant.ui.chat_view import MessageWidget
+from assistant.ui.message_list_view import MessageWidget
 
 SOURCES = [
     {"n": n, "path": f"/docs/kettle-{n}.pdf", "page": n, "heading": "", "text": f"passage {n}"} for n in (1, 2, 3)

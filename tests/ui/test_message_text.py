@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 
 from assistant.core.messages import MessageStatus
 from assistant.core.store import StoredMessage
-from assistant.ui.chat_view import MessageWidget
 from assistant.ui.markdown import render_markdown
+from assistant.ui.message_list_view import MessageWidget
 from assistant.ui.message_text import MessageText
 
 SECTION = (

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPushButton
 
 from assistant.config import models_dir
-from assistant.engine.curated import curated_model
 from assistant.engine.download import ModelDownloader
 from assistant.engine.fit import GIB, MachineMemory
+from assistant.engine.model_catalogue import curated_model
 from assistant.engine.speed import MachineSpeed
 from tests.engine.hub_server import FakeHub, running_hub
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from assistant.app import Hearth
-from assistant.ui.chat_view import MessageWidget
+from assistant.ui.message_list_view import MessageWidget
 from tests.fakes import ScriptedEngine
 from tests.ui.waits import writes_done
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from assistant.core.database import Database
 from assistant.core.errors import HearthError
 from assistant.knowledge import ngrams
-from assistant.knowledge.catalog_schema import MIGRATIONS, unversioned
 from assistant.knowledge.chunking import Chunk
+from assistant.knowledge.library_index_schema import MIGRATIONS, unversioned
 from assistant.knowledge.patterns import MAX_PATTERNS, FilePatterns, pattern_problem
 
 # A keyword in more than this share of passages is left out of the query: its IDF is near zero, and
@@ -99,7 +99,7 @@ class StoredChunk:
     end: int
 
 
-class Catalog(Database):
+class LibraryIndex(Database):
     what = "The library catalogue"
 
     def __init__(self, path: Path) -> None:

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.conversation_files import export_json, import_json, to_markdown
 from assistant.core.errors import ImportFormatError
 from assistant.core.messages import MessageStatus
 from assistant.core.store import ConversationStore
-from assistant.core.transfer import export_json, import_json, to_markdown
 
 
 def _conversation(store: ConversationStore) -> int:

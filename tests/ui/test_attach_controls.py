@@ -8,8 +8,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QToolButton
 
-from assistant.core.attachments import attachments
-from assistant.ui.attachments import AttachmentControls
+from assistant.core.attachment_store import attachments
+from assistant.ui.attach_controls import AttachmentControls
 from tests.knowledge.conftest import write_pdf
 from tests.ui.waits import new_chat, writes_done
 

@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt
 
 from assistant.config import Settings
 from assistant.core.store import ConversationStore
-from assistant.knowledge.catalog import CollectionInfo
-from assistant.ui.side_panel import ConversationPanel
+from assistant.knowledge.library_index import CollectionInfo
+from assistant.ui.conversation_settings import ConversationPanel
 from tests.ui.waits import new_chat, writes_done
 
 

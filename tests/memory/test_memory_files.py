@@ -10,7 +10,7 @@ import pytest
 
 from assistant.core.errors import HearthError
 from assistant.memory.long_term import LongTermMemory
-from assistant.memory.transfer import export_memory, import_memory
+from assistant.memory.memory_files import export_memory, import_memory
 
 
 def test_an_export_imports_into_a_new_home_once(make_memory: Callable[..., LongTermMemory], tmp_path: Path) -> None:

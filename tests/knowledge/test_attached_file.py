@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.knowledge.attached import MAX_PASSAGES, AttachmentError, pick, read_attachment
+from assistant.knowledge.attached_file import MAX_PASSAGES, AttachmentError, pick, read_attachment
 from assistant.knowledge.parse_pool import ParsePool
 from tests.knowledge.conftest import write_image_pdf, write_pdf
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.knowledge.catalog import Catalog
 from assistant.knowledge.chunking import Chunk
+from assistant.knowledge.library_index import LibraryIndex
 
 
-def _catalog_with(tmp_path: Path, texts: list[str]) -> tuple[Catalog, int]:
-    catalog = Catalog(tmp_path / "library.db")
+def _catalog_with(tmp_path: Path, texts: list[str]) -> tuple[LibraryIndex, int]:
+    catalog = LibraryIndex(tmp_path / "library.db")
     collection = catalog.create_collection("c", "test", 8)
     file_id = catalog.begin_file(collection.id, "/doc.txt")
     catalog.add_chunks(
@@ -40,14 +40,14 @@ def test_small_collections_score_every_word(tmp_path: Path) -> None:
 
 
 def test_a_catalogue_from_before_chunking_was_recorded_opens_and_is_marked_stale(tmp_path: Path) -> None:
-    catalog = Catalog(tmp_path / "library.db")
+    catalog = LibraryIndex(tmp_path / "library.db")
     collection = catalog.create_collection("home", "e", 8)
     catalog.finish_file(catalog.begin_file(collection.id, "/a.txt"), "indexed", chunking="v2")
     with catalog.transaction() as db:
         db.execute("ALTER TABLE files DROP COLUMN chunking")  # the schema as it was
         db.execute("PRAGMA user_version = 0")  # catalogues from then carried no version
     catalog.close()
-    reopened = Catalog(tmp_path / "library.db")
+    reopened = LibraryIndex(tmp_path / "library.db")
     assert [f.chunking for f in reopened.files(collection.id).values()] == [""]
     reopened.close()
 
@@ -90,7 +90,7 @@ def test_a_catalogue_from_before_the_pair_index_gets_one_from_its_stored_text(tm
         db.execute("DROP TABLE chunks_ngrams")
         db.execute("PRAGMA user_version = 0")  # catalogues from then carried no version
     catalog.close()
-    reopened = Catalog(tmp_path / "library.db")
+    reopened = LibraryIndex(tmp_path / "library.db")
     assert reopened.keyword_search([cid], "人工智能", 5) == ["c0"]
     assert reopened.keyword_search([cid], "名前", 5) == ["c1"]
     reopened.close()

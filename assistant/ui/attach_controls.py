@@ -2,7 +2,7 @@
 
 A file attached here is not added to any collection: it is read by a limited reader process
 (parse_pool.py) on the attach worker's thread, cut into passages, and stored with the
-conversation (core/attachments.py); each turn of that conversation then draws on it. A chip per
+conversation (core/attachment_store.py); each turn of that conversation then draws on it. A chip per
 file shows what is attached, with a × to take it off again.
 """
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from assistant.core.attachments import add_attachment, attachments, remove_attachment
+from assistant.core.attachment_store import add_attachment, attachments, remove_attachment
 from assistant.core.errors import HearthError
 from assistant.ui.operations import OpChanges, StoreOp
 from assistant.ui.threads import start_on_thread, stop_thread
@@ -56,7 +56,7 @@ class AttachWorker(QObject):
 
     @Slot(int, str)
     def _read(self, conversation_id: int, path: str) -> None:
-        from assistant.knowledge.attached import read_attachment
+        from assistant.knowledge.attached_file import read_attachment
         from assistant.knowledge.parse_pool import ParsePool
 
         if self._pool is None:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from assistant.chat.collection_refs import missing_label
 from assistant.config import Settings, read_section
 from assistant.core.store import Conversation
-from assistant.knowledge.catalog import CollectionInfo
+from assistant.knowledge.library_index import CollectionInfo
 from assistant.ui.wrapping_label import WrappingLabel
 
 

@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.core.attachments import Attachment
+from assistant.core.attachment_store import Attachment
 from assistant.core.errors import HearthError
-from assistant.knowledge.catalog import STOPWORDS
 from assistant.knowledge.chunking import chunk_sections
 from assistant.knowledge.documents import SUPPORTED_SUFFIXES, LoadError
+from assistant.knowledge.library_index import STOPWORDS
 from assistant.knowledge.parse_pool import ParsePool
 from assistant.knowledge.retriever import Passage
 
