@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 from assistant.config import Settings, data_dir, models_dir, read_section
 from assistant.core.errors import HearthError
 from assistant.engine.gguf import read_gguf
+from assistant.ui.buttons import on_click
 from assistant.ui.settings_pages import DocumentsPage, MemoryPage, RepliesPage
 from assistant.ui.settings_pages import spin as _spin
 from assistant.ui.wrapping_label import WrappingLabel
@@ -135,7 +135,7 @@ class SettingsDialog(QDialog):
         self.apply_button = self.buttons.button(Button.Apply)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        self.buttons.clicked.connect(self._on_clicked)
+        self.apply_button.clicked.connect(on_click(self._take))
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(self.error_label)
@@ -204,10 +204,6 @@ class SettingsDialog(QDialog):
         self.error_label.hide()
         self.applyRequested.emit(self.result_settings)
         return True
-
-    def _on_clicked(self, button: QAbstractButton) -> None:
-        if button is self.apply_button:
-            self._take()
 
     def accept(self) -> None:
         if self._take():

@@ -18,6 +18,7 @@ from assistant.knowledge.library import Library
 from assistant.memory.long_term import LongTermMemory
 from assistant.ui.settings_dialog import SettingsDialog
 from tests.fakes import HashingEmbedder, ScriptedEngine
+from tests.ui.waits import new_chat
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -90,7 +91,7 @@ def test_temperature_zero_and_a_20_token_limit_reach_open_and_new_chats_on_the_r
     hearth = make_hearth(settings=settings)
     window = hearth.window
     assert window.model_state == "ready", window.model_state_label.toolTip()
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     send(qtbot, hearth, "Tell me a long story about a dragon and a knight.", timeout=120_000)
     before = last_reply(hearth)
     assert before.stats["completion_tokens"] > 20, "the first reply must be longer than the new limit"
@@ -111,7 +112,7 @@ def test_temperature_zero_and_a_20_token_limit_reach_open_and_new_chats_on_the_r
     assert again.id != first.id and again.content == first.content
 
     # A new chat: the same.
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     send(qtbot, hearth, "Describe the sea at night in many words.", timeout=120_000)
     fresh = last_reply(hearth)
     assert 0 < fresh.stats["completion_tokens"] <= 20
@@ -127,7 +128,7 @@ def test_every_sampling_field_reaches_the_open_chat_and_a_new_one(  # type: igno
     qtbot, hearth: Hearth, scripted: ScriptedEngine, screenshot
 ) -> None:
     window = hearth.window
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     send(qtbot, hearth, "hello")
     assert scripted.options[-1].max_tokens == 512
 
@@ -151,7 +152,7 @@ def test_every_sampling_field_reaches_the_open_chat_and_a_new_one(  # type: igno
     expected |= {"max_tokens": 33, "seed": 42}
     for start_new in (False, True):
         if start_new:
-            window.new_action.trigger()
+            new_chat(qtbot, window)
         send(qtbot, hearth, "hello again")
         used = scripted.options[-1]
         assert {key: getattr(used, key) for key in expected} == pytest.approx(expected)
@@ -163,10 +164,10 @@ def test_a_conversations_own_values_win_over_the_settings_and_the_rest_follow_th
 ) -> None:
     window = hearth.window
     window.panel_action.setChecked(True)
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     own = window.conversation_id
     type_into(qtbot, window.panel.temperature, "1.5")  # this conversation's own temperature
-    window.new_action.trigger()  # switching saves the panel's pending edit
+    new_chat(qtbot, window)  # switching saves the panel's pending edit
     assert hearth.store.get(own).options["temperature"] == 1.5
     follows = window.conversation_id
 
@@ -202,7 +203,7 @@ def test_apply_keeps_the_dialog_open_and_a_wrong_value_changes_nothing(  # type:
     assert dialog.isVisible() and "Not a folder" in dialog.error_label.text()
     assert window.settings.tools.allowed_folders == [] and load_settings().sampling.max_tokens == 25
     qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Cancel), LEFT)
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     send(qtbot, hearth, "hello")
     assert scripted.options[-1].max_tokens == 25
 
@@ -225,7 +226,7 @@ def test_a_new_context_length_reloads_the_model_and_the_next_turn_uses_it(qtbot,
     with qtbot.waitSignal(window.modelStateChanged, check_params_cb=lambda s: s == "ready", timeout=10_000):
         press_ok(qtbot, dialog)
     assert loads == [4096, 2048]
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     send(qtbot, hearth, "hello")
     session = hearth.worker.session
     assert session is not None and session.engine.info.n_ctx == 2048 and session.builder.n_ctx == 2048
@@ -259,7 +260,7 @@ def remembering(make_hearth, make_memory: Callable[..., LongTermMemory]):  # typ
 def test_memory_switched_off_in_settings_is_not_in_the_next_prompt(qtbot, remembering) -> None:  # type: ignore[no-untyped-def]
     hearth, engine = remembering
     window = hearth.window
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     send(qtbot, hearth, "What is my daughter's name?")
     assert MIRA in engine.history[-1][-1].content or MIRA in engine.history[-1][0].content
 
@@ -279,7 +280,7 @@ def test_memories_recalled_per_message_follow_the_settings(qtbot, remembering) -
     show_tab(qtbot, dialog, "Memory")
     type_into(qtbot, dialog.memory.recall_k, "0")
     press_ok(qtbot, dialog)
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     send(qtbot, hearth, "What is my daughter's name?")
     assert not any(MIRA in m.content for m in engine.history[-1])
 
@@ -300,7 +301,7 @@ def test_passages_per_question_follow_the_settings(qtbot, make_hearth, tmp_path:
     hearth = make_hearth(lambda s: engine, library=library)
     window = hearth.window
     assert window.panel.collections.item(0).text() == "Kettle"
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     window.panel.collections.item(0).setCheckState(Qt.CheckState.Checked)
     window.panel.flush()
     send(qtbot, hearth, "How do I descale the kettle with citric acid?")
@@ -321,7 +322,7 @@ def test_tools_switched_on_in_settings_are_used_by_a_conversation_left_at_the_de
     qtbot, hearth: Hearth, scripted: ScriptedEngine, tmp_path: Path
 ) -> None:
     window = hearth.window
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     send(qtbot, hearth, "What time is it?")
     assert len(scripted.history) == 1  # no tool decision was asked for
 
@@ -402,7 +403,7 @@ def test_vote_samples_set_in_the_dialog_reach_the_next_vote(qtbot, make_hearth) 
     show_tab(qtbot, dialog, "Replies")
     type_into(qtbot, dialog.votes, "4")
     press_ok(qtbot, dialog)
-    window.new_action.trigger()
+    new_chat(qtbot, window)
     window.centre.mode_picker.setCurrentIndex(window.centre.mode_picker.findData("vote"))
     send(qtbot, hearth, "Pick a letter")
     names = [s["name"] for s in last_reply(hearth).stats["stages"]]
