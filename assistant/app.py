@@ -7,6 +7,7 @@ imports llama.cpp, torch or chromadb; the worker does, when it loads the engine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -14,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
@@ -92,6 +93,12 @@ def default_engine_factory(settings: Settings) -> Engine:
     return open_engine(settings)
 
 
+class _Announcement(QObject):
+    """A signal for Hearth (not a QObject itself) that threads emit and the UI thread receives."""
+
+    done = Signal()
+
+
 class Hearth:
     """The running app: the window, the worker and its thread, and their shutdown."""
 
@@ -136,6 +143,7 @@ class Hearth:
         live.subscribe(self._on_settings_changed)
         self.library_worker.collectionsChanged.connect(self._allow)
         self.window.shown.connect(self._after_first_show)
+        self._speed_known = _Announcement()
 
     @property
     def settings(self) -> Settings:
@@ -172,7 +180,20 @@ class Hearth:
             from assistant.ui.welcome_dialog import should_welcome
 
             if should_welcome(self.settings):
-                QTimer.singleShot(0, self.open_welcome)
+                # Opened once this machine's speed is known (its recommendation depends on it).
+                self._speed_known.done.connect(self.open_welcome, Qt.ConnectionType.SingleShotConnection)
+        threading.Thread(target=self._measure_speed, name="hearth-machine-speed", daemon=True).start()
+
+    def _measure_speed(self) -> None:
+        """This machine's memory bandwidth, measured (a fraction of a second, up to seconds on a busy
+        machine) and kept for a month, off the UI thread: the welcome and Models windows read it."""
+        from assistant.engine.speed import machine_speed
+
+        try:
+            machine_speed(n_threads=self.settings.model.n_threads)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+                self._speed_known.done.emit()
 
     def open_models(self) -> object:
         from assistant.ui.models_dialog import open_models_dialog

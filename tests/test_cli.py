@@ -360,3 +360,25 @@ def test_lone_surrogates_become_replacement_characters() -> None:
 
     assert clean_text("plain é text") == "plain é text"
     assert clean_text("caf\udce9 and half a pair \ud83d") == "caf\ufffd and half a pair \ufffd"
+
+
+def test_json_turns_mark_cited_sources_and_carry_the_turns_notices() -> None:
+    """`ask --json` lists every passage retrieved, each saying whether the answer cites it (the
+    window shows only those), and the turn's notices (a collection gone, the vector store down)."""
+    from assistant.chat.events import TurnFinished
+    from assistant.cli.chat import turn_json
+    from assistant.core.messages import GenerationStats, MessageStatus
+    from assistant.core.store import StoredMessage
+    from assistant.engine.base import GenerationResult
+
+    sources = [{"n": n, "path": f"/d/{n}.txt", "page": 0, "heading": "", "score": 0.5, "text": "t"} for n in (1, 2, 3)]
+    reply = StoredMessage(
+        7, 1, "assistant", "Descale monthly [2] or as the manual says [1, 3].", MessageStatus.COMPLETE, 0, 0
+    )
+    result = GenerationResult(reply.content, "stop", GenerationStats())
+    finished = TurnFinished(reply, result, sources=sources)
+    out = turn_json(1, finished, ["Not searched, no longer in the library: Old"])
+    assert [s["cited"] for s in out["sources"]] == [True, True, True]
+    finished.result.text = "Descale monthly [2]."
+    assert [s["cited"] for s in turn_json(1, finished)["sources"]] == [False, True, False]
+    assert out["notices"] == ["Not searched, no longer in the library: Old"]

@@ -88,7 +88,7 @@ def test_memory_commands(hearth_home: Path, tmp_path: Path) -> None:
     assert _hearth("memory", "export", "-o", str(export)).returncode == 0
     assert _hearth("memory", "forget", str(mira["id"])).returncode == 0
     assert len(json.loads(_hearth("memory", "list", "--json").stdout)) == 1
-    assert "Imported 1 memories" in _hearth("memory", "import", str(export)).stdout
+    assert "Imported 1 memory" in _hearth("memory", "import", str(export)).stdout
     assert "Imported 0 memories" in _hearth("memory", "import", str(export)).stdout, "import is idempotent"
     refused = _hearth("memory", "clear")
     assert refused.returncode == 1 and "--yes" in refused.stderr

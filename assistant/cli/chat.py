@@ -26,6 +26,7 @@ from assistant.config import Settings, database_path
 from assistant.core.cancel import CancelToken
 from assistant.core.errors import HearthError
 from assistant.core.store import ConversationStore
+from assistant.knowledge.citations import cited_numbers
 from assistant.knowledge.retriever import Retrieved
 from assistant.reasoning.modes import StageFinished
 from assistant.reasoning.reply import TurnStyle
@@ -175,7 +176,9 @@ def _ctrl_c_stops(cancel: CancelToken) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _run_turn(events: Iterator[TurnEvent], out: TextIO | None) -> TurnFinished | None:
+def _run_turn(events: Iterator[TurnEvent], out: TextIO | None, notices: list[str] | None = None) -> TurnFinished | None:
+    """Show a turn's events as they come (to ``out``, or nowhere for ``--json``); ``notices``
+    collects what the user should know about the turn."""
     finished: TurnFinished | None = None
     for event in events:
         if isinstance(event, ReplyToken) and out is not None:
@@ -187,6 +190,8 @@ def _run_turn(events: Iterator[TurnEvent], out: TextIO | None) -> TurnFinished |
             print(f"[{call.tool}({json.dumps(call.arguments, ensure_ascii=False)}) {state} {call.result[:200]}]")
         elif isinstance(event, TurnNotice):
             print(f"[note: {event.text}]", file=sys.stderr)
+            if notices is not None:
+                notices.append(event.text)
         elif isinstance(event, HistoryFolded) and out is not None:
             print(f"[{event.folded_messages} older messages were folded into the summary]", file=sys.stderr)
         elif isinstance(event, TurnFinished):
@@ -211,7 +216,11 @@ def format_token_probs(token_probs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def turn_json(conversation_id: int, finished: TurnFinished) -> dict[str, Any]:
+def turn_json(conversation_id: int, finished: TurnFinished, notices: list[str] | None = None) -> dict[str, Any]:
+    """One turn as JSON. Every retrieved passage is under ``sources``; ``cited`` says which the
+    answer cites (the window shows those as sources, the others folded away)."""
+    numbers = [int(source["n"]) for source in finished.sources]
+    cited = set(cited_numbers(finished.result.text, numbers))
     return {
         "conversation_id": conversation_id,
         "message_id": finished.reply.id,
@@ -219,9 +228,13 @@ def turn_json(conversation_id: int, finished: TurnFinished) -> dict[str, Any]:
         "finish_reason": finished.result.finish_reason,
         "stats": finished.stats.to_dict(),
         "sources": [
-            {key: source[key] for key in ("n", "path", "page", "heading", "score", "text")}
+            {
+                **{key: source[key] for key in ("n", "path", "page", "heading", "score", "text")},
+                "cited": source["n"] in cited,
+            }
             for source in finished.sources
         ],
+        "notices": notices or [],
         "tool_calls": finished.tool_calls,
         "memories": finished.memories,
         "stages": [
@@ -249,11 +262,12 @@ def send(
     cancel = CancelToken()
     with _ctrl_c_stops(cancel):
         events = session.send(conversation_id, text, cancel, style)
-        finished = _run_turn(events, None if as_json else sys.stdout)
+        notices: list[str] = []
+        finished = _run_turn(events, None if as_json else sys.stdout, notices)
     if finished is None:
         return None
     if as_json:
-        print(json.dumps(turn_json(conversation_id, finished), ensure_ascii=False), flush=True)
+        print(json.dumps(turn_json(conversation_id, finished, notices), ensure_ascii=False), flush=True)
     else:
         for source in finished.sources:
             page = f", page {source['page']}" if source.get("page") else ""

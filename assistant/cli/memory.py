@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.config import Settings, data_dir, database_path
 from assistant.core.errors import HearthError
+from assistant.core.units import counted
 from assistant.knowledge.embedder import Embedder
 from assistant.memory.long_term import LongTermMemory
 from assistant.memory.profiles import TOOL_POLICIES
@@ -103,7 +104,7 @@ def run_memory(args: argparse.Namespace, settings: Settings) -> int:
             items = memory.store.memories(profile.id)
             if not args.yes and not _confirm(f"Delete all {len(items)} memories of profile {profile.name}?"):
                 return 1
-            print(f"Deleted {memory.store.delete([m.id for m in items])} memories.")
+            print(f"Deleted {counted(memory.store.delete([m.id for m in items]), 'memory', 'memories')}.")
         elif args.action == "export":
             from assistant.memory.memory_files import export_memory
 
@@ -117,7 +118,7 @@ def run_memory(args: argparse.Namespace, settings: Settings) -> int:
             from assistant.memory.memory_files import import_memory
 
             created, added = import_memory(memory, args.file)
-            print(f"Imported {added} memories and {created} profiles.")
+            print(f"Imported {counted(added, 'memory', 'memories')} and {counted(created, 'profile')}.")
     finally:
         memory.close()
     return 0
@@ -138,7 +139,7 @@ def _forget(args: argparse.Namespace, memory: LongTermMemory) -> int:
         store.delete(args.conversation)
     finally:
         store.close()
-    print(f"Forgot conversation {args.conversation} ({title}) and {forgotten} memories from it.")
+    print(f"Forgot conversation {args.conversation} ({title}) and {counted(forgotten, 'memory', 'memories')} from it.")
     return 0
 
 

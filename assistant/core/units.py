@@ -1,4 +1,4 @@
-"""Sizes and counts as people read them ("93.8 MB", "1.5B")."""
+"""Sizes and counts as people read them ("93.8 MB", "1.5B", "1 memory")."""
 
 from __future__ import annotations
 
@@ -16,3 +16,8 @@ def human_count(count: int) -> str:
         if count >= scale:
             return f"{count / scale:.1f}{unit}"
     return str(count)
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """ "1 memory", "2 memories", "0 passages": a count with its noun in the right number."""
+    return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"

@@ -202,7 +202,8 @@ def parse_extraction(raw: str) -> Extraction:
             if len(text) >= 3 and text not in [c.text for c in candidates]:
                 candidates.append(Candidate(text, item.get("kind") if item.get("kind") in KINDS else "fact"))
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        log.warning("memory extraction output dropped (%s): %r", exc, raw[:300])
+        # Its length only: the output repeats the user's words, which stay out of logs.
+        log.warning("memory extraction output dropped (%s): %d characters", exc, len(raw))
         return Extraction(problem=f"unparseable extraction output ({exc})")
     return Extraction(" ".join(summary.split()), candidates)
 
@@ -226,6 +227,6 @@ def relation(
     try:
         value = json.loads(result.text)["relation"]
     except (json.JSONDecodeError, KeyError, TypeError):
-        log.warning("memory relation output dropped: %r", result.text[:200])
+        log.warning("memory relation output dropped: %d characters", len(result.text))
         return "different"
     return value if value in ("same", "contradicts", "different") else "different"

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from assistant.core.attachment_store import add_attachment, attachments, remove_attachment
 from assistant.core.errors import HearthError
+from assistant.core.units import counted
 from assistant.ui.operations import OpChanges, StoreOp
 from assistant.ui.threads import start_on_thread, stop_thread
 
@@ -127,7 +128,9 @@ class AttachmentControls(QObject):
 
         def added(_: object) -> None:
             note = f" ({'; '.join(warnings)})" if warnings else ""
-            self.window.show_notice(f"Attached {name}: {len(passages)} passages, used in this conversation only{note}.")
+            self.window.show_notice(
+                f"Attached {name}: {counted(len(passages), 'passage')}, used in this conversation only{note}."
+            )
             self.attached.emit(conversation_id, name)
             self._refresh(conversation_id)
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.core.units import counted
 from assistant.memory.extraction import Candidate
 from assistant.memory.long_term import LongTermMemory
 from assistant.ui.buttons import button_row
@@ -174,7 +175,11 @@ class MemoryDialog(QDialog):
         target = path
 
         def imported(counts: tuple[int, int]) -> None:
-            QMessageBox.information(self, "Memory", f"Imported {counts[1]} memories and {counts[0]} profiles.")
+            QMessageBox.information(
+                self,
+                "Memory",
+                f"Imported {counted(counts[1], 'memory', 'memories')} and {counted(counts[0], 'profile')}.",
+            )
 
         self.operations.run(
             StoreOp(

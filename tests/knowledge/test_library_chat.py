@@ -99,7 +99,9 @@ def test_cli_index_search_and_ask_with_sources(tmp_path: Path, hearth_home: Path
     asked = hearth("ask", "--json", "--collection", "eval", "How often should the kettle be descaled?")
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
-    assert {"n", "path", "page", "heading", "score", "text"} <= set(answer["sources"][0])
+    assert {"n", "path", "page", "heading", "score", "text", "cited"} <= set(answer["sources"][0])
+    cited = [s["n"] for s in answer["sources"] if s["cited"]]  # as the window shows them
+    assert all(f"[{n}" in answer["answer"] or f", {n}" in answer["answer"] for n in cited)
     assert any(s["page"] == 2 for s in answer["sources"])
     assert answer["stats"]["context"]["passages"] > 0
     unknown = hearth("ask", "--collection", "nope", "hi")
@@ -138,3 +140,4 @@ def test_cli_conversation_keeps_its_collection_through_a_rename_and_survives_its
     assert removed.returncode == 0, removed.stderr
     assert json.loads(removed.stdout)["sources"] == []
     assert "[note: Not searched, no longer in the library" in removed.stderr
+    assert any(n.startswith("Not searched, no longer in the library") for n in json.loads(removed.stdout)["notices"])

@@ -94,7 +94,7 @@ def test_export_writes_the_picked_file_and_import_reads_it_back(  # type: ignore
     with answer_dialogs(pick_file(str(target)), press(QMessageBox.StandardButton.Ok)) as answered:
         _click(qtbot, dialog, "Import…")
         qtbot.waitUntil(lambda: len(answered) == 2, timeout=10_000)
-    assert "Imported 1 memories" in answered[1].text
+    assert "Imported 1 memory" in answered[1].text
     assert dialog.problem.isHidden()
     assert _texts(memory) == [TEA] and dialog.list.count() == 1
 

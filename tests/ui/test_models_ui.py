@@ -124,6 +124,25 @@ def test_first_run_welcome_recommends_a_fitting_model_and_gets_it_in_one_click( 
     assert not should_welcome(hearth.window.settings)
 
 
+def test_the_machine_is_measured_off_the_ui_thread_before_the_welcome_opens(  # type: ignore[no-untyped-def]
+    make_hearth, scripted, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bandwidth copy takes up to seconds on a busy machine: never on the UI thread."""
+    import threading
+
+    measured_on: list[str] = []
+
+    def measure(*args: object, **kwargs: object) -> float:
+        measured_on.append(threading.current_thread().name)
+        return 10e9
+
+    monkeypatch.setattr("assistant.engine.speed.measure_bandwidth", measure)
+    hearth = make_hearth(lambda settings: scripted, welcome=True)
+    qtbot.waitUntil(lambda: hearth.window.findChild(QDialog, "welcomeDialog") is not None, timeout=10_000)
+    assert measured_on == ["hearth-machine-speed"]  # once, on its own thread; the welcome read the result
+    assert "10.0 GB/s" in hearth.window.findChild(QDialog, "welcomeDialog").recommendation.text()
+
+
 def test_no_welcome_once_a_model_is_chosen(make_hearth, scripted, qtbot) -> None:  # type: ignore[no-untyped-def]
     (models_dir() / "mine.gguf").write_bytes(b"GGUF")
     hearth = make_hearth(lambda settings: scripted, welcome=True)
