@@ -45,6 +45,12 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "kind": "memory", "error": "MemoryError"}
     except RecursionError:
         return {"ok": False, "kind": "refused", "error": "The expression is too complex to calculate."}
+    except SystemError as exc:
+        # Under the address-space limit an allocation can fail where CPython loses the MemoryError
+        # it was making: "returned NULL without setting an exception" (seen in SymPy's expand).
+        if "without setting an exception" in str(exc):
+            return {"ok": False, "kind": "memory", "error": "MemoryError"}
+        return {"ok": False, "kind": "error", "error": f"{type(exc).__name__}: {exc}"}
     except Exception as exc:  # SymPy's own failures (NotImplementedError, ...) are answers too
         return {"ok": False, "kind": "error", "error": f"{type(exc).__name__}: {exc}"}
 

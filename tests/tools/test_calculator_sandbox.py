@@ -228,3 +228,19 @@ def test_a_closed_calculator_starts_no_worker_and_ignores_the_working_directory(
         worker.close()
     with pytest.raises(ToolError, match="shutting down"):
         worker.evaluate("1 + 1")
+
+
+def test_an_allocation_failure_that_lost_its_memory_error_is_told_as_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPython sometimes reports a failed allocation as SystemError ("returned NULL without setting
+    an exception"); under the worker's memory limit that is the limit, not a calculator fault."""
+    from assistant.tools import calculator_eval, calculator_worker
+
+    def lost(expression: str) -> str:
+        raise SystemError("<function Expr._expand_hint at 0x7f> returned NULL without setting an exception")
+
+    monkeypatch.setattr(calculator_eval, "evaluate", lost)
+    assert calculator_worker.answer({"expression": "expand((x+1)**3000)"}) == {
+        "ok": False,
+        "kind": "memory",
+        "error": "MemoryError",
+    }
