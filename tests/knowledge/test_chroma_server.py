@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,44 +16,15 @@ from assistant.core.errors import HearthError
 from assistant.knowledge.library import Library
 from assistant.knowledge.vectors import EmbedderMismatchError
 from tests.fakes import HashingEmbedder
+from tests.knowledge.chroma_faults import chroma_server, free_port
 
 pytestmark = pytest.mark.server
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("chroma-server")
-    log = (folder / "server.log").open("wb")
-    chroma = Path(sys.executable).with_name("chroma")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (folder / "server.log").read_text()[-2000:]
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "chroma server did not start"
-                time.sleep(0.3)
+    with chroma_server(tmp_path_factory.mktemp("chroma-server")) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(20)
-        log.close()
 
 
 def test_index_and_search_through_the_server(make_library, tmp_path: Path, chroma_url: str) -> None:  # type: ignore[no-untyped-def]
@@ -74,7 +42,7 @@ def test_index_and_search_through_the_server(make_library, tmp_path: Path, chrom
 
 
 def test_an_unreachable_server_is_a_clear_error(make_library) -> None:  # type: ignore[no-untyped-def]
-    library = make_library(chroma_url=f"http://127.0.0.1:{_free_port()}")
+    library = make_library(chroma_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(HearthError, match="cannot be opened"):
         _ = library.vectors
 
